@@ -1,0 +1,41 @@
+import type { ErrorCode } from '../../../shared/errors';
+import type { GameManifest, GameSummary, PeerId } from '../../../shared/model';
+
+/** Bumped on any incompatible change to the messages below. Peers refuse other versions. */
+export const PROTOCOL_VERSION = 1;
+
+/** A request frame is small; anything larger is hostile or broken. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+/** Manifests of very large games are the biggest responses (about 12 bytes per chunk). */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Largest chunk a peer will send for one GetChunk request. */
+export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
+
+export interface HelloBody {
+  protocolVersion: number;
+  peerId: PeerId;
+  name: string;
+  /** QUIC control port the sender listens on (so the receiver can call back). */
+  port: number;
+  /** TLS/TCP data-lane port, when the sender runs one. */
+  dataPort?: number;
+}
+
+export type Request =
+  | ({ type: 'Hello' } & HelloBody)
+  | { type: 'Ping' }
+  | { type: 'ListGames' }
+  | { type: 'GetGame'; gameId: string }
+  /** Raw bytes of one slice of a served file; answered by a ChunkHeader frame then `length` bytes. */
+  | { type: 'GetChunk'; gameId: string; path: string; offset: number; length: number };
+
+export type Response =
+  | ({ type: 'Hello' } & HelloBody)
+  | { type: 'Pong' }
+  | { type: 'Games'; games: GameSummary[] }
+  | { type: 'Game'; manifest: GameManifest }
+  | { type: 'ChunkHeader'; length: number }
+  | { type: 'Error'; code: ErrorCode; message: string };
+
+export type RequestType = Request['type'];
+export type ResponseType = Response['type'];

@@ -1,0 +1,131 @@
+import { LanspreadError, isErrorCode } from '../../../shared/errors';
+import type { GameFileEntry, GameManifest, GameSummary } from '../../../shared/model';
+import type { HelloBody, Request, Response } from './messages';
+import { MAX_CHUNK_BYTES } from './messages';
+
+/**
+ * Structural validation of decoded JSON. Everything that arrives from a peer goes through here
+ * before any other code sees it, so handlers can trust the TypeScript types.
+ */
+
+type Json = Record<string, unknown>;
+
+function malformed(what: string): LanspreadError {
+  return new LanspreadError('MALFORMED_MESSAGE', `Malformed message: ${what}`);
+}
+
+function object(value: unknown, what: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed(`${what} is not an object`);
+  return value as Json;
+}
+
+function str(obj: Json, key: string, maxLength = 4096): string {
+  const value = obj[key];
+  if (typeof value !== 'string' || value.length > maxLength) throw malformed(`${key} must be a string`);
+  return value;
+}
+
+function uint(obj: Json, key: string, max = Number.MAX_SAFE_INTEGER): number {
+  const value = obj[key];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw malformed(`${key} must be a non-negative integer`);
+  }
+  return value;
+}
+
+function optionalUint(obj: Json, key: string, max?: number): number | undefined {
+  return obj[key] === undefined ? undefined : uint(obj, key, max);
+}
+
+function array(obj: Json, key: string, maxItems: number): unknown[] {
+  const value = obj[key];
+  if (!Array.isArray(value) || value.length > maxItems) throw malformed(`${key} must be an array`);
+  return value;
+}
+
+function hello(obj: Json): HelloBody {
+  const dataPort = optionalUint(obj, 'dataPort', 65535);
+  return {
+    protocolVersion: uint(obj, 'protocolVersion'),
+    peerId: str(obj, 'peerId', 128),
+    name: str(obj, 'name', 256),
+    port: uint(obj, 'port', 65535),
+    ...(dataPort === undefined ? {} : { dataPort }),
+  };
+}
+
+export function parseRequest(value: unknown): Request {
+  const obj = object(value, 'request');
+  const type = obj.type;
+  switch (type) {
+    case 'Hello':
+      return { type, ...hello(obj) };
+    case 'Ping':
+    case 'ListGames':
+      return { type };
+    case 'GetGame':
+      return { type, gameId: str(obj, 'gameId', 256) };
+    case 'GetChunk':
+      return {
+        type,
+        gameId: str(obj, 'gameId', 256),
+        path: str(obj, 'path'),
+        offset: uint(obj, 'offset'),
+        length: uint(obj, 'length', MAX_CHUNK_BYTES),
+      };
+    default:
+      throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', `Unknown request type: ${String(type).slice(0, 64)}`);
+  }
+}
+
+function summary(value: unknown): GameSummary {
+  const obj = object(value, 'game summary');
+  return {
+    id: str(obj, 'id', 256),
+    version: str(obj, 'version', 256),
+    sizeBytes: uint(obj, 'sizeBytes'),
+    fileCount: uint(obj, 'fileCount'),
+  };
+}
+
+function fileEntry(value: unknown): GameFileEntry {
+  const obj = object(value, 'file entry');
+  const chunkCrcs = array(obj, 'chunkCrcs', 10_000_000).map((crc) => {
+    if (typeof crc !== 'number' || !Number.isInteger(crc) || crc < 0 || crc > 0xffffffff) throw malformed('chunk CRC');
+    return crc;
+  });
+  return { path: str(obj, 'path'), size: uint(obj, 'size'), chunkCrcs };
+}
+
+function manifest(value: unknown): GameManifest {
+  const obj = object(value, 'manifest');
+  return {
+    gameId: str(obj, 'gameId', 256),
+    version: str(obj, 'version', 256),
+    chunkSize: uint(obj, 'chunkSize', MAX_CHUNK_BYTES),
+    files: array(obj, 'files', 1_000_000).map(fileEntry),
+  };
+}
+
+export function parseResponse(value: unknown): Response {
+  const obj = object(value, 'response');
+  const type = obj.type;
+  switch (type) {
+    case 'Hello':
+      return { type, ...hello(obj) };
+    case 'Pong':
+      return { type };
+    case 'Games':
+      return { type, games: array(obj, 'games', 100_000).map(summary) };
+    case 'Game':
+      return { type, manifest: manifest(obj.manifest) };
+    case 'ChunkHeader':
+      return { type, length: uint(obj, 'length', MAX_CHUNK_BYTES) };
+    case 'Error': {
+      const code = obj.code;
+      return { type, code: isErrorCode(code) ? code : 'INTERNAL', message: str(obj, 'message', 4096) };
+    }
+    default:
+      throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', `Unknown response type: ${String(type).slice(0, 64)}`);
+  }
+}

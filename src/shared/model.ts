@@ -1,0 +1,67 @@
+/** The game and peer model shared by the runtime, the wire and the UI. Plain data only. */
+
+/** Hex SHA-256 fingerprint of a peer's certificate (DER). */
+export type PeerId = string;
+
+export interface PeerAddress {
+  host: string;
+  /** QUIC control-plane UDP port. */
+  port: number;
+}
+
+export interface PeerInfo extends PeerAddress {
+  peerId: PeerId;
+  name: string;
+  protocolVersion: number;
+  /** TLS/TCP data-lane port, once the peer has announced one. */
+  dataPort?: number;
+  /** How the peer was found. */
+  source: 'mdns' | 'manual';
+}
+
+/** What a peer announces for each game it can serve (downloaded catalog games only). */
+export interface GameSummary {
+  id: string;
+  version: string;
+  /** Sum of the sizes of the files a downloader would fetch. */
+  sizeBytes: number;
+  fileCount: number;
+}
+
+/** One file of a game root as served to peers. `path` is relative, '/'-separated. */
+export interface GameFileEntry {
+  path: string;
+  size: number;
+  /** CRC32 (unsigned) of each `chunkSize` slice of the file, in order; empty for empty files. */
+  chunkCrcs: number[];
+}
+
+export interface GameManifest {
+  gameId: string;
+  version: string;
+  chunkSize: number;
+  files: GameFileEntry[];
+}
+
+/**
+ * LocalOnly: installed without archives (e.g. a streamed install): playable here, never served.
+ * Ready: downloaded archives present: can be installed and served.
+ * None: nothing of the game is on this machine.
+ */
+export type LocalAvailability = 'Ready' | 'LocalOnly' | 'None';
+
+/** What the library scan knows about one game root on this machine. */
+export interface LocalGameState {
+  id: string;
+  /** A regular root-level version.ini exists. */
+  downloaded: boolean;
+  /** `local/` is a directory. */
+  installed: boolean;
+  /** Version from the root version.ini; null when not downloaded. */
+  version: string | null;
+  /** Version recorded when local/ was last installed (from the state directory), if known. */
+  installedVersion: string | null;
+  /** Bytes of the files that would be served (archives + version.ini). */
+  sizeBytes: number;
+  availability: LocalAvailability;
+}
