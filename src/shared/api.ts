@@ -1,0 +1,168 @@
+import type { ErrorInfo } from './errors';
+import type { LocalAvailability, PeerId } from './model';
+import type { Settings } from './settings';
+
+/**
+ * The LauncherApi contract: every command the UI can give and every event it can see.
+ * The Electron preload, the WebSocket bridge of the web UI and the tests all implement or
+ * consume exactly these maps, so a channel cannot exist on one side only.
+ */
+
+export type OperationKind = 'download' | 'install' | 'update' | 'uninstall' | 'remove-downloaded' | 'stream-install';
+
+export type InstallMode = 'normal' | 'streamed';
+
+export interface OperationView {
+  kind: OperationKind;
+  /** 'transfer' while bytes arrive, 'unpack' while extracting, 'finishing' otherwise. */
+  phase: 'transfer' | 'unpack' | 'finishing';
+  bytesDone: number;
+  totalBytes: number;
+  bytesPerSecond: number;
+  etaSeconds: number | null;
+  activePeers: number;
+}
+
+/** One game as the library UI shows it: catalog facts + this machine + the LAN. */
+export interface GameView {
+  id: string;
+  title: string;
+  description: string;
+  genres: string[];
+  maxPlayers: number;
+  releaseYear: number;
+  /** Real size once any peer or the local scan knows it, else the catalog hint. */
+  sizeBytes: number;
+  downloaded: boolean;
+  installed: boolean;
+  availability: LocalAvailability;
+  localVersion: string | null;
+  installedVersion: string | null;
+  /** Newest version any reachable peer offers, or the local one. */
+  latestVersion: string | null;
+  /** Peers that serve the latest version. */
+  sourcePeers: PeerId[];
+  updateAvailable: boolean;
+  operation: OperationView | null;
+  running: boolean;
+  canPlay: boolean;
+}
+
+export interface PeerView {
+  peerId: PeerId;
+  name: string;
+  host: string;
+  port: number;
+  source: 'mdns' | 'manual';
+  gameCount: number;
+  /** Round-trip of the last liveness ping, in milliseconds. */
+  rttMs: number | null;
+}
+
+export interface RuntimeStatus {
+  peerId: PeerId | null;
+  displayName: string;
+  gameDir: string | null;
+  running: boolean;
+  peerCount: number;
+}
+
+/** Commands: name -> argument and result. */
+export interface LauncherCommands {
+  request_games: { args: void; result: GameView[] };
+  request_peers: { args: void; result: PeerView[] };
+  get_status: { args: void; result: RuntimeStatus };
+  install_game: { args: { gameId: string; mode?: InstallMode }; result: void };
+  update_game: { args: { gameId: string }; result: void };
+  uninstall_game: { args: { gameId: string }; result: void };
+  remove_downloaded_game: { args: { gameId: string }; result: void };
+  cancel_download: { args: { gameId: string }; result: void };
+  play_game: { args: { gameId: string }; result: void };
+  update_game_directory: { args: { path: string }; result: void };
+  /** Native folder picker; returns null when cancelled or where no picker exists (browser). */
+  pick_game_directory: { args: void; result: string | null };
+  get_settings: { args: void; result: Settings };
+  set_settings: { args: Partial<Omit<Settings, 'schemaVersion'>>; result: Settings };
+}
+
+export type CommandName = keyof LauncherCommands;
+export type CommandArgs<K extends CommandName> = LauncherCommands[K]['args'];
+export type CommandResult<K extends CommandName> = LauncherCommands[K]['result'];
+
+/** Events: name -> payload. */
+export interface LauncherEvents {
+  'games-list-updated': { games: GameView[] };
+  'game-download-begin': { gameId: string; version: string; totalBytes: number };
+  'game-download-progress': { gameId: string; bytesDone: number; totalBytes: number; bytesPerSecond: number; etaSeconds: number | null; activePeers: number };
+  'game-download-finished': { gameId: string; version: string };
+  'game-download-failed': { gameId: string; error: ErrorInfo };
+  'game-download-cancelled': { gameId: string };
+  'game-install-begin': { gameId: string; mode: InstallMode };
+  'game-install-progress': { gameId: string; bytesDone: number; totalBytes: number; bytesPerSecond: number; etaSeconds: number | null; activePeers: number };
+  'game-install-finished': { gameId: string; version: string | null };
+  'game-install-failed': { gameId: string; error: ErrorInfo };
+  'game-uninstall-begin': { gameId: string };
+  'game-uninstall-finished': { gameId: string };
+  'game-uninstall-failed': { gameId: string; error: ErrorInfo };
+  'game-running-changed': { gameId: string; running: boolean };
+  'peer-connected': { peer: PeerView };
+  'peer-disconnected': { peerId: PeerId };
+  'peer-count': { count: number };
+  'runtime-error': { error: ErrorInfo };
+  'settings-changed': { settings: Settings };
+}
+
+export type EventName = keyof LauncherEvents;
+export type EventPayload<E extends EventName> = LauncherEvents[E];
+
+// Keyed records so that adding a command or event without listing it here fails to compile.
+const EVENT_KEYS: Record<EventName, true> = {
+  'games-list-updated': true,
+  'game-download-begin': true,
+  'game-download-progress': true,
+  'game-download-finished': true,
+  'game-download-failed': true,
+  'game-download-cancelled': true,
+  'game-install-begin': true,
+  'game-install-progress': true,
+  'game-install-finished': true,
+  'game-install-failed': true,
+  'game-uninstall-begin': true,
+  'game-uninstall-finished': true,
+  'game-uninstall-failed': true,
+  'game-running-changed': true,
+  'peer-connected': true,
+  'peer-disconnected': true,
+  'peer-count': true,
+  'runtime-error': true,
+  'settings-changed': true,
+};
+
+const COMMAND_KEYS: Record<CommandName, true> = {
+  request_games: true,
+  request_peers: true,
+  get_status: true,
+  install_game: true,
+  update_game: true,
+  uninstall_game: true,
+  remove_downloaded_game: true,
+  cancel_download: true,
+  play_game: true,
+  update_game_directory: true,
+  pick_game_directory: true,
+  get_settings: true,
+  set_settings: true,
+};
+
+export const EVENT_NAMES = Object.keys(EVENT_KEYS) as EventName[];
+export const COMMAND_NAMES = Object.keys(COMMAND_KEYS) as CommandName[];
+
+export function isCommandName(value: unknown): value is CommandName {
+  return typeof value === 'string' && Object.hasOwn(COMMAND_KEYS, value);
+}
+
+/** What every face (preload, WebSocket client) gives the renderer. Rejections carry ErrorInfo. */
+export interface LauncherApi {
+  invoke<K extends CommandName>(command: K, ...args: CommandArgs<K> extends void ? [] : [CommandArgs<K>]): Promise<CommandResult<K>>;
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
