@@ -166,3 +166,12 @@ export interface LauncherApi {
   invoke<K extends CommandName>(command: K, ...args: CommandArgs<K> extends void ? [] : [CommandArgs<K>]): Promise<CommandResult<K>>;
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
 }
+
+/**
+ * The main-side face of the contract: what the Electron IPC handlers and the WebSocket bridge
+ * call. One implementation sits over the peer runtime; the faces only forward.
+ */
+export interface LauncherBackend {
+  handle<K extends CommandName>(command: K, args: CommandArgs<K>): Promise<CommandResult<K>>;
+  subscribe(listener: <E extends EventName>(event: E, payload: EventPayload<E>) => void): () => void;
+}

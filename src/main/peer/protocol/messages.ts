@@ -31,7 +31,8 @@ export type Request =
 
 export type Response =
   | ({ type: 'Hello' } & HelloBody)
-  | { type: 'Pong' }
+  /** `libraryRevision` changes whenever the peer's game list does, so pingers know to re-list. */
+  | { type: 'Pong'; libraryRevision: number }
   | { type: 'Games'; games: GameSummary[] }
   | { type: 'Game'; manifest: GameManifest }
   | { type: 'ChunkHeader'; length: number }

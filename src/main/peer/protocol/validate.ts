@@ -114,7 +114,7 @@ export function parseResponse(value: unknown): Response {
     case 'Hello':
       return { type, ...hello(obj) };
     case 'Pong':
-      return { type };
+      return { type, libraryRevision: uint(obj, 'libraryRevision') };
     case 'Games':
       return { type, games: array(obj, 'games', 100_000).map(summary) };
     case 'Game':

@@ -1,0 +1,265 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { LanspreadError } from '../src/shared/errors';
+import { generateIdentity } from '../src/main/peer/identity/identity';
+import { DataLaneClient } from '../src/main/peer/transport/data-lane/lane-client';
+import { DataLaneServer } from '../src/main/peer/transport/data-lane/lane-server';
+import type { BenchFigure } from './figures';
+
+/**
+ * download.lane.* figures: 1 GiB moved through the data lane (a seed process reading a file,
+ * this process writing chunks at their offsets) against a plain TCP copy of the same file to
+ * disk, in the same run, on loopback. The seed runs in its own process so sender and receiver
+ * do not share an event loop (as between two real peers).
+ */
+
+const MIB = 1024 * 1024;
+const TOTAL_BYTES = Number(process.env.LANE_BENCH_BYTES ?? 1024 * MIB);
+const CHUNK_BYTES = 4 * MIB;
+/** How many chunk requests the bench keeps outstanding (2 connections x 4 pipelined). */
+const IN_FLIGHT = 8;
+/** Pieces are gathered into writes of this size: one pwrite per TLS record would cost more than the copy. */
+const WRITE_BYTES = MIB;
+const WRITES_AHEAD = 2;
+const RUNS = Number(process.env.LANE_BENCH_RUNS ?? 3);
+const SEED_ROLE = 'lanspread-data-lane-seed';
+
+interface Measured {
+  seconds: number;
+  peakRssMb: number;
+  lagP99Ms: number;
+}
+
+interface SeedInfo {
+  lanePort: number;
+  tcpPort: number;
+  peerId: string;
+}
+
+/** Seed side (child process): serves the file over the lane and over plain TCP. */
+async function runSeed(file: string): Promise<void> {
+  const identity = await generateIdentity();
+  const lane = new DataLaneServer({
+    identity,
+    host: '127.0.0.1',
+    port: 0,
+    handler: async (request) => {
+      if (request.type !== 'GetChunk') throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', request.type);
+      const payload = createReadStream(file, { start: request.offset, end: request.offset + request.length - 1, highWaterMark: 256 * 1024 });
+      return { frame: { type: 'ChunkHeader', length: request.length }, payload };
+    },
+  });
+  const { port: lanePort } = await lane.start();
+  const tcp = createServer((socket) => createReadStream(file, { highWaterMark: 256 * 1024 }).pipe(socket));
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  const address = tcp.address();
+  const tcpPort = typeof address === 'object' && address ? address.port : 0;
+  process.stdout.write(`${JSON.stringify({ lanePort, tcpPort, peerId: identity.peerId } satisfies SeedInfo)}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', () => {
+    void lane.stop();
+    tcp.close();
+  });
+}
+
+/**
+ * Gathers pieces into WRITE_BYTES buffers and writes each at its file position, with up to
+ * WRITES_AHEAD writes outstanding so the socket keeps being read while the disk works.
+ */
+class PositionalWriter {
+  private buffer = Buffer.allocUnsafe(WRITE_BYTES);
+  private filled = 0;
+  private position: number;
+  private readonly pending: Promise<void>[] = [];
+
+  constructor(
+    private readonly handle: FileHandle,
+    start: number,
+  ) {
+    this.position = start;
+  }
+
+  async push(piece: Uint8Array): Promise<void> {
+    let at = 0;
+    while (at < piece.byteLength) {
+      const take = Math.min(piece.byteLength - at, WRITE_BYTES - this.filled);
+      this.buffer.set(piece.subarray(at, at + take), this.filled);
+      this.filled += take;
+      at += take;
+      if (this.filled === WRITE_BYTES) await this.flush(false);
+    }
+  }
+
+  async flush(final = true): Promise<void> {
+    if (this.filled > 0) {
+      this.pending.push(writeFully(this.handle, this.buffer, this.filled, this.position));
+      this.position += this.filled;
+      this.buffer = Buffer.allocUnsafe(WRITE_BYTES);
+      this.filled = 0;
+    }
+    while (this.pending.length > (final ? 0 : WRITES_AHEAD - 1)) await this.pending.shift();
+  }
+}
+
+async function writeFully(handle: FileHandle, buffer: Buffer, length: number, position: number): Promise<void> {
+  let written = 0;
+  while (written < length) {
+    const { bytesWritten } = await handle.write(buffer, written, length - written, position + written);
+    written += bytesWritten;
+  }
+}
+
+async function measure(work: () => Promise<void>): Promise<Measured> {
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 25);
+  lag.enable();
+  const start = performance.now();
+  try {
+    await work();
+  } finally {
+    clearInterval(sampler);
+    lag.disable();
+  }
+  return { seconds: (performance.now() - start) / 1000, peakRssMb: Math.max(peak, process.memoryUsage.rss()) / MIB, lagP99Ms: lag.percentile(99) / 1e6 };
+}
+
+async function tcpCopy(port: number, target: string): Promise<void> {
+  const handle = await open(target, 'w');
+  try {
+    const writer = new PositionalWriter(handle, 0);
+    const socket = connect({ host: '127.0.0.1', port });
+    for await (const piece of socket) await writer.push(piece as Buffer);
+    await writer.flush();
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function laneDownload(client: DataLaneClient, seed: SeedInfo, target: string): Promise<void> {
+  const handle = await open(target, 'w');
+  try {
+    const where = { host: '127.0.0.1', dataPort: seed.lanePort, peerId: seed.peerId };
+    let next = 0;
+    const puller = async () => {
+      while (next < TOTAL_BYTES) {
+        const offset = next;
+        const length = Math.min(CHUNK_BYTES, TOTAL_BYTES - offset);
+        next += length;
+        const writer = new PositionalWriter(handle, offset);
+        await client.fetchChunk(where, { gameId: 'bench', path: 'payload.bin', offset, length }, (piece) => writer.push(piece));
+        await writer.flush();
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, puller));
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function makePayload(file: string): Promise<void> {
+  const block = Buffer.alloc(MIB);
+  for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const handle = await open(file, 'w');
+  try {
+    for (let at = 0; at < TOTAL_BYTES; at += MIB) {
+      block.writeUInt32LE(at / MIB, 0); // no two blocks alike, so a misplaced block would show
+      await handle.write(block, 0, Math.min(MIB, TOTAL_BYTES - at), at);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [ha, hb] = await Promise.all([open(a, 'r'), open(b, 'r')]);
+  try {
+    const ba = Buffer.allocUnsafe(8 * MIB);
+    const bb = Buffer.allocUnsafe(8 * MIB);
+    for (let at = 0; at < TOTAL_BYTES; at += ba.length) {
+      const [ra, rb] = await Promise.all([ha.read(ba, 0, ba.length, at), hb.read(bb, 0, bb.length, at)]);
+      if (ra.bytesRead !== rb.bytesRead || !ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+    }
+    return true;
+  } finally {
+    await Promise.all([ha.close(), hb.close()]);
+  }
+}
+
+function startSeed(file: string): Promise<{ child: ChildProcess; info: SeedInfo }> {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, ['--import', 'tsx', self, file], { env: { ...process.env, LANE_BENCH_ROLE: SEED_ROLE }, stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`seed exited early (${code})`)));
+    child.stdout?.on('data', (data: Buffer) => {
+      out += data.toString('utf8');
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) resolve({ child, info: JSON.parse(line) as SeedInfo });
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+export async function runDataLaneBench(): Promise<BenchFigure[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lanspread-lane-bench-'));
+  const source = path.join(dir, 'payload.bin');
+  const viaTcp = path.join(dir, 'via-tcp.bin');
+  const viaLane = path.join(dir, 'via-lane.bin');
+  await makePayload(source);
+  const { child, info } = await startSeed(source);
+  const client = new DataLaneClient({ identity: await generateIdentity(), connectTimeoutMs: 10_000, requestTimeoutMs: 30_000, connectionsPerPeer: 2, maxInFlightPerConnection: 4 });
+  try {
+    const tcpRuns: Measured[] = [];
+    const laneRuns: Measured[] = [];
+    // Alternate so drift on the shared machine (page cache, other work) hits both alike.
+    for (let i = 0; i < RUNS; i++) {
+      await rm(viaTcp, { force: true });
+      tcpRuns.push(await measure(() => tcpCopy(info.tcpPort, viaTcp)));
+      await rm(viaLane, { force: true });
+      laneRuns.push(await measure(() => laneDownload(client, info, viaLane)));
+    }
+    if ((await stat(viaLane)).size !== TOTAL_BYTES || !(await sameBytes(source, viaLane))) throw new Error('data lane copy differs from the source');
+    if (!(await sameBytes(source, viaTcp))) throw new Error('TCP copy differs from the source');
+    const mbps = (run: Measured) => TOTAL_BYTES / 1e6 / run.seconds;
+    const lane = median(laneRuns.map(mbps));
+    const tcp = median(tcpRuns.map(mbps));
+    const laneRss = Math.max(...laneRuns.map((run) => run.peakRssMb));
+    const tcpRss = Math.max(...tcpRuns.map((run) => run.peakRssMb));
+    const laneLag = median(laneRuns.map((run) => run.lagP99Ms));
+    const tcpLag = median(tcpRuns.map((run) => run.lagP99Ms));
+    const gib = (TOTAL_BYTES / 1024 / MIB).toFixed(2);
+    return [
+      { id: 'download.lane.loopback.vs_tcp', value: lane, unit: 'MB/s', baseline: tcp, ratio: lane / tcp, note: `${gib} GiB, median of ${RUNS}, 4 MiB chunks, 2 connections x 4 pipelined, fdatasync at end; baseline plain TCP copy to disk` },
+      { id: 'download.lane.loopback.peak_rss', value: laneRss, unit: 'MB', baseline: tcpRss, ratio: laneRss / tcpRss, note: 'downloader process peak RSS; baseline the same process during the TCP copy' },
+      { id: 'download.lane.loopback.event_loop_lag_p99', value: laneLag, unit: 'ms', baseline: tcpLag, ratio: laneLag / tcpLag, note: 'downloader main-thread event-loop delay p99' },
+    ];
+  } finally {
+    client.stop();
+    child.stdin?.end();
+    child.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly && process.env.LANE_BENCH_ROLE === SEED_ROLE) {
+  await runSeed(process.argv[2] as string);
+} else if (invokedDirectly) {
+  console.table(await runDataLaneBench());
+}

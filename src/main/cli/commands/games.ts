@@ -1,0 +1,28 @@
+import type { GameView } from '../../../shared/api';
+import { ControlSocketClient, controlSocketPath } from '../../peer/launcher/control-socket';
+import { parseArgs } from '../args';
+import { formatBytes } from '../format';
+import { stateDirOf } from './shared-flags';
+
+export async function runGames(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { 'state-dir': { value: true }, json: {} });
+  const client = await ControlSocketClient.connect(controlSocketPath(stateDirOf(args)));
+  try {
+    const games = await client.invoke('request_games');
+    if (args.flags.has('json')) {
+      process.stdout.write(`${JSON.stringify(games, null, 2)}\n`);
+      return 0;
+    }
+    if (games.length === 0) process.stdout.write('No games on this machine or the LAN yet.\n');
+    for (const game of games) process.stdout.write(`${describe(game)}\n`);
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+function describe(game: GameView): string {
+  const state = game.installed ? 'installed' : game.downloaded ? 'downloaded' : 'available';
+  const peers = game.sourcePeers.length === 1 ? '1 peer' : `${game.sourcePeers.length} peers`;
+  return `${game.id.padEnd(36)} ${game.latestVersion ?? '-'}  ${formatBytes(game.sizeBytes).padStart(9)}  ${state}  on ${peers}`;
+}

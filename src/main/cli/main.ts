@@ -1,0 +1,41 @@
+import { toLanspreadError } from '../../shared/errors';
+import { runDownload } from './commands/download';
+import { runGames } from './commands/games';
+import { runPeers } from './commands/peers';
+import { runServe } from './commands/serve';
+import { USAGE } from './usage';
+
+/** `lanspread-peer <command>`: the headless face of the peer runtime. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return runServe(rest);
+    case 'peers':
+      return runPeers(rest);
+    case 'games':
+      return runGames(rest);
+    case 'download':
+      return runDownload(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const coded = toLanspreadError(error);
+    process.stderr.write(`error [${coded.code}]: ${coded.message}\n`);
+    process.exitCode = 1;
+  },
+);

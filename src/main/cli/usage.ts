@@ -1,0 +1,25 @@
+export const USAGE = `Usage: lanspread-peer <command> [options]
+
+Commands:
+  serve      Run a peer: share the game directory, discover peers on the LAN.
+             --game-dir DIR      folder with one sub-folder per game (required)
+             --state-dir DIR     launcher state (identity, index, journals); default ./.lanspread-state
+             --name NAME         display name shown to other peers
+             --port PORT         QUIC control port (UDP); default: any free port
+             --host ADDR         bind address; default 0.0.0.0
+             --peer HOST:PORT    contact this peer directly (repeatable; for networks without multicast)
+             --no-mdns           do not advertise or browse mDNS
+             --web               also serve the web UI (HTTP + WebSocket)
+             --web-host ADDR     web UI bind address; default 127.0.0.1 (others require the printed token)
+             --web-port PORT     web UI port; default 7420
+             --download-limit N  download cap in bytes/s (0 = unlimited)
+             --upload-limit N    upload cap in bytes/s (0 = unlimited)
+             --log-level LEVEL   debug | info | warn | error
+  peers      List the peers a running 'serve' (same --state-dir) sees.
+  games      List the games on the LAN as a running 'serve' (same --state-dir) sees them.
+  download   Download (and install) a game through a running 'serve': download <gameId> [--state-dir DIR]
+
+Options of peers, games, download:
+  --state-dir DIR   the state directory of the running peer; default ./.lanspread-state
+  --json            machine-readable output
+`;

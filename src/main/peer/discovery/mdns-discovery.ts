@@ -1,0 +1,317 @@
+import type { RemoteInfo } from 'node:dgram';
+import { networkInterfaces } from 'node:os';
+import { toLanspreadError } from '../../../shared/errors';
+import type { PeerId, PeerInfo } from '../../../shared/model';
+import { silentLogger, type Logger } from '../util/logger';
+import { TypedEmitter } from '../util/typed-emitter';
+import { InterfaceResponder, type PublishedService } from './interface-responder';
+import { readServicePacket } from './service-packet';
+import { encodeAdvertisement, type Advertisement } from './txt-record';
+import { usableIPv4Interfaces, type InterfaceTable } from './usable-interfaces';
+
+export interface MdnsDiscoveryEvents {
+  /** A peer appeared, moved (address or ports), or is still announcing after `reemitAfterMs`. */
+  'peer-discovered': PeerInfo;
+  /** The peer sent an mDNS goodbye from every address we knew it by. */
+  'peer-goodbye': PeerId;
+}
+
+export interface MdnsDiscoveryOptions {
+  peerId: PeerId;
+  /** Display name; cut to 64 characters when advertised. */
+  name: string;
+  protocolVersion: number;
+  /** QUIC control-plane UDP port. */
+  port: number;
+  /** TLS/TCP data-lane port, if already known (see setAdvertisement). */
+  dataPort?: number;
+  /** Also run on 127.0.0.1 (tests, several peers on one machine). */
+  includeLoopback?: boolean;
+  /** The library's browser queries once; we ask again this often so late joiners are found. */
+  requeryIntervalMs?: number;
+  /** How often interfaces are re-read (a laptop joins Wi-Fi, a cable is pulled). */
+  interfaceCheckIntervalMs?: number;
+  /**
+   * A peer that keeps answering is reported again after this long, so a consumer that dropped
+   * it (failed pings, then it came back at the same address) learns about it again.
+   */
+  reemitAfterMs?: number;
+  /** 5353 in production; tests pass a private port. */
+  mdnsPort?: number;
+  announceDelaysMs?: readonly number[];
+  goodbyeTimeoutMs?: number;
+  /** Cap on remembered peers: a flood of invented advertisements must not grow memory. */
+  maxPeers?: number;
+  networkInterfaces?: () => InterfaceTable;
+  now?: () => number;
+  logger?: Logger;
+}
+
+const DEFAULTS = {
+  requeryIntervalMs: 5_000,
+  interfaceCheckIntervalMs: 10_000,
+  reemitAfterMs: 30_000,
+  mdnsPort: 5353,
+  announceDelaysMs: [0, 1_000] as readonly number[],
+  goodbyeTimeoutMs: 1_000,
+  maxPeers: 1_024,
+};
+
+/** A multi-homed peer is seen from at most a few addresses; more is someone spoofing. */
+const MAX_HOSTS_PER_PEER = 8;
+
+interface KnownPeer {
+  info: PeerInfo;
+  fqdn: string;
+  /** Source addresses its announcements arrived from; a goodbye must come from one of them. */
+  hosts: Set<string>;
+  emittedAt: number;
+}
+
+const noop = (): void => undefined;
+
+/**
+ * Advertises this peer as `_lanspread._udp` and reports other peers, on every usable IPv4
+ * interface (one bonjour-service instance each). Discovery is a hint, never proof of life:
+ * bonjour-service keeps a crashed peer for its PTR TTL (8 hours), so liveness is pinged
+ * elsewhere. A peer's address is the source address of its packets, not its A records (those
+ * list every interface it has, including ones we cannot reach).
+ */
+export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
+  private readonly settings: typeof DEFAULTS;
+  private readonly instanceName: string;
+  private advertisement: Advertisement;
+  private published: PublishedService;
+  private readonly responders = new Map<string, InterfaceResponder>();
+  private readonly peers = new Map<PeerId, KnownPeer>();
+  private readonly fqdnOwners = new Map<string, PeerId>();
+  private readonly listInterfaces: () => InterfaceTable;
+  private readonly now: () => number;
+  private readonly logger: Logger;
+  private requeryTimer: NodeJS.Timeout | null = null;
+  private interfaceTimer: NodeJS.Timeout | null = null;
+  private running = false;
+  private lifecycle: Promise<void> = Promise.resolve();
+  private syncing: Promise<void> = Promise.resolve();
+  private warnedFull = false;
+
+  constructor(private readonly options: MdnsDiscoveryOptions) {
+    super();
+    this.settings = {
+      requeryIntervalMs: options.requeryIntervalMs ?? DEFAULTS.requeryIntervalMs,
+      interfaceCheckIntervalMs: options.interfaceCheckIntervalMs ?? DEFAULTS.interfaceCheckIntervalMs,
+      reemitAfterMs: options.reemitAfterMs ?? DEFAULTS.reemitAfterMs,
+      mdnsPort: options.mdnsPort ?? DEFAULTS.mdnsPort,
+      announceDelaysMs: options.announceDelaysMs ?? DEFAULTS.announceDelaysMs,
+      goodbyeTimeoutMs: options.goodbyeTimeoutMs ?? DEFAULTS.goodbyeTimeoutMs,
+      maxPeers: options.maxPeers ?? DEFAULTS.maxPeers,
+    };
+    this.listInterfaces = options.networkInterfaces ?? networkInterfaces;
+    this.now = options.now ?? Date.now;
+    this.logger = options.logger ?? silentLogger;
+    // A DNS label holds 63 bytes; 40 hex digits of the fingerprint keep instances unique.
+    this.instanceName = `lanspread-${options.peerId.slice(0, 40)}`;
+    this.advertisement = {
+      peerId: options.peerId,
+      name: options.name,
+      protocolVersion: options.protocolVersion,
+      port: options.port,
+      ...(options.dataPort === undefined ? {} : { dataPort: options.dataPort }),
+    };
+    // Validates our own values up front (throws PEER_ADDRESS_INVALID) rather than on the wire.
+    this.published = { port: options.port, txt: encodeAdvertisement(this.advertisement) };
+  }
+
+  /** Joins every usable interface and starts announcing and browsing. Idempotent. */
+  start(): Promise<void> {
+    if (this.running) return this.lifecycle;
+    this.running = true;
+    this.lifecycle = this.lifecycle.catch(noop).then(() => this.startNow());
+    return this.lifecycle;
+  }
+
+  /** Says goodbye on every interface and releases every socket and timer. Idempotent. */
+  stop(): Promise<void> {
+    if (!this.running) return this.lifecycle.catch(noop);
+    this.running = false;
+    this.lifecycle = this.lifecycle.catch(noop).then(() => this.stopNow());
+    return this.lifecycle;
+  }
+
+  /** Changes what we advertise (e.g. the data-lane port is now bound) and re-announces. */
+  setAdvertisement(update: Partial<Pick<Advertisement, 'name' | 'port' | 'dataPort'>>): void {
+    const next: Advertisement = { ...this.advertisement, ...update };
+    const published = { port: next.port, txt: encodeAdvertisement(next) };
+    this.advertisement = next;
+    this.published = published;
+    for (const responder of this.responders.values()) responder.publish(published);
+  }
+
+  /** Forgets a peer so that its next announcement is reported as new. */
+  forget(peerId: PeerId): void {
+    const known = this.peers.get(peerId);
+    if (!known) return;
+    this.peers.delete(peerId);
+    this.fqdnOwners.delete(known.fqdn);
+  }
+
+  /** Peers currently known from mDNS (not necessarily alive). */
+  knownPeers(): PeerInfo[] {
+    return [...this.peers.values()].map((known) => ({ ...known.info }));
+  }
+
+  /** Interfaces mDNS currently runs on, as `name/address`. */
+  activeInterfaces(): string[] {
+    return [...this.responders.keys()];
+  }
+
+  private async startNow(): Promise<void> {
+    await this.syncInterfaces();
+    if (!this.running) return;
+    if (this.responders.size === 0) this.logger.warn('No usable network interface for mDNS yet; will keep looking');
+    this.requeryTimer = setInterval(() => {
+      for (const responder of this.responders.values()) responder.query();
+    }, this.settings.requeryIntervalMs);
+    this.interfaceTimer = setInterval(() => {
+      this.syncInterfaces().catch((error: unknown) => this.logger.warn('mDNS interface check failed', { error: toLanspreadError(error).message }));
+    }, this.settings.interfaceCheckIntervalMs);
+  }
+
+  private async stopNow(): Promise<void> {
+    if (this.requeryTimer) clearInterval(this.requeryTimer);
+    if (this.interfaceTimer) clearInterval(this.interfaceTimer);
+    this.requeryTimer = this.interfaceTimer = null;
+    await this.syncing.catch(noop);
+    const responders = [...this.responders.values()];
+    this.responders.clear();
+    await Promise.all(responders.map((responder) => responder.stop()));
+    this.peers.clear();
+    this.fqdnOwners.clear();
+  }
+
+  /** Adds and removes per-interface responders to match the current interfaces. Serialised. */
+  private syncInterfaces(): Promise<void> {
+    const run = this.syncing.catch(noop).then(() => this.syncNow());
+    this.syncing = run;
+    return run;
+  }
+
+  private async syncNow(): Promise<void> {
+    if (!this.running) return;
+    let table: InterfaceTable;
+    try {
+      table = this.listInterfaces();
+    } catch (error) {
+      this.logger.warn('Cannot list network interfaces', { error: toLanspreadError(error).message });
+      return;
+    }
+    const wanted = new Map(usableIPv4Interfaces(table, this.options.includeLoopback ?? false).map((usable) => [usable.key, usable]));
+
+    const gone = [...this.responders.entries()].filter(([key]) => !wanted.has(key));
+    for (const [key] of gone) this.responders.delete(key);
+    await Promise.all(gone.map(([key, responder]) => responder.stop().then(() => this.logger.info('mDNS left interface', { interface: key }))));
+
+    for (const [key, usable] of wanted) {
+      if (!this.running || this.responders.has(key)) continue;
+      const responder = new InterfaceResponder({
+        address: usable.address,
+        mdnsPort: this.settings.mdnsPort,
+        instanceName: this.instanceName,
+        initial: this.published,
+        announceDelaysMs: this.settings.announceDelaysMs,
+        goodbyeTimeoutMs: this.settings.goodbyeTimeoutMs,
+        onResponse: (packet, from) => this.onResponse(packet, from),
+        logger: this.logger,
+      });
+      try {
+        await responder.start();
+      } catch (error) {
+        // Left out of the map, so the next interface check tries again.
+        this.logger.warn('mDNS cannot use interface', { interface: key, error: toLanspreadError(error).message });
+        await responder.stop();
+        continue;
+      }
+      if (!this.running) {
+        await responder.stop();
+        return;
+      }
+      // The advertisement may have changed while this responder was binding.
+      responder.publish(this.published);
+      this.responders.set(key, responder);
+      this.logger.info('mDNS joined interface', { interface: key });
+    }
+  }
+
+  private onResponse(packet: unknown, from: RemoteInfo): void {
+    if (!this.running) return;
+    const findings = readServicePacket(packet);
+    for (const { fqdn, txt } of findings.announced) {
+      if (!txt.ok) {
+        this.logger.debug('Ignored mDNS advertisement', { from: from.address, fqdn: fqdn.slice(0, 100), reason: txt.reason });
+        continue;
+      }
+      if (txt.advertisement.peerId === this.options.peerId) continue;
+      this.observe(fqdn, txt.advertisement, from.address);
+    }
+    for (const fqdn of findings.goodbyes) this.onGoodbye(fqdn, from.address);
+  }
+
+  private observe(fqdn: string, ad: Advertisement, host: string): void {
+    const known = this.peers.get(ad.peerId);
+    if (!known && this.peers.size >= this.settings.maxPeers) {
+      if (!this.warnedFull) this.logger.warn('Too many mDNS peers; ignoring new ones', { max: this.settings.maxPeers });
+      this.warnedFull = true;
+      return;
+    }
+    const info: PeerInfo = {
+      peerId: ad.peerId,
+      name: ad.name,
+      protocolVersion: ad.protocolVersion,
+      host,
+      port: ad.port,
+      ...(ad.dataPort === undefined ? {} : { dataPort: ad.dataPort }),
+      source: 'mdns',
+    };
+    const now = this.now();
+    if (!known) {
+      this.fqdnOwners.set(fqdn, ad.peerId);
+      this.peers.set(ad.peerId, { info, fqdn, hosts: new Set([host]), emittedAt: now });
+      this.emit('peer-discovered', { ...info });
+      return;
+    }
+    if (known.fqdn !== fqdn) {
+      this.fqdnOwners.delete(known.fqdn);
+      this.fqdnOwners.set(fqdn, ad.peerId);
+      known.fqdn = fqdn;
+    }
+    const restarted = known.info.port !== info.port || known.info.dataPort !== info.dataPort;
+    const changed = restarted || known.info.name !== info.name || known.info.protocolVersion !== info.protocolVersion || !known.hosts.has(host);
+    // New ports mean a restarted process: the addresses it was seen at before are history.
+    if (restarted) known.hosts.clear();
+    if (known.hosts.size < MAX_HOSTS_PER_PEER) known.hosts.add(host);
+    if (!changed && now - known.emittedAt < this.settings.reemitAfterMs) return;
+    known.info = info;
+    known.emittedAt = now;
+    this.emit('peer-discovered', { ...info });
+  }
+
+  private onGoodbye(fqdn: string, from: string): void {
+    const peerId = this.fqdnOwners.get(fqdn);
+    const known = peerId === undefined ? undefined : this.peers.get(peerId);
+    if (peerId === undefined || !known) return;
+    // Anyone can send a goodbye; only the addresses the peer announced from may retract it.
+    if (!known.hosts.delete(from)) return;
+    if (known.hosts.size > 0) {
+      if (known.info.host !== from) return;
+      const [other] = known.hosts;
+      if (other === undefined) return;
+      known.info = { ...known.info, host: other };
+      known.emittedAt = this.now();
+      this.emit('peer-discovered', { ...known.info });
+      return;
+    }
+    this.peers.delete(peerId);
+    this.fqdnOwners.delete(fqdn);
+    this.emit('peer-goodbye', peerId);
+  }
+}

@@ -1,0 +1,223 @@
+import { stat, access } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import path from 'node:path';
+import type { CommandArgs, CommandName, CommandResult, EventName, EventPayload, LauncherBackend, LauncherEvents, OperationView, PeerView } from '../../../shared/api';
+import { LanspreadError, missingCase, toLanspreadError } from '../../../shared/errors';
+import type { Settings } from '../../../shared/settings';
+import type { PeerRuntime } from '../runtime-types';
+import { TypedEmitter } from '../util/typed-emitter';
+import { buildGameViews } from './game-views';
+
+/** Persisted settings as the backend needs them (the store decides where and how they are saved). */
+export interface SettingsAccess {
+  get(): Settings;
+  update(patch: Partial<Omit<Settings, 'schemaVersion'>>): Promise<Settings>;
+}
+
+export interface LauncherBackendDeps {
+  runtime: PeerRuntime;
+  settings: SettingsAccess;
+  /** Starts a game; resolves when the process has started, `onExit` fires when it ends. */
+  launchGame?: (gameId: string, onExit: () => void) => Promise<void>;
+  /** How long games-list-updated waits to coalesce bursts of changes. */
+  listDebounceMs?: number;
+}
+
+/**
+ * The one implementation of the LauncherApi over the peer runtime. Electron IPC, the web UI's
+ * WebSocket and the CLI's control socket all forward to this object.
+ */
+export class RuntimeLauncherBackend implements LauncherBackend {
+  private readonly events = new TypedEmitter<LauncherEvents>();
+  private readonly operations = new Map<string, OperationView>();
+  private readonly running = new Set<string>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private listTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: LauncherBackendDeps) {
+    const { runtime } = deps;
+    this.unsubscribe.push(
+      runtime.onAny((event, payload) => this.onRuntimeEvent(event, payload)),
+    );
+  }
+
+  dispose(): void {
+    for (const off of this.unsubscribe) off();
+    if (this.listTimer) clearTimeout(this.listTimer);
+    this.events.removeAllListeners();
+  }
+
+  subscribe(listener: <E extends EventName>(event: E, payload: EventPayload<E>) => void): () => void {
+    return this.events.onAny(listener);
+  }
+
+  async handle<K extends CommandName>(command: K, args: CommandArgs<K>): Promise<CommandResult<K>> {
+    return (await this.dispatch(command, args as never)) as CommandResult<K>;
+  }
+
+  private async dispatch(command: CommandName, args: never): Promise<unknown> {
+    const { runtime } = this.deps;
+    switch (command) {
+      case 'request_games':
+        return this.gameViews();
+      case 'request_peers':
+        return this.peerViews();
+      case 'get_status':
+        return { peerId: runtime.peerId, displayName: runtime.displayName, gameDir: runtime.gameDir(), running: true, peerCount: runtime.getPeerCount() };
+      case 'install_game':
+      case 'update_game':
+      case 'uninstall_game':
+      case 'remove_downloaded_game':
+      case 'cancel_download':
+        throw new LanspreadError('INTERNAL', `${command} is not available yet in this build`);
+      case 'play_game':
+        return this.play(gameIdOf(args));
+      case 'update_game_directory':
+        return this.updateGameDirectory((args as CommandArgs<'update_game_directory'>)?.path);
+      case 'pick_game_directory':
+        return null;
+      case 'get_settings':
+        return this.deps.settings.get();
+      case 'set_settings':
+        return this.setSettings(args as CommandArgs<'set_settings'>);
+      default:
+        return missingCase(command);
+    }
+  }
+
+  private gameViews() {
+    const { runtime } = this.deps;
+    return buildGameViews({
+      catalog: runtime.catalog(),
+      local: new Map(runtime.localGames().map((game) => [game.id, game])),
+      remote: runtime.remoteGames(),
+      operations: this.operations,
+      running: this.running,
+      platform: process.platform,
+    });
+  }
+
+  private peerViews(): PeerView[] {
+    return this.deps.runtime.peers().map((record) => ({
+      peerId: record.info.peerId,
+      name: record.info.name,
+      host: record.info.host,
+      port: record.info.port,
+      source: record.info.source,
+      gameCount: record.games.length,
+      rttMs: record.rttMs,
+    }));
+  }
+
+  private async updateGameDirectory(dir: unknown): Promise<void> {
+    if (typeof dir !== 'string' || dir.trim() === '') throw new LanspreadError('GAME_DIR_INVALID', 'Choose a folder for your games');
+    const resolved = path.resolve(dir);
+    const stats = await stat(resolved).catch(() => null);
+    if (!stats) throw new LanspreadError('GAME_DIR_INVALID', `Folder does not exist: ${resolved}`);
+    if (!stats.isDirectory()) throw new LanspreadError('GAME_DIR_INVALID', `Not a folder: ${resolved}`);
+    await access(resolved, fsConstants.W_OK).catch((error: unknown) => {
+      throw new LanspreadError('GAME_DIR_INVALID', `Folder is not writable: ${resolved}`, { cause: error });
+    });
+    await this.deps.runtime.setGameDir(resolved);
+    const settings = await this.deps.settings.update({ gameDir: resolved });
+    this.events.emit('settings-changed', { settings });
+    this.scheduleListUpdate();
+  }
+
+  private async setSettings(patch: CommandArgs<'set_settings'>): Promise<Settings> {
+    if (typeof patch !== 'object' || patch === null) throw new LanspreadError('MALFORMED_MESSAGE', 'Settings patch must be an object');
+    if (patch.gameDir !== undefined && patch.gameDir !== null) await this.updateGameDirectory(patch.gameDir);
+    const { gameDir: _ignored, ...rest } = patch;
+    const settings = await this.deps.settings.update(rest);
+    if (rest.manualPeers) this.deps.runtime.setManualPeers(rest.manualPeers);
+    this.events.emit('settings-changed', { settings });
+    return settings;
+  }
+
+  private async play(gameId: string): Promise<void> {
+    if (!this.deps.launchGame) throw new LanspreadError('INTERNAL', 'Playing games is not supported here');
+    const game = this.deps.runtime.localGames().find((g) => g.id === gameId);
+    if (!game?.installed) throw new LanspreadError('NOT_INSTALLED', `Install ${gameId} before playing it`);
+    await this.deps.launchGame(gameId, () => {
+      this.running.delete(gameId);
+      this.events.emit('game-running-changed', { gameId, running: false });
+      this.scheduleListUpdate();
+    });
+    this.running.add(gameId);
+    this.events.emit('game-running-changed', { gameId, running: true });
+    this.scheduleListUpdate();
+  }
+
+  private onRuntimeEvent(event: string, payload: unknown): void {
+    try {
+      this.forward(event, payload);
+    } catch (error) {
+      this.events.emit('runtime-error', { error: toLanspreadError(error).toInfo() });
+    }
+  }
+
+  /** Runtime events either pass through unchanged (same names) or trigger a list refresh. */
+  private forward(event: string, payload: unknown): void {
+    switch (event) {
+      case 'peer-connected': {
+        const { peer } = payload as { peer: { peerId: string } };
+        const view = this.peerViews().find((p) => p.peerId === peer.peerId);
+        if (view) this.events.emit('peer-connected', { peer: view });
+        this.scheduleListUpdate();
+        return;
+      }
+      case 'peer-disconnected':
+      case 'peer-count':
+      case 'runtime-error':
+        this.events.emit(event, payload as never);
+        this.scheduleListUpdate();
+        return;
+      case 'library-changed':
+      case 'remote-games-changed':
+      case 'operations-changed':
+        this.scheduleListUpdate();
+        return;
+      default:
+        if (event.startsWith('game-')) {
+          this.trackOperation(event, payload as { gameId: string });
+          this.events.emit(event as EventName, payload as never);
+          this.scheduleListUpdate();
+        }
+    }
+  }
+
+  /** Keeps the per-game operation view that GameView.operation shows. */
+  private trackOperation(event: string, payload: { gameId: string } & Partial<LauncherEvents['game-download-progress']>): void {
+    const { gameId } = payload;
+    const ended = /-(finished|failed|cancelled)$/.test(event);
+    if (ended) {
+      this.operations.delete(gameId);
+      return;
+    }
+    const kind = event.startsWith('game-download') ? 'download' : event.startsWith('game-uninstall') ? 'uninstall' : 'install';
+    const previous = this.operations.get(gameId);
+    this.operations.set(gameId, {
+      kind,
+      phase: kind === 'download' ? 'transfer' : kind === 'install' ? 'unpack' : 'finishing',
+      bytesDone: payload.bytesDone ?? (previous?.kind === kind ? previous.bytesDone : 0),
+      totalBytes: payload.totalBytes ?? (previous?.kind === kind ? previous.totalBytes : 0),
+      bytesPerSecond: payload.bytesPerSecond ?? 0,
+      etaSeconds: payload.etaSeconds ?? null,
+      activePeers: payload.activePeers ?? 0,
+    });
+  }
+
+  private scheduleListUpdate(): void {
+    if (this.listTimer) return;
+    this.listTimer = setTimeout(() => {
+      this.listTimer = null;
+      this.events.emit('games-list-updated', { games: this.gameViews() });
+    }, this.deps.listDebounceMs ?? 100);
+  }
+}
+
+function gameIdOf(args: unknown): string {
+  const gameId = (args as { gameId?: unknown } | null)?.gameId;
+  if (typeof gameId !== 'string' || gameId === '') throw new LanspreadError('MALFORMED_MESSAGE', 'gameId is required');
+  return gameId;
+}

@@ -1,0 +1,132 @@
+import type { GameManifest, GameSummary, PeerId, PeerInfo } from '../../../shared/model';
+import { compareVersions } from '../../../shared/version';
+
+/**
+ * What the LAN offers: every live peer, the games each announces, and the manifests fetched
+ * from them. Pure in-memory state; discovery, liveness and requests feed it.
+ */
+
+export interface PeerRecord {
+  info: PeerInfo;
+  games: GameSummary[];
+  /** Library revision the peer reported with its last game list (see Pong). */
+  libraryRevision: number;
+  manifests: Map<string, GameManifest>;
+  lastSeenMs: number;
+  rttMs: number | null;
+}
+
+export interface RemoteGame {
+  id: string;
+  latestVersion: string;
+  /** Size of the latest version as its sources report it. */
+  sizeBytes: number;
+  /** Peers that serve the latest version. */
+  sources: PeerId[];
+  /** Every peer that has the game, whatever version. */
+  holders: PeerId[];
+}
+
+export class PeerGameDB {
+  private readonly peers = new Map<PeerId, PeerRecord>();
+
+  upsertPeer(info: PeerInfo, nowMs: number): { added: boolean; record: PeerRecord } {
+    const existing = this.peers.get(info.peerId);
+    if (existing) {
+      existing.info = { ...existing.info, ...info };
+      existing.lastSeenMs = nowMs;
+      return { added: false, record: existing };
+    }
+    const record: PeerRecord = { info, games: [], libraryRevision: -1, manifests: new Map(), lastSeenMs: nowMs, rttMs: null };
+    this.peers.set(info.peerId, record);
+    return { added: true, record };
+  }
+
+  removePeer(peerId: PeerId): boolean {
+    return this.peers.delete(peerId);
+  }
+
+  get(peerId: PeerId): PeerRecord | undefined {
+    return this.peers.get(peerId);
+  }
+
+  has(peerId: PeerId): boolean {
+    return this.peers.has(peerId);
+  }
+
+  list(): PeerRecord[] {
+    return [...this.peers.values()];
+  }
+
+  get size(): number {
+    return this.peers.size;
+  }
+
+  markSeen(peerId: PeerId, nowMs: number, rttMs: number | null): void {
+    const record = this.peers.get(peerId);
+    if (!record) return;
+    record.lastSeenMs = nowMs;
+    if (rttMs !== null) record.rttMs = rttMs;
+  }
+
+  /** Replaces a peer's game list; manifests of versions it no longer offers are dropped. */
+  setGames(peerId: PeerId, games: GameSummary[], libraryRevision: number): boolean {
+    const record = this.peers.get(peerId);
+    if (!record) return false;
+    const before = JSON.stringify(record.games);
+    record.games = [...games].sort((a, b) => a.id.localeCompare(b.id));
+    record.libraryRevision = libraryRevision;
+    for (const [gameId, manifest] of record.manifests) {
+      const offered = record.games.find((game) => game.id === gameId);
+      if (!offered || offered.version !== manifest.version) record.manifests.delete(gameId);
+    }
+    return before !== JSON.stringify(record.games);
+  }
+
+  setManifest(peerId: PeerId, manifest: GameManifest): void {
+    this.peers.get(peerId)?.manifests.set(manifest.gameId, manifest);
+  }
+
+  manifestFrom(peerId: PeerId, gameId: string): GameManifest | undefined {
+    return this.peers.get(peerId)?.manifests.get(gameId);
+  }
+
+  /** The newest version of a game any peer offers, or null when no peer has it. */
+  latestVersion(gameId: string): string | null {
+    let latest: string | null = null;
+    for (const record of this.peers.values()) {
+      const game = record.games.find((g) => g.id === gameId);
+      if (game && (latest === null || compareVersions(game.version, latest) > 0)) latest = game.version;
+    }
+    return latest;
+  }
+
+  /** Peers that serve exactly `version` of a game (only those are download sources). */
+  sourcesFor(gameId: string, version: string): PeerRecord[] {
+    return this.list().filter((record) => record.games.some((g) => g.id === gameId && g.version === version));
+  }
+
+  /** Every game on the LAN, aggregated over peers. */
+  remoteGames(): Map<string, RemoteGame> {
+    const games = new Map<string, RemoteGame>();
+    for (const record of this.peers.values()) {
+      for (const game of record.games) {
+        const entry = games.get(game.id);
+        if (!entry) {
+          games.set(game.id, { id: game.id, latestVersion: game.version, sizeBytes: game.sizeBytes, sources: [record.info.peerId], holders: [record.info.peerId] });
+          continue;
+        }
+        entry.holders.push(record.info.peerId);
+        const order = compareVersions(game.version, entry.latestVersion);
+        if (order > 0) {
+          entry.latestVersion = game.version;
+          entry.sizeBytes = game.sizeBytes;
+          entry.sources = [record.info.peerId];
+        } else if (order === 0) {
+          entry.sources.push(record.info.peerId);
+        }
+      }
+    }
+    return games;
+  }
+}

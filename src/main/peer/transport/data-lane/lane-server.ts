@@ -1,0 +1,200 @@
+import { createServer } from 'node:tls';
+import type { Server, TLSSocket } from 'node:tls';
+import { LanspreadError, toLanspreadError } from '../../../../shared/errors';
+import type { PeerId } from '../../../../shared/model';
+import type { PeerIdentity } from '../../identity/identity';
+import { ByteReader, encodeFrame } from '../../protocol/codec';
+import type { Response } from '../../protocol/messages';
+import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from '../../protocol/messages';
+import { parseRequest } from '../../protocol/validate';
+import type { Logger } from '../../util/logger';
+import { silentLogger } from '../../util/logger';
+import type { RequestHandler, ServerReply } from '../types';
+import { LANE_ALPN, LANE_TLS_VERSION, remoteFingerprint } from './lane-tls';
+import { writeWithBackpressure } from './socket-write';
+
+export interface DataLaneServerOptions {
+  identity: PeerIdentity;
+  host: string;
+  /** 0 = any free port; `start()` says which. */
+  port: number;
+  /** The same handler the QUIC control plane uses; the lane only lets GetChunk through to it. */
+  handler: RequestHandler;
+  logger?: Logger;
+  /** Further connections are refused by the kernel-side accept (net.Server.maxConnections). */
+  maxConnections?: number;
+  /** A connection silent in both directions this long is closed (also the slow-loris guard). */
+  idleTimeoutMs?: number;
+  /** After refusing hostile input, how long the server keeps reading so its Error frame arrives. */
+  lingerMs?: number;
+}
+
+const DEFAULT_MAX_CONNECTIONS = 256;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+const DEFAULT_LINGER_MS = 2_000;
+
+/**
+ * Serves chunk bytes over TLS 1.3 / TCP, mutually authenticated: a client must present a
+ * certificate, and its fingerprint is the `remotePeerId` the handler sees. Requests on one
+ * connection are answered strictly in order, one at a time (the client pipelines; the socket
+ * buffers what waits). Each answer is a frame and, for a ChunkHeader, exactly `length` raw
+ * bytes written at the pace the socket drains.
+ */
+export class DataLaneServer {
+  private readonly options: DataLaneServerOptions;
+  private readonly logger: Logger;
+  private server: Server | null = null;
+  private starting: Promise<{ port: number }> | null = null;
+  private readonly sockets = new Set<TLSSocket>();
+
+  constructor(options: DataLaneServerOptions) {
+    this.options = options;
+    this.logger = (options.logger ?? silentLogger).child('data-lane-server');
+  }
+
+  start(): Promise<{ port: number }> {
+    this.starting ??= this.listen();
+    return this.starting;
+  }
+
+  /** Port actually listened on; null before start() resolved. */
+  get port(): number | null {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? address.port : null;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    const starting = this.starting;
+    this.server = null;
+    this.starting = null;
+    if (starting) await starting.catch(() => undefined);
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async listen(): Promise<{ port: number }> {
+    const { identity } = this.options;
+    const server = createServer({
+      key: identity.keyPem,
+      cert: identity.certPem,
+      minVersion: LANE_TLS_VERSION,
+      maxVersion: LANE_TLS_VERSION,
+      requestCert: true,
+      // Self-signed peers: the fingerprint check in accept() is the authentication.
+      rejectUnauthorized: false,
+      ALPNProtocols: [LANE_ALPN],
+    });
+    server.maxConnections = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    server.on('secureConnection', (socket) => this.accept(socket));
+    // Handshake failures (wrong TLS version, garbage before the handshake) only cost that socket.
+    server.on('tlsClientError', (error) => this.logger.debug('TLS handshake failed', { reason: error.message }));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.logger.warn('Data lane server error', { reason: error.message }));
+    const port = this.port;
+    if (port === null) throw new LanspreadError('INTERNAL', 'Data lane server has no port after listen');
+    return { port };
+  }
+
+  private accept(socket: TLSSocket): void {
+    if (this.server === null) {
+      socket.destroy();
+      return;
+    }
+    const remotePeerId = remoteFingerprint(socket);
+    if (remotePeerId === null) {
+      this.logger.info('Refused data lane client without certificate', { host: socket.remoteAddress });
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', (error) => this.logger.debug('Data lane connection error', { reason: error.message }));
+    socket.setNoDelay(true);
+    socket.setTimeout(this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => socket.destroy());
+    this.serve(socket, remotePeerId).catch((error: unknown) => {
+      this.logger.debug('Data lane connection ended', { reason: error instanceof Error ? error.message : String(error) });
+      socket.destroy();
+    });
+  }
+
+  private async serve(socket: TLSSocket, remotePeerId: PeerId): Promise<void> {
+    // Our own iterator (not the reader's) so the linger phase can keep consuming input.
+    const input = socket[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    const reader = new ByteReader({ [Symbol.asyncIterator]: () => input });
+    const context = { remotePeerId, remoteHost: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
+    for (;;) {
+      let request;
+      try {
+        const raw = await reader.readFrame(MAX_REQUEST_BYTES);
+        if (raw === null) break;
+        request = parseRequest(raw);
+      } catch (error) {
+        if (socket.destroyed || socket.readableEnded) return;
+        // Framing is lost (or the peer is hostile): say why, then hang up on this one client.
+        await this.refuse(socket, input, toLanspreadError(error, 'MALFORMED_MESSAGE'));
+        return;
+      }
+      if (request.type !== 'GetChunk') {
+        await writeWithBackpressure(socket, errorFrame(new LanspreadError('UNKNOWN_MESSAGE_TYPE', `${request.type} is not served on the data lane`)));
+        continue;
+      }
+      let reply: ServerReply;
+      try {
+        reply = await this.options.handler(request, context);
+      } catch (error) {
+        await writeWithBackpressure(socket, errorFrame(toLanspreadError(error)));
+        continue;
+      }
+      await this.sendReply(socket, reply);
+    }
+    socket.end();
+  }
+
+  private async sendReply(socket: TLSSocket, reply: ServerReply): Promise<void> {
+    const announced = reply.frame.type === 'ChunkHeader' ? reply.frame.length : 0;
+    await writeWithBackpressure(socket, encodeFrame(reply.frame, MAX_RESPONSE_BYTES));
+    let sent = 0;
+    if (reply.payload) {
+      for await (const piece of reply.payload) {
+        if (sent + piece.byteLength > announced) {
+          throw new LanspreadError('STREAM_SIZE_MISMATCH', `Payload exceeds the announced ${announced} bytes`);
+        }
+        sent += piece.byteLength;
+        await writeWithBackpressure(socket, piece);
+      }
+    }
+    // The client counts bytes to find the next frame: a short payload would desynchronise it, so
+    // the connection dies (the caller destroys it) and the client sees an error, never a short chunk.
+    if (sent !== announced) throw new LanspreadError('STREAM_SIZE_MISMATCH', `Payload ended after ${sent} of ${announced} bytes`);
+  }
+
+  private async refuse(socket: TLSSocket, input: AsyncIterator<Uint8Array>, error: LanspreadError): Promise<void> {
+    this.logger.info('Refused data lane input', { code: error.code, host: socket.remoteAddress });
+    socket.end(errorFrame(error));
+    // Unread input at close makes the kernel send RST, which can destroy the Error frame in
+    // flight; so read and discard until the client hangs up, for a bounded time.
+    const linger = setTimeout(() => socket.destroy(), this.options.lingerMs ?? DEFAULT_LINGER_MS);
+    try {
+      while (!(await input.next()).done);
+    } catch {
+      // The socket died while lingering: nothing more to do.
+    } finally {
+      clearTimeout(linger);
+      socket.destroy();
+    }
+  }
+}
+
+function errorFrame(error: LanspreadError): Uint8Array {
+  const frame: Response = { type: 'Error', code: error.code, message: error.message.slice(0, 1024) };
+  return encodeFrame(frame, MAX_RESPONSE_BYTES);
+}

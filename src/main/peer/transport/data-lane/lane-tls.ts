@@ -1,0 +1,17 @@
+import type { PeerId } from '../../../../shared/model';
+import { fingerprintOfDer } from '../../identity/fingerprint';
+
+/**
+ * TLS settings both ends of the data lane share. Certificates are self-signed and pinned by
+ * fingerprint, so chain validation is off (`rejectUnauthorized: false`) and each side checks the
+ * other's fingerprint itself right after the handshake, before a single request byte moves.
+ */
+export const LANE_TLS_VERSION = 'TLSv1.3' as const;
+export const LANE_ALPN = 'lanspread-data/1';
+
+/** Fingerprint of the certificate the other end presented, or null when it presented none. */
+export function remoteFingerprint(socket: { getPeerCertificate(detailed?: boolean): { raw?: Buffer } | null }): PeerId | null {
+  const raw = socket.getPeerCertificate()?.raw;
+  if (!raw || raw.byteLength === 0) return null;
+  return fingerprintOfDer(raw);
+}

@@ -1,0 +1,34 @@
+import type { PeerId } from '../../../shared/model';
+import type { Request, Response } from '../protocol/messages';
+
+/** Who sent a request: the client certificate's fingerprint and where it came from. */
+export interface RequestContext {
+  remotePeerId: PeerId;
+  remoteHost: string;
+  remotePort: number;
+}
+
+export interface ServerReply {
+  frame: Response;
+  /** Raw bytes that follow the frame; for a ChunkHeader exactly `length` bytes. */
+  payload?: AsyncIterable<Uint8Array>;
+}
+
+export type RequestHandler = (request: Request, context: RequestContext) => Promise<ServerReply>;
+
+export interface ServerLimits {
+  /** Time a client has to deliver its whole request frame (slow-loris guard). */
+  requestReadTimeoutMs: number;
+  /** Concurrent streams per connection; QUIC refuses the client more than this. */
+  maxStreamsPerConnection: number;
+  /** After answering, how long and how much the server keeps reading to let a stream finish cleanly. */
+  drainTimeoutMs: number;
+  drainMaxBytes: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  requestReadTimeoutMs: 10_000,
+  maxStreamsPerConnection: 100,
+  drainTimeoutMs: 5_000,
+  drainMaxBytes: 1024 * 1024,
+};
