@@ -1,9 +1,12 @@
-import type { InstallMode, LauncherEvents, OperationKind } from '../../shared/api';
+import type { LauncherEvents } from '../../shared/api';
+import type { ActiveOperation } from './operations/operation-registry';
 import type { Catalog } from '../../shared/catalog';
 import type { ErrorInfo } from '../../shared/errors';
 import type { GameManifest, LocalGameState, PeerId, PeerInfo } from '../../shared/model';
 import type { PeerManagerTimings } from './peers/peer-manager';
 import type { PeerRecord, RemoteGame } from './peers/peer-game-db';
+import type { SchedulerTuning } from './download/chunk-scheduler';
+import type { Unpacker } from './unpack/unpacker';
 import type { Logger } from './util/logger';
 
 export interface PeerConfig {
@@ -21,6 +24,17 @@ export interface PeerConfig {
   manualPeers?: string[];
   mdns?: { enabled: boolean; includeLoopback?: boolean; requeryIntervalMs?: number };
   timings?: Partial<PeerManagerTimings>;
+  /** TCP port of the TLS data lane (0 = any free port). */
+  dataPort?: number;
+  /** Bytes per second; 0 or absent = unlimited. */
+  downloadLimitBytesPerSec?: number;
+  uploadLimitBytesPerSec?: number;
+  /** Archive extraction; defaults to node-unrar-js in worker threads. */
+  unpacker?: Unpacker;
+  /** Archive password per game, when a game's archives are encrypted. */
+  archivePassword?: (gameId: string) => string | undefined;
+  /** Scheduler knobs (tests shorten stall and grace periods). */
+  downloadTuning?: Partial<SchedulerTuning>;
   /** Chunk size of the manifests this peer serves (tests use small ones). */
   chunkSize?: number;
   /** Debounce of the library watcher; the fallback full scan runs every `fallbackScanMs`. */
@@ -29,10 +43,7 @@ export interface PeerConfig {
   logger?: Logger;
 }
 
-export interface ActiveOperation {
-  gameId: string;
-  kind: OperationKind;
-}
+export type { ActiveOperation } from './operations/operation-registry';
 
 /** Events of the runtime. Download/install events use the UI contract's names and payloads. */
 export interface RuntimeEvents
@@ -91,8 +102,21 @@ export interface PeerRuntime {
   /** Rescans the whole library now (also runs on a timer). */
   rescan(): Promise<void>;
 
-  /** Later issues: download, install, uninstall, remove, cancel, stream install. */
-  install?(gameId: string, mode: InstallMode): Promise<void>;
+  /**
+   * Downloads the latest version from every peer that has it, then installs it (or updates
+   * local/) unless `install` is false. Resolves when all of it is done; progress is in events.
+   */
+  download(gameId: string, options?: { install?: boolean }): Promise<void>;
+  /** Cancels a running download (its payload is discarded); false when none runs. */
+  cancelDownload(gameId: string): boolean;
+  /** Unpacks the downloaded archives into local/ (install, or update when local/ exists). */
+  installDownloaded(gameId: string): Promise<void>;
+  uninstall(gameId: string): Promise<void>;
+  removeDownloaded(gameId: string): Promise<void>;
+  /** Live caps in bytes per second; 0 = unlimited. */
+  setBandwidthLimits(limits: { downloadBytesPerSec?: number; uploadBytesPerSec?: number }): void;
+  /** Chunk bytes this peer has served since it started. */
+  uploadedBytes(): number;
 
   stop(): Promise<void>;
 }

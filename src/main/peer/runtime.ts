@@ -1,26 +1,38 @@
 import { mkdir } from 'node:fs/promises';
 import type { Catalog } from '../../shared/catalog';
 import { LanspreadError, toLanspreadError } from '../../shared/errors';
-import type { GameManifest, LocalGameState, PeerId } from '../../shared/model';
+import type { LocalGameState } from '../../shared/model';
+import { BandwidthLimits } from './bandwidth/bandwidth-limits';
+import { uploadThrottle } from './bandwidth/throttle';
+import { parsePeerAddress } from './discovery/manual-peers';
+import { MdnsDiscovery } from './discovery/mdns-discovery';
 import { loadOrCreateIdentity } from './identity/identity';
+import { InstallService } from './install/install-service';
 import { bundledCatalogPath, loadCatalog } from './library/catalog';
 import { LocalLibrary } from './library/local-library';
-import { MdnsDiscovery } from './discovery/mdns-discovery';
-import { parsePeerAddress } from './discovery/manual-peers';
+import { OperationRegistry } from './operations/operation-registry';
 import { PeerGameDB } from './peers/peer-game-db';
 import { PeerManager } from './peers/peer-manager';
 import { PROTOCOL_VERSION, type HelloBody } from './protocol/messages';
+import { createInstallEventAdapter } from './runtime/install-event-adapter';
+import { fetchLatestManifest } from './runtime/manifest-fetch';
+import type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
 import { createRequestHandler } from './server/request-handler';
+import { DownloadManager } from './download/download-manager';
+import { DownloadOrchestrator } from './runtime/download-orchestrator';
+import { DataLaneClient } from './transport/data-lane/lane-client';
+import { DataLaneServer } from './transport/data-lane/lane-server';
 import { createQuicTransport } from './transport/quic/quic-transport';
-import type { ActiveOperation, PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
+import { WorkerUnpacker } from './unpack/worker-unpacker';
 import { createLogger } from './util/logger';
 import { TypedEmitter } from './util/typed-emitter';
 
 export type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
 
 /**
- * Boots a peer: identity, library, QUIC server, discovery, liveness. Everything the UI or the
- * CLI can do is a method of the returned handle; everything they can see is one of its events.
+ * Boots a peer: identity, pre-start migration and recovery, library, QUIC control server, TLS
+ * data lane, discovery, liveness. Everything the UI or the CLI can do is a method of the
+ * returned handle; everything they can see is one of its events.
  */
 export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   const logger = config.logger ?? createLogger('info', 'peer');
@@ -28,7 +40,20 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   const identity = await loadOrCreateIdentity(config.stateDir, logger.child('identity'));
   const catalog: Catalog = config.catalog ?? (await loadCatalog(bundledCatalogPath()));
   const events = new TypedEmitter<RuntimeEvents>();
-  const operations = new Map<string, ActiveOperation>();
+  const operations = new OperationRegistry();
+  const unpacker = config.unpacker ?? new WorkerUnpacker();
+  const limits = new BandwidthLimits({ downloadBytesPerSec: config.downloadLimitBytesPerSec ?? 0, uploadBytesPerSec: config.uploadLimitBytesPerSec ?? 0 });
+  const reportInstallEvent = createInstallEventAdapter(events);
+
+  let installService: InstallService | null = null;
+  const installs = (): InstallService => {
+    const gameDir = library.gameDir();
+    if (gameDir === null) throw new LanspreadError('GAME_DIR_NOT_SET', 'Choose a game folder first');
+    if (!installService || installService.gameDirectory !== gameDir) {
+      installService = new InstallService({ gameDir, stateDir: config.stateDir, unpacker, operations, catalog, passwords: config.archivePassword });
+    }
+    return installService;
+  };
 
   const library = new LocalLibrary({
     stateDir: config.stateDir,
@@ -37,10 +62,36 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     chunkSize: config.chunkSize,
     debounceMs: config.libraryDebounceMs,
     fallbackScanMs: config.fallbackScanMs,
-    isBusy: (gameId) => operations.has(gameId),
+    isBusy: (gameId) => operations.isBusy(gameId),
+    installedVersion: (gameId) => installs().installedVersion(gameId),
     logger: logger.child('library'),
   });
   library.on('library-changed', (payload) => events.emit('library-changed', payload));
+
+  // Migration and recovery run before the library is first scanned or served.
+  if (config.gameDir !== null) await prepareGameDir(installs(), logger);
+
+  let busyBefore = new Set<string>();
+  operations.on('changed', ({ active }) => {
+    const busyNow = new Set(active.map((operation) => operation.gameId));
+    for (const gameId of busyBefore) {
+      if (busyNow.has(gameId)) continue;
+      library.notifyIdle(gameId);
+      void library.rescanGame(gameId).catch(() => undefined);
+    }
+    busyBefore = busyNow;
+    events.emit('operations-changed', { active });
+  });
+
+  // Upload accounting: every chunk byte served passes here (after the upload cap).
+  const throttleUploads = uploadThrottle(limits.upload);
+  let uploaded = 0;
+  async function* countUploaded(payload: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+    for await (const piece of payload) {
+      uploaded += piece.byteLength;
+      yield piece;
+    }
+  }
 
   const db = new PeerGameDB();
   let controlPort = 0;
@@ -58,10 +109,28 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   const handler = createRequestHandler({
     library,
     ownHello,
-    onHello: (hello, context) =>
-      void peers.addCandidate({ peerId: hello.peerId, host: context.remoteHost, port: hello.port, source: 'manual', name: hello.name }),
+    onHello: (hello, context) => void peers.addCandidate({ peerId: hello.peerId, host: context.remoteHost, port: hello.port, source: 'manual', name: hello.name }),
+    throttleUpload: (payload) => countUploaded(throttleUploads(payload)),
   });
+  const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, logger: logger.child('lane') });
+  dataPort = (await lane.start()).port;
   controlPort = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
+  const laneClient = new DataLaneClient({ identity, connectTimeoutMs: 3_000, requestTimeoutMs: 15_000, downloadLimiter: limits.download, logger: logger.child('lane') });
+
+  const downloadManager = new DownloadManager();
+  const downloads = new DownloadOrchestrator({
+    db,
+    peers,
+    transport: transport.client,
+    lane: laneClient,
+    manager: downloadManager,
+    operations,
+    events,
+    stateDir: config.stateDir,
+    gameDir: () => library.gameDir(),
+    ...(config.downloadTuning ? { tuning: config.downloadTuning } : {}),
+    logger: logger.child('download'),
+  });
 
   peers.on('peer-connected', (payload) => events.emit('peer-connected', payload));
   peers.on('peer-disconnected', ({ peerId }) => events.emit('peer-disconnected', { peerId }));
@@ -77,8 +146,9 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
       name: config.displayName,
       protocolVersion: PROTOCOL_VERSION,
       port: controlPort,
+      dataPort,
       includeLoopback: config.mdns?.includeLoopback ?? false,
-      requeryIntervalMs: config.mdns?.requeryIntervalMs,
+      ...(config.mdns?.requeryIntervalMs === undefined ? {} : { requeryIntervalMs: config.mdns.requeryIntervalMs }),
       logger: logger.child('mdns'),
     });
     discovery.on('peer-discovered', (peer) => void peers.addCandidate(peer));
@@ -94,32 +164,6 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
 
   await library.start();
 
-  async function fetchManifest(gameId: string): Promise<{ manifest: GameManifest; sources: PeerId[] }> {
-    const version = db.latestVersion(gameId);
-    if (version === null) throw new LanspreadError('NO_SOURCE', `No peer offers ${gameId}`);
-    const sources = db.sourcesFor(gameId, version);
-    let lastError: unknown = null;
-    for (const source of sources) {
-      const target = { host: source.info.host, port: source.info.port, peerId: source.info.peerId };
-      try {
-        const response = await transport.client.request(target, { type: 'GetGame', gameId });
-        if (response.type === 'Error') throw LanspreadError.fromInfo(response);
-        if (response.type !== 'Game') throw new LanspreadError('MALFORMED_MESSAGE', `Unexpected ${response.type}`);
-        if (response.manifest.gameId !== gameId || response.manifest.version !== version) {
-          throw new LanspreadError('VERSION_CHANGED', `${source.info.name} now offers ${response.manifest.version}`);
-        }
-        db.setManifest(source.info.peerId, response.manifest);
-        const result = { manifest: response.manifest, sources: sources.map((s) => s.info.peerId) };
-        events.emit('got-game-files', { gameId, ...result });
-        return result;
-      } catch (error) {
-        lastError = error;
-        logger.debug('manifest request failed', { gameId, peer: source.info.name, error: toLanspreadError(error).message });
-      }
-    }
-    throw new LanspreadError('NO_SOURCE', `No peer could send the file list of ${gameId}`, { cause: lastError });
-  }
-
   let stopped = false;
   const runtime: PeerRuntime = {
     peerId: identity.peerId,
@@ -133,21 +177,67 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     remoteGames: () => db.remoteGames(),
     peers: () => db.list(),
     getPeerCount: () => db.size,
-    activeOperations: () => [...operations.values()],
-    getGame: (gameId) => fetchManifest(gameId),
-    fetchLatestFromPeers: (gameId) => fetchManifest(gameId),
-    setGameDir: (dir) => library.setGameDir(dir),
+    activeOperations: () => operations.active(),
+    async getGame(gameId) {
+      const result = await fetchLatestManifest(db, transport.client, gameId, logger);
+      events.emit('got-game-files', { gameId, ...result });
+      return result;
+    },
+    async fetchLatestFromPeers(gameId) {
+      const result = await fetchLatestManifest(db, transport.client, gameId, logger);
+      events.emit('got-game-files', { gameId, ...result });
+      return result;
+    },
+    async setGameDir(dir) {
+      if (dir !== null) await prepareGameDir(new InstallService({ gameDir: dir, stateDir: config.stateDir, unpacker, operations, catalog }), logger);
+      await library.setGameDir(dir);
+    },
     setManualPeers: (addresses) => peers.setManualPeers(addresses.map(parsePeerAddress)),
     rescan: () => library.rescanAll(),
+    async download(gameId, options = {}) {
+      const outcome = await downloads.download(gameId);
+      if (outcome.status === 'failed') throw LanspreadError.fromInfo(outcome.error);
+      if (outcome.status === 'cancelled') throw new LanspreadError('REQUEST_CANCELLED', `Download of ${gameId} was cancelled`);
+      // Upstream: a committed download is installed (or updated) right away.
+      if (options.install !== false) await runtime.installDownloaded(gameId);
+    },
+    cancelDownload: (gameId) => downloads.cancel(gameId),
+    async installDownloaded(gameId) {
+      const service = installs();
+      const installed = library.localGames().find((game) => game.id === gameId)?.installed ?? false;
+      const call = { onEvent: reportInstallEvent };
+      await (installed ? service.update(gameId, call) : service.install(gameId, call));
+    },
+    async uninstall(gameId) {
+      await installs().uninstall(gameId, { onEvent: reportInstallEvent });
+    },
+    async removeDownloaded(gameId) {
+      await installs().removeDownloaded(gameId);
+    },
+    setBandwidthLimits: (next) => limits.apply(next),
+    uploadedBytes: () => uploaded,
     async stop() {
       if (stopped) return;
       stopped = true;
       await discovery?.stop();
+      await downloadManager.stop();
       await peers.stop();
       await library.stop();
+      laneClient.stop();
+      await lane.stop();
       await transport.stop();
       events.removeAllListeners();
     },
   };
   return runtime;
+}
+
+async function prepareGameDir(service: InstallService, logger: PeerConfig['logger'] & object): Promise<void> {
+  try {
+    const { migrated, recovered } = await service.prepareOnStartup();
+    if (migrated.length > 0) logger.info('moved legacy launcher files to the state directory', { count: migrated.length });
+    if (recovered.length > 0) logger.info('recovered interrupted operations', { actions: recovered.length });
+  } catch (error) {
+    logger.error('startup recovery failed', { error: toLanspreadError(error).message });
+  }
 }

@@ -1,5 +1,41 @@
+import { ControlSocketClient, controlSocketPath } from '../../peer/launcher/control-socket';
+import { flag, parseArgs } from '../args';
+import { renderProgress } from '../progress-bar';
+import { stateDirOf } from './shared-flags';
 import { LanspreadError } from '../../../shared/errors';
 
-export async function runDownload(_argv: string[]): Promise<number> {
-  throw new LanspreadError('INTERNAL', 'download is not available yet in this build');
+/**
+ * `lanspread-peer download <gameId>`: asks the running peer to download and install a game and
+ * draws its progress until it settles. The exit code says whether it succeeded.
+ */
+export async function runDownload(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { 'state-dir': { value: true }, mode: { value: true } });
+  const gameId = args.command;
+  if (!gameId) throw new LanspreadError('MALFORMED_MESSAGE', 'usage: lanspread-peer download <gameId> [--state-dir DIR] [--mode normal|streamed]');
+  const mode = flag(args, 'mode') === 'streamed' ? 'streamed' : 'normal';
+  const client = await ControlSocketClient.connect(controlSocketPath(stateDirOf(args)));
+  const interactive = process.stdout.isTTY === true;
+  let lastLine = '';
+  const draw = (line: string) => {
+    if (interactive) process.stdout.write(`\r${line}\x1b[K`);
+    else if (line !== lastLine) process.stdout.write(`${line}\n`);
+    lastLine = line;
+  };
+  const mine = <T extends { gameId: string }>(fn: (payload: T) => void) => (payload: T) => payload.gameId === gameId && fn(payload);
+  client.on('game-download-progress', mine((p) => draw(renderProgress('download', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, p.activePeers))));
+  client.on('game-install-progress', mine((p) => draw(renderProgress('install', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, null))));
+  client.on('game-download-finished', mine((p) => draw(`download finished: ${gameId} ${p.version}`)));
+  try {
+    await client.invoke('install_game', { gameId, mode });
+    if (interactive) process.stdout.write('\n');
+    process.stdout.write(`${gameId} is installed.\n`);
+    return 0;
+  } catch (error) {
+    if (interactive) process.stdout.write('\n');
+    const coded = error instanceof LanspreadError ? error : new LanspreadError('INTERNAL', String(error));
+    process.stderr.write(`error [${coded.code}]: ${coded.message}\n`);
+    return 1;
+  } finally {
+    client.close();
+  }
 }

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { LanspreadError } from '../../../shared/errors';
 import { defaultSettings, type Settings } from '../../../shared/settings';
 import { ControlSocketServer, controlSocketPath } from '../../peer/launcher/control-socket';
+import { createGameLauncher } from '../../peer/launcher/game-launcher';
 import { RuntimeLauncherBackend, type SettingsAccess } from '../../peer/launcher/launcher-backend';
+import { loadCatalog } from '../../peer/library/catalog';
 import { startPeer } from '../../peer/runtime';
 import { createLogger, type LogLevel } from '../../peer/util/logger';
 import { flag, flagList, numberFlag, parseArgs } from '../args';
@@ -25,6 +27,7 @@ const SERVE_FLAGS = {
   'download-limit': { value: true },
   'upload-limit': { value: true },
   'log-level': { value: true },
+  catalog: { value: true },
 } as const;
 
 /** Runs a peer until SIGINT/SIGTERM; prints one `LANSPREAD_READY {json}` line once serving. */
@@ -44,7 +47,9 @@ export async function runServe(argv: string[]): Promise<number> {
     uploadLimitBytesPerSec: numberFlag(args, 'upload-limit') ?? 0,
   });
 
+  const catalogFile = flag(args, 'catalog');
   const runtime = await startPeer({
+    ...(catalogFile ? { catalog: await loadCatalog(path.resolve(catalogFile)) } : {}),
     stateDir,
     gameDir,
     displayName: settings.get().displayName,
@@ -52,9 +57,11 @@ export async function runServe(argv: string[]): Promise<number> {
     port: numberFlag(args, 'port') ?? 0,
     manualPeers: settings.get().manualPeers,
     mdns: { enabled: !args.flags.has('no-mdns'), includeLoopback: args.flags.has('mdns-loopback') },
+    downloadLimitBytesPerSec: settings.get().downloadLimitBytesPerSec,
+    uploadLimitBytesPerSec: settings.get().uploadLimitBytesPerSec,
     logger,
   });
-  const backend = new RuntimeLauncherBackend({ runtime, settings });
+  const backend = new RuntimeLauncherBackend({ runtime, settings, launchGame: createGameLauncher(runtime.catalog, runtime.gameDir) });
   const control = new ControlSocketServer(backend, controlSocketPath(stateDir), logger.child('control'));
   await control.start();
 

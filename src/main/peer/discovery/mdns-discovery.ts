@@ -213,11 +213,12 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
 
     for (const [key, usable] of wanted) {
       if (!this.running || this.responders.has(key)) continue;
+      const initial = this.published;
       const responder = new InterfaceResponder({
         address: usable.address,
         mdnsPort: this.settings.mdnsPort,
         instanceName: this.instanceName,
-        initial: this.published,
+        initial,
         announceDelaysMs: this.settings.announceDelaysMs,
         goodbyeTimeoutMs: this.settings.goodbyeTimeoutMs,
         onResponse: (packet, from) => this.onResponse(packet, from),
@@ -236,7 +237,7 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
         return;
       }
       // The advertisement may have changed while this responder was binding.
-      responder.publish(this.published);
+      if (this.published !== initial) responder.publish(this.published);
       this.responders.set(key, responder);
       this.logger.info('mDNS joined interface', { interface: key });
     }

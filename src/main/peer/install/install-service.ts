@@ -63,6 +63,11 @@ export class InstallService extends TypedEmitter<InstallEventMap> {
     this.now = options.now ?? Date.now;
   }
 
+  /** The game directory this service operates on (the runtime makes a new service when it changes). */
+  get gameDirectory(): string {
+    return this.options.gameDir;
+  }
+
   install(gameId: string, call: OperationCallOptions = {}): Promise<InstallOutcome> {
     return this.runInstall(gameId, 'install', call);
   }

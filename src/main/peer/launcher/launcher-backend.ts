@@ -1,7 +1,7 @@
 import { stat, access } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import type { CommandArgs, CommandName, CommandResult, EventName, EventPayload, LauncherBackend, LauncherEvents, OperationView, PeerView } from '../../../shared/api';
+import type { CommandArgs, CommandName, CommandResult, EventName, EventPayload, InstallMode, LauncherBackend, LauncherEvents, OperationView, PeerView } from '../../../shared/api';
 import { LanspreadError, missingCase, toLanspreadError } from '../../../shared/errors';
 import type { Settings } from '../../../shared/settings';
 import type { PeerRuntime } from '../runtime-types';
@@ -65,11 +65,16 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       case 'get_status':
         return { peerId: runtime.peerId, displayName: runtime.displayName, gameDir: runtime.gameDir(), running: true, peerCount: runtime.getPeerCount() };
       case 'install_game':
+        return this.install(gameIdOf(args), (args as CommandArgs<'install_game'>).mode ?? 'normal');
       case 'update_game':
+        return runtime.download(gameIdOf(args));
       case 'uninstall_game':
+        return runtime.uninstall(gameIdOf(args));
       case 'remove_downloaded_game':
+        return runtime.removeDownloaded(gameIdOf(args));
       case 'cancel_download':
-        throw new LanspreadError('INTERNAL', `${command} is not available yet in this build`);
+        if (!runtime.cancelDownload(gameIdOf(args))) throw new LanspreadError('NOT_DOWNLOADED', 'No download of that game is running');
+        return undefined;
       case 'play_game':
         return this.play(gameIdOf(args));
       case 'update_game_directory':
@@ -128,10 +133,30 @@ export class RuntimeLauncherBackend implements LauncherBackend {
     if (typeof patch !== 'object' || patch === null) throw new LanspreadError('MALFORMED_MESSAGE', 'Settings patch must be an object');
     if (patch.gameDir !== undefined && patch.gameDir !== null) await this.updateGameDirectory(patch.gameDir);
     const { gameDir: _ignored, ...rest } = patch;
-    const settings = await this.deps.settings.update(rest);
+    for (const key of ['downloadLimitBytesPerSec', 'uploadLimitBytesPerSec'] as const) {
+      const value = rest[key];
+      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+        throw new LanspreadError('MALFORMED_MESSAGE', `${key} must be a non-negative number of bytes per second`);
+      }
+    }
+    // Applied before saving: an invalid peer address is refused instead of persisted.
     if (rest.manualPeers) this.deps.runtime.setManualPeers(rest.manualPeers);
+    this.deps.runtime.setBandwidthLimits({ downloadBytesPerSec: rest.downloadLimitBytesPerSec, uploadBytesPerSec: rest.uploadLimitBytesPerSec });
+    const settings = await this.deps.settings.update(rest);
     this.events.emit('settings-changed', { settings });
     return settings;
+  }
+
+  /** Long operations resolve when they end; progress and the outcome also arrive as events. */
+  private async install(gameId: string, mode: InstallMode): Promise<void> {
+    const { runtime } = this.deps;
+    if (!runtime.catalog().games.some((game) => game.id === gameId)) throw new LanspreadError('NOT_IN_CATALOG', `Unknown game ${gameId}`);
+    if (mode === 'streamed') throw new LanspreadError('INTERNAL', 'Streamed installs are not available yet in this build');
+    const game = runtime.localGames().find((g) => g.id === gameId);
+    if (game?.installed) throw new LanspreadError('ALREADY_INSTALLED', `${gameId} is already installed`);
+    // Archives already here: unpack them. Otherwise fetch from the LAN first (then it installs).
+    if (game?.downloaded) await runtime.installDownloaded(gameId);
+    else await runtime.download(gameId);
   }
 
   private async play(gameId: string): Promise<void> {

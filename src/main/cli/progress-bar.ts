@@ -1,0 +1,19 @@
+import { formatBytes } from './format';
+
+/** One terminal line redrawn in place: `label [#####-----] 52% 12.3 MiB/s ETA 0:42 3 peers`. */
+export function renderProgress(label: string, done: number, total: number, bytesPerSecond: number, etaSeconds: number | null, peers: number | null, width = 30): string {
+  const fraction = total > 0 ? Math.min(done / total, 1) : 0;
+  const filled = Math.round(fraction * width);
+  const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
+  const eta = etaSeconds === null ? '--:--' : formatDuration(etaSeconds);
+  const peerText = peers === null ? '' : ` ${peers} ${peers === 1 ? 'peer' : 'peers'}`;
+  return `${label.padEnd(8)} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(bytesPerSecond)}/s ETA ${eta}${peerText}`;
+}
+
+function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
+}

@@ -1,0 +1,259 @@
+/**
+ * The download engine: fetches one game version from any number of sources into a game root.
+ *
+ *   const manager = new DownloadManager({ progressIntervalMs: 250 });
+ *   const outcome = await manager.download({ gameId, gameDir, stateDir, manifest, sources, signal, onEvent });
+ *   manager.addSource(gameId, source);      // a peer with the same version appeared
+ *   manager.removeSource(gameId, peerId);   // a peer was pruned
+ *   manager.cancel(gameId);                 // same as aborting `signal`
+ *   await manager.stop();                   // shutdown: interrupts downloads, keeps them resumable
+ *
+ * `download` emits game-download-begin, -progress (at most every progressIntervalMs), then
+ * exactly one of -finished | -failed | -cancelled, and resolves with the same outcome; it never
+ * rejects. Sources must all serve `manifest.version` (the caller selects them).
+ *
+ * On disk (see SentinelTransaction): an old version.ini is parked while the transfer runs;
+ * version.ini is committed last, after every file was re-checked whole from disk. A failure
+ * keeps the payload and the journal (`<stateDir>/games/<id>/download_journal.json`), so the
+ * next download of the same manifest resumes; cancel and disk-full discard payload and journal.
+ * local/ and install metadata are never touched.
+ */
+import type { LauncherEvents } from '../../../shared/api';
+import type { ErrorInfo } from '../../../shared/errors';
+import { LanspreadError, toLanspreadError } from '../../../shared/errors';
+import type { GameManifest, PeerId } from '../../../shared/model';
+import { joinInside } from '../fs/safe-path';
+import { createChunkFetcher } from './chunk-fetcher';
+import type { SchedulerTuning, SourceStats } from './chunk-scheduler';
+import { ChunkScheduler } from './chunk-scheduler';
+import { findBadChunksOnDisk } from './disk-verify';
+import type { DownloadPlan } from './download-plan';
+import { buildDownloadPlan } from './download-plan';
+import { ProgressTracker } from './progress-tracker';
+import { ResumeJournal } from './resume-journal';
+import { SentinelTransaction } from './sentinel-transaction';
+import type { ChunkSource, PlannedChunk } from './types';
+
+export type DownloadEvent =
+  | { type: 'game-download-begin'; payload: LauncherEvents['game-download-begin'] }
+  | { type: 'game-download-progress'; payload: LauncherEvents['game-download-progress'] }
+  | { type: 'game-download-finished'; payload: LauncherEvents['game-download-finished'] }
+  | { type: 'game-download-failed'; payload: LauncherEvents['game-download-failed'] }
+  | { type: 'game-download-cancelled'; payload: LauncherEvents['game-download-cancelled'] };
+
+export interface DownloadRequest {
+  gameId: string;
+  /** The configured game directory; the game root is `<gameDir>/<gameId>`. */
+  gameDir: string;
+  stateDir: string;
+  /** From peers: untrusted, validated before anything is written. */
+  manifest: GameManifest;
+  sources: ChunkSource[];
+  /** Aborting cancels: the payload and the journal are discarded. */
+  signal?: AbortSignal;
+  onEvent?: (event: DownloadEvent) => void;
+  tuning?: Partial<SchedulerTuning>;
+}
+
+export type DownloadOutcome =
+  | { status: 'finished'; version: string; sources: SourceStats[] }
+  | { status: 'failed'; error: ErrorInfo; sources: SourceStats[] }
+  | { status: 'cancelled'; sources: SourceStats[] };
+
+export interface DownloadManagerOptions {
+  progressIntervalMs?: number;
+  journalFlushIntervalMs?: number;
+  tuning?: Partial<SchedulerTuning>;
+  now?: () => number;
+}
+
+interface Running {
+  scheduler: ChunkScheduler | null;
+  /** Sources added before the scheduler exists. */
+  pendingSources: ChunkSource[];
+  cancel: AbortController;
+  interrupt: AbortController;
+}
+
+export class DownloadManager {
+  private readonly running = new Map<string, Running>();
+  private readonly settled = new Set<Promise<DownloadOutcome>>();
+
+  constructor(private readonly options: DownloadManagerOptions = {}) {}
+
+  isRunning(gameId: string): boolean {
+    return this.running.has(gameId);
+  }
+
+  /** Runs one download to its end. Rejects only with OPERATION_IN_PROGRESS for a game already downloading. */
+  download(request: DownloadRequest): Promise<DownloadOutcome> {
+    if (this.running.has(request.gameId)) {
+      return Promise.reject(new LanspreadError('OPERATION_IN_PROGRESS', `${request.gameId} is already downloading`));
+    }
+    const entry: Running = { scheduler: null, pendingSources: [...request.sources], cancel: new AbortController(), interrupt: new AbortController() };
+    this.running.set(request.gameId, entry);
+    const onAbort = () => entry.cancel.abort();
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    if (request.signal?.aborted) entry.cancel.abort();
+    const work = this.execute(request, entry).finally(() => {
+      request.signal?.removeEventListener('abort', onAbort);
+      this.running.delete(request.gameId);
+      this.settled.delete(work);
+    });
+    this.settled.add(work);
+    return work;
+  }
+
+  addSource(gameId: string, source: ChunkSource): boolean {
+    const entry = this.running.get(gameId);
+    if (!entry) return false;
+    if (entry.scheduler) return entry.scheduler.addSource(source);
+    if (entry.pendingSources.some((known) => known.peerId === source.peerId)) return false;
+    entry.pendingSources.push(source);
+    return true;
+  }
+
+  removeSource(gameId: string, peerId: PeerId): boolean {
+    const entry = this.running.get(gameId);
+    if (!entry) return false;
+    if (entry.scheduler) return entry.scheduler.removeSource(peerId);
+    const before = entry.pendingSources.length;
+    entry.pendingSources = entry.pendingSources.filter((source) => source.peerId !== peerId);
+    return entry.pendingSources.length < before;
+  }
+
+  cancel(gameId: string): boolean {
+    const entry = this.running.get(gameId);
+    if (!entry) return false;
+    entry.cancel.abort();
+    return true;
+  }
+
+  /** Interrupts every download without the cancel cleanup: each stays resumable from its journal. */
+  async stop(): Promise<void> {
+    for (const entry of this.running.values()) entry.interrupt.abort();
+    await Promise.allSettled([...this.settled]);
+  }
+
+  private async execute(request: DownloadRequest, entry: Running): Promise<DownloadOutcome> {
+    const { gameId, onEvent } = request;
+    const emit = (event: DownloadEvent) => {
+      try {
+        onEvent?.(event);
+      } catch {
+        // A listener's bug must not break the transfer.
+      }
+    };
+    let plan: DownloadPlan;
+    let transaction: SentinelTransaction;
+    try {
+      if (request.manifest.gameId !== gameId) {
+        throw new LanspreadError('MALFORMED_MESSAGE', `Manifest is for ${JSON.stringify(request.manifest.gameId)}, not ${JSON.stringify(gameId)}`);
+      }
+      plan = buildDownloadPlan(request.manifest, joinInside(request.gameDir, gameId));
+      transaction = new SentinelTransaction(plan);
+    } catch (error) {
+      return failed(emit, gameId, toLanspreadError(error), []);
+    }
+    const journal = new ResumeJournal(plan, request.stateDir, this.options.journalFlushIntervalMs);
+    const combined = AbortSignal.any([entry.cancel.signal, entry.interrupt.signal]);
+    let tracker: ProgressTracker | null = null;
+    let scheduler: ChunkScheduler | null = null;
+    try {
+      await transaction.begin();
+      emit({ type: 'game-download-begin', payload: { gameId, version: plan.manifest.version, totalBytes: plan.totalBytes } });
+      const alreadyVerified = await this.resumeFromJournal(plan, journal, combined);
+      const alreadyBytes = sumLengths(alreadyVerified);
+      const remaining = plan.chunks.filter((chunk) => !alreadyVerified.has(chunk));
+      const progress = new ProgressTracker({
+        gameId,
+        totalBytes: plan.totalBytes,
+        initialBytes: alreadyBytes,
+        intervalMs: this.options.progressIntervalMs,
+        now: this.options.now,
+        emit: (payload) => emit({ type: 'game-download-progress', payload }),
+      });
+      tracker = progress;
+      scheduler = new ChunkScheduler({
+        chunks: remaining,
+        fetch: createChunkFetcher(gameId, transaction),
+        tuning: { ...this.options.tuning, ...request.tuning },
+        now: this.options.now,
+        onBytes: (peerId, bytes) => progress.received(peerId, bytes),
+        onChunkVerified: (chunk) => {
+          progress.verified(chunk.length);
+          if (!transaction.isSentinel(chunk.fileIndex)) journal.markVerified(chunk.fileIndex, chunk.chunkIndex);
+        },
+      });
+      entry.scheduler = scheduler;
+      for (const source of entry.pendingSources) scheduler.addSource(source);
+      entry.pendingSources = [];
+      progress.start();
+      await scheduler.run(combined);
+      await this.verifyWholeFiles(plan, journal, combined);
+      await transaction.commit();
+      await journal.delete();
+      progress.sample();
+      progress.stop();
+      emit({ type: 'game-download-finished', payload: { gameId, version: plan.manifest.version } });
+      return { status: 'finished', version: plan.manifest.version, sources: scheduler.stats() };
+    } catch (thrown) {
+      tracker?.stop();
+      const error = toLanspreadError(thrown);
+      const stats = scheduler?.stats() ?? [];
+      if (entry.cancel.signal.aborted) {
+        await transaction.discardPayload();
+        await journal.delete();
+        emit({ type: 'game-download-cancelled', payload: { gameId } });
+        return { status: 'cancelled', sources: stats };
+      }
+      if (error.code === 'DISK_FULL') {
+        await transaction.discardPayload();
+        await journal.delete();
+        return failed(emit, gameId, error, stats);
+      }
+      await journal.close();
+      await transaction.fail();
+      const reported = entry.interrupt.signal.aborted ? new LanspreadError('REQUEST_CANCELLED', 'Download interrupted; it resumes when started again') : error;
+      return failed(emit, gameId, reported, stats);
+    } finally {
+      entry.scheduler = null;
+    }
+  }
+
+  /** Chunks a previous run verified and whose bytes on disk still match (re-checked: cheap insurance). */
+  private async resumeFromJournal(plan: DownloadPlan, journal: ResumeJournal, signal: AbortSignal): Promise<Set<PlannedChunk>> {
+    const recorded = await journal.load();
+    if (recorded.length === 0) return new Set();
+    const byKey = new Map(plan.chunks.map((chunk) => [`${chunk.fileIndex}:${chunk.chunkIndex}`, chunk]));
+    const candidates = recorded
+      .map(({ fileIndex, chunkIndex }) => byKey.get(`${fileIndex}:${chunkIndex}`))
+      .filter((chunk): chunk is PlannedChunk => chunk !== undefined && chunk.fileIndex !== plan.sentinelIndex);
+    const bad = new Set(await findBadChunksOnDisk(plan, candidates, signal));
+    const good = new Set(candidates.filter((chunk) => !bad.has(chunk)));
+    for (const chunk of good) journal.markVerified(chunk.fileIndex, chunk.chunkIndex);
+    return good;
+  }
+
+  /** Every file checked whole from disk before the sentinel may say "downloaded". */
+  private async verifyWholeFiles(plan: DownloadPlan, journal: ResumeJournal, signal: AbortSignal): Promise<void> {
+    const onDisk = plan.chunks.filter((chunk) => chunk.fileIndex !== plan.sentinelIndex);
+    const bad = await findBadChunksOnDisk(plan, onDisk, signal);
+    if (bad.length === 0) return;
+    // Forget them, so the next attempt fetches exactly these again.
+    for (const chunk of bad) journal.markUnverified(chunk.fileIndex, chunk.chunkIndex);
+    const first = bad[0] as PlannedChunk;
+    throw new LanspreadError('FILE_CRC_MISMATCH', `${bad.length} chunk(s) changed on disk after verification, first in ${JSON.stringify(first.path)} at ${first.offset}`);
+  }
+}
+
+function failed(emit: (event: DownloadEvent) => void, gameId: string, error: LanspreadError, sources: SourceStats[]): DownloadOutcome {
+  emit({ type: 'game-download-failed', payload: { gameId, error: error.toInfo() } });
+  return { status: 'failed', error: error.toInfo(), sources };
+}
+
+function sumLengths(chunks: Iterable<PlannedChunk>): number {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  return total;
+}

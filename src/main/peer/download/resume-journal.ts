@@ -1,0 +1,138 @@
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../fs/atomic-write';
+import type { DownloadPlan } from './download-plan';
+
+const JOURNAL_FORMAT = 1;
+const DEFAULT_FLUSH_INTERVAL_MS = 500;
+
+interface JournalFile {
+  format: number;
+  gameId: string;
+  version: string;
+  manifestHash: string;
+  /** Per manifest path: bitset of verified chunk indexes (bit i of byte i>>3, LSB first), base64. */
+  verified: Record<string, string>;
+}
+
+export function journalPath(stateDir: string, gameId: string): string {
+  return path.join(stateDir, 'games', gameId, 'download_journal.json');
+}
+
+/**
+ * Records which chunks were verified, so a crash, a restart or all peers vanishing costs only
+ * the chunks not yet verified. Writes are atomic and coalesced (at most one per interval plus
+ * a final flush) because a chunk can verify every millisecond on a fast LAN. The journal lives
+ * in the state directory: launcher metadata never goes into game folders.
+ */
+export class ResumeJournal {
+  private readonly file: string;
+  private readonly bits: Uint8Array[];
+  private timer: NodeJS.Timeout | undefined;
+  private dirty = false;
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly plan: DownloadPlan,
+    stateDir: string,
+    private readonly flushIntervalMs = DEFAULT_FLUSH_INTERVAL_MS,
+  ) {
+    this.file = journalPath(stateDir, plan.manifest.gameId);
+    this.bits = plan.manifest.files.map((file) => new Uint8Array(Math.ceil(file.chunkCrcs.length / 8)));
+  }
+
+  /**
+   * Loads the chunks a previous run verified for this exact manifest. A journal of another
+   * version or manifest, or an unreadable one, is discarded.
+   */
+  async load(): Promise<Array<{ fileIndex: number; chunkIndex: number }>> {
+    const raw = await readFile(this.file, 'utf8').catch(() => null);
+    if (raw === null) return [];
+    const journal = parse(raw);
+    const { manifest, manifestHash } = this.plan;
+    if (!journal || journal.gameId !== manifest.gameId || journal.version !== manifest.version || journal.manifestHash !== manifestHash) {
+      await this.delete();
+      return [];
+    }
+    const found: Array<{ fileIndex: number; chunkIndex: number }> = [];
+    manifest.files.forEach((file, fileIndex) => {
+      const encoded = journal.verified[file.path];
+      if (typeof encoded !== 'string') return;
+      const saved = Buffer.from(encoded, 'base64');
+      for (let chunkIndex = 0; chunkIndex < file.chunkCrcs.length; chunkIndex += 1) {
+        if (((saved[chunkIndex >> 3] ?? 0) >> (chunkIndex & 7)) & 1) found.push({ fileIndex, chunkIndex });
+      }
+    });
+    return found;
+  }
+
+  markVerified(fileIndex: number, chunkIndex: number): void {
+    const bits = this.bits[fileIndex];
+    if (!bits || this.closed) return;
+    bits[chunkIndex >> 3] = (bits[chunkIndex >> 3] ?? 0) | (1 << (chunkIndex & 7));
+    this.dirty = true;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().catch(() => undefined);
+    }, this.flushIntervalMs);
+  }
+
+  markUnverified(fileIndex: number, chunkIndex: number): void {
+    const bits = this.bits[fileIndex];
+    if (!bits || this.closed) return;
+    bits[chunkIndex >> 3] = (bits[chunkIndex >> 3] ?? 0) & ~(1 << (chunkIndex & 7));
+    this.dirty = true;
+  }
+
+  /** Writes pending changes now (serialised with any write in progress). */
+  async flush(): Promise<void> {
+    this.clearTimer();
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty || this.closed) return;
+      this.dirty = false;
+      await mkdir(path.dirname(this.file), { recursive: true });
+      await writeFileAtomic(this.file, JSON.stringify(this.snapshot()));
+    });
+    await this.writing;
+  }
+
+  /** Final flush and no further writes (failure: keep the journal for the next attempt). */
+  async close(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    this.closed = true;
+  }
+
+  /** Cancel, success, or a discarded payload: the journal must not outlive its bytes. */
+  async delete(): Promise<void> {
+    this.clearTimer();
+    this.closed = true;
+    await this.writing.catch(() => undefined);
+    await rm(this.file, { force: true });
+  }
+
+  private snapshot(): JournalFile {
+    const { manifest, manifestHash } = this.plan;
+    // No prototype: a manifest path may be named __proto__.
+    const verified: Record<string, string> = Object.create(null) as Record<string, string>;
+    manifest.files.forEach((file, index) => {
+      verified[file.path] = Buffer.from(this.bits[index] as Uint8Array).toString('base64');
+    });
+    return { format: JOURNAL_FORMAT, gameId: manifest.gameId, version: manifest.version, manifestHash, verified };
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function parse(raw: string): JournalFile | null {
+  try {
+    const value = JSON.parse(raw) as Partial<JournalFile> | null;
+    if (!value || value.format !== JOURNAL_FORMAT || typeof value.verified !== 'object' || value.verified === null) return null;
+    return value as JournalFile;
+  } catch {
+    return null;
+  }
+}

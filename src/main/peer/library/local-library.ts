@@ -1,0 +1,200 @@
+import path from 'node:path';
+import type { Catalog } from '../../../shared/catalog';
+import { LanspreadError } from '../../../shared/errors';
+import type { GameManifest, GameSummary, LocalGameState } from '../../../shared/model';
+import type { ServedLibrary } from '../server/served-library';
+import type { Logger } from '../util/logger';
+import { TypedEmitter } from '../util/typed-emitter';
+import { ChunkHasher } from './chunk-hasher';
+import { FileIndex } from './file-index';
+import { LibraryMonitor } from './library-monitor';
+import { buildManifest, DEFAULT_CHUNK_SIZE } from './manifest';
+import { listGameRoots, scanGame, type ScannedGame } from './scan';
+
+export interface LocalLibraryOptions {
+  stateDir: string;
+  gameDir: string | null;
+  catalog: Catalog;
+  chunkSize?: number;
+  debounceMs?: number;
+  fallbackScanMs?: number;
+  /** An operation runs on this game: do not rescan it or serve it until it settles. */
+  isBusy(gameId: string): boolean;
+  /** Version recorded at install time (state directory), for "update available". */
+  installedVersion?(gameId: string): Promise<string | null>;
+  logger: Logger;
+}
+
+export interface LocalLibraryEvents {
+  /** Only the games whose state changed (a game whose folder vanished comes with availability None). */
+  'library-changed': { games: LocalGameState[] };
+}
+
+/**
+ * This machine's library: scans game roots, keeps the snapshot, answers what is served, and
+ * builds manifests through the CRC index. The watcher only says which game to look at again.
+ */
+export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements ServedLibrary {
+  private dir: string | null;
+  private readonly catalogIds: ReadonlySet<string>;
+  private readonly games = new Map<string, ScannedGame & { installedVersion: string | null }>();
+  private readonly manifests = new Map<string, Promise<GameManifest>>();
+  private readonly hasher = new ChunkHasher();
+  private index: FileIndex | null = null;
+  private monitor: LibraryMonitor | null = null;
+  private summaryKey = '';
+  private rev = 0;
+  private readonly chunkSize: number;
+
+  constructor(private readonly options: LocalLibraryOptions) {
+    super();
+    this.dir = options.gameDir;
+    this.catalogIds = new Set(options.catalog.games.map((game) => game.id));
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  }
+
+  async start(): Promise<void> {
+    this.index ??= await FileIndex.open(this.options.stateDir, this.hasher);
+    await this.rescanAll();
+    this.startMonitor();
+  }
+
+  async stop(): Promise<void> {
+    await this.monitor?.stop();
+    this.monitor = null;
+    await this.index?.flush();
+    await this.hasher.stop();
+  }
+
+  gameDir(): string | null {
+    return this.dir;
+  }
+
+  async setGameDir(dir: string | null): Promise<void> {
+    if (dir === this.dir) return;
+    this.dir = dir;
+    await this.monitor?.stop();
+    this.monitor = null;
+    const before = [...this.games.keys()];
+    this.games.clear();
+    this.manifests.clear();
+    this.emit('library-changed', { games: before.map(vanished) });
+    await this.rescanAll();
+    this.startMonitor();
+  }
+
+  localGames(): LocalGameState[] {
+    return [...this.games.values()].map(toState);
+  }
+
+  summaries(): GameSummary[] {
+    const out: GameSummary[] = [];
+    for (const game of this.games.values()) {
+      if (!game.downloaded || this.options.isBusy(game.id)) continue;
+      out.push({ id: game.id, version: game.version ?? '', sizeBytes: game.sizeBytes, fileCount: game.fileCount });
+    }
+    return out;
+  }
+
+  revision(): number {
+    const key = JSON.stringify(this.summaries());
+    if (key !== this.summaryKey) {
+      this.summaryKey = key;
+      this.rev++;
+    }
+    return this.rev;
+  }
+
+  isServed(gameId: string): boolean {
+    return this.catalogIds.has(gameId) && this.games.get(gameId)?.downloaded === true && !this.options.isBusy(gameId);
+  }
+
+  manifest(gameId: string): Promise<GameManifest> {
+    const game = this.games.get(gameId);
+    if (!this.dir || !game?.downloaded || !this.index) return Promise.reject(new LanspreadError('GAME_NOT_SERVED', `Game ${gameId} is not shared by this peer`));
+    let pending = this.manifests.get(gameId);
+    if (!pending) {
+      pending = buildManifest(path.join(this.dir, gameId), gameId, game.version ?? '', this.chunkSize, this.index).finally(() => void this.index?.flush());
+      pending.catch(() => this.manifests.delete(gameId));
+      this.manifests.set(gameId, pending);
+    }
+    return pending;
+  }
+
+  /** Full rescan: every catalog game root in the game directory. */
+  async rescanAll(): Promise<void> {
+    const dir = this.dir;
+    const ids = dir ? await listGameRoots(dir, (id) => this.catalogIds.has(id)) : [];
+    const all = new Set([...ids, ...this.games.keys()]);
+    const changed: LocalGameState[] = [];
+    for (const id of all) {
+      const state = await this.refresh(id);
+      if (state) changed.push(state);
+    }
+    if (changed.length > 0) this.emit('library-changed', { games: changed });
+  }
+
+  /** Rescans one game now (also called by the runtime when one of its operations ends). */
+  async rescanGame(gameId: string): Promise<void> {
+    const state = await this.refresh(gameId);
+    if (state) this.emit('library-changed', { games: [state] });
+  }
+
+  /** Re-reads one root; returns its new state when it differs from the snapshot. */
+  private async refresh(gameId: string): Promise<LocalGameState | null> {
+    const previous = this.games.get(gameId);
+    const scanned = this.dir && this.catalogIds.has(gameId) ? await scanGame(this.dir, gameId) : null;
+    if (!scanned || (!scanned.downloaded && !scanned.installed)) {
+      this.manifests.delete(gameId);
+      if (!previous) return null;
+      this.games.delete(gameId);
+      this.index?.forgetGame(gameId);
+      return vanished(gameId);
+    }
+    const installedVersion = scanned.installed ? ((await this.options.installedVersion?.(gameId)) ?? null) : null;
+    const next = { ...scanned, installedVersion };
+    if (previous && JSON.stringify(previous) === JSON.stringify(next)) return null;
+    this.games.set(gameId, next);
+    // Same version, same sizes: the cached manifest's CRCs come from the index anyway, but a
+    // changed root must never be served from a stale file list.
+    this.manifests.delete(gameId);
+    return toState(next);
+  }
+
+  private startMonitor(): void {
+    if (!this.dir || this.monitor) return;
+    const monitor = new LibraryMonitor({
+      gameDir: this.dir,
+      isCatalogId: (id) => this.catalogIds.has(id),
+      debounceMs: this.options.debounceMs ?? 500,
+      fallbackScanMs: this.options.fallbackScanMs ?? 300_000,
+      isBusy: this.options.isBusy,
+      logger: this.options.logger.child('monitor'),
+    });
+    monitor.on('game-changed', ({ gameId }) => void this.rescanGame(gameId).catch((error: unknown) => this.options.logger.warn('rescan failed', { gameId, error: String(error) })));
+    monitor.on('rescan-all', () => void this.rescanAll().catch((error: unknown) => this.options.logger.warn('full rescan failed', { error: String(error) })));
+    this.monitor = monitor;
+    void monitor.start();
+  }
+
+  /** The runtime tells the monitor when an operation on a game ended, so held-back rescans run. */
+  notifyIdle(gameId: string): void {
+    this.monitor?.notifyIdle(gameId);
+  }
+}
+
+function toState(game: ScannedGame & { installedVersion: string | null }): LocalGameState {
+  return {
+    id: game.id,
+    downloaded: game.downloaded,
+    installed: game.installed,
+    version: game.version,
+    installedVersion: game.installedVersion,
+    sizeBytes: game.sizeBytes,
+    availability: game.availability,
+  };
+}
+
+function vanished(gameId: string): LocalGameState {
+  return { id: gameId, downloaded: false, installed: false, version: null, installedVersion: null, sizeBytes: 0, availability: 'None' };
+}

@@ -1,0 +1,309 @@
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DownloadEvent } from '../../../src/main/peer/download/download-manager';
+import { DownloadManager } from '../../../src/main/peer/download/download-manager';
+import { journalPath } from '../../../src/main/peer/download/resume-journal';
+import type { GameManifest } from '../../../src/shared/model';
+import { makeTempDir } from '../../support/install-helpers';
+import { CHUNK, SeedSource, exists, fileCrc, treeCrcs, writeSeedGame } from './seed-helpers';
+
+const GAME = 'demo-game';
+
+const GAME_FILES = [
+  { path: 'version.ini', content: '[version]\nversion=2\n' },
+  { path: 'game.part1.rar', size: 1_000_000 },
+  { path: 'game.part2.rar', size: 700_001 },
+  { path: 'extras/manual.pdf', size: 300_000 },
+  { path: 'empty.txt', size: 0 },
+];
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let seedRoot: string;
+let gameDir: string;
+let stateDir: string;
+let manifest: GameManifest;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await makeTempDir('download'));
+  seedRoot = path.join(dir, 'seed', GAME);
+  gameDir = path.join(dir, 'games');
+  stateDir = path.join(dir, 'state');
+  await mkdir(gameDir, { recursive: true });
+  manifest = await writeSeedGame(seedRoot, GAME, '2', GAME_FILES);
+});
+
+afterEach(async () => {
+  await cleanup();
+});
+
+function collect(): { events: DownloadEvent[]; onEvent: (event: DownloadEvent) => void } {
+  const events: DownloadEvent[] = [];
+  return { events, onEvent: (event) => events.push(event) };
+}
+
+async function expectSameAsSeed(): Promise<void> {
+  for (const file of manifest.files) {
+    const relative = file.path.split('/');
+    expect(await fileCrc(path.join(gameDir, GAME, ...relative)), file.path).toBe(await fileCrc(path.join(seedRoot, ...relative)));
+  }
+}
+
+async function rootEntries(): Promise<string[]> {
+  return (await readdir(path.join(gameDir, GAME))).sort();
+}
+
+function progressOf(events: DownloadEvent[]) {
+  return events.flatMap((event) => (event.type === 'game-download-progress' ? [event.payload] : []));
+}
+
+describe('DownloadManager', () => {
+  it('downloads from three sources byte-identically, every source serving a share', async () => {
+    const sources = ['a', 'b', 'c'].map((id) => new SeedSource(id, `peer-${id}`, seedRoot, { delayMs: 3 }));
+    const { events, onEvent } = collect();
+    const outcome = await new DownloadManager({ progressIntervalMs: 20 }).download({ gameId: GAME, gameDir, stateDir, manifest, sources, onEvent });
+
+    expect(outcome.status).toBe('finished');
+    await expectSameAsSeed();
+    for (const stats of outcome.sources) expect(stats.chunks, stats.name).toBeGreaterThan(0);
+    const served = outcome.sources.reduce((sum, stats) => sum + stats.chunks, 0);
+    expect(served).toBe(manifest.files.reduce((sum, file) => sum + file.chunkCrcs.length, 0));
+
+    expect(events[0]?.type).toBe('game-download-begin');
+    expect(events.at(-1)).toEqual({ type: 'game-download-finished', payload: { gameId: GAME, version: '2' } });
+    const progress = progressOf(events);
+    const total = manifest.files.reduce((sum, file) => sum + file.size, 0);
+    expect(progress.at(-1)).toMatchObject({ bytesDone: total, totalBytes: total, etaSeconds: 0 });
+    for (let index = 1; index < progress.length; index += 1) {
+      expect(progress[index]!.bytesDone).toBeGreaterThanOrEqual(progress[index - 1]!.bytesDone);
+    }
+    expect(Math.max(...progress.map((sample) => sample.activePeers))).toBeGreaterThanOrEqual(2);
+    expect(await exists(journalPath(stateDir, GAME))).toBe(false);
+    expect(await rootEntries()).toEqual(['empty.txt', 'extras', 'game.part1.rar', 'game.part2.rar', 'version.ini']);
+  });
+
+  it('completes from the other sources when one dies mid-chunk', async () => {
+    const dying = new SeedSource('a', 'dying', seedRoot, { dieMidChunk: 4, delayMs: 1 });
+    const others = ['b', 'c'].map((id) => new SeedSource(id, id, seedRoot, { delayMs: 3 }));
+    const outcome = await new DownloadManager().download({ gameId: GAME, gameDir, stateDir, manifest, sources: [dying, ...others] });
+
+    expect(outcome.status).toBe('finished');
+    await expectSameAsSeed();
+    const dyingStats = outcome.sources.find((stats) => stats.peerId === 'a');
+    expect(dyingStats?.dropped?.code).toBe('PEER_GONE');
+    expect(dyingStats?.chunks).toBeLessThan(4);
+  });
+
+  it('detects a corrupting source, re-fetches its chunks and drops it after 3 bad chunks', async () => {
+    const corrupt = new SeedSource('bad', 'corrupt', seedRoot, { corruptEvery: 2 });
+    const honest = new SeedSource('good', 'honest', seedRoot, { delayMs: 5 });
+    // One request at a time from each, so "nothing asked after the third bad chunk" is exact.
+    const tuning = { inFlightPerSource: 1 };
+    const outcome = await new DownloadManager().download({ gameId: GAME, gameDir, stateDir, manifest, sources: [corrupt, honest], tuning });
+
+    expect(outcome.status).toBe('finished');
+    await expectSameAsSeed();
+    const stats = outcome.sources.find((entry) => entry.peerId === 'bad');
+    expect(stats?.badChunks).toBe(3);
+    expect(stats?.dropped?.code).toBe('CHUNK_CRC_MISMATCH');
+    // Dropped for this download: nothing was asked of it after the third bad chunk.
+    expect(corrupt.chunksRequested).toBe(6);
+  });
+
+  it('cancel discards the payload and the journal and leaves local/ and install metadata alone', async () => {
+    const root = path.join(gameDir, GAME);
+    await mkdir(path.join(root, 'local', 'saves'), { recursive: true });
+    await writeFile(path.join(root, 'local', 'game.exe'), 'installed binary');
+    await writeFile(path.join(root, 'local', 'saves', 'slot1.sav'), 'progress');
+    const intent = path.join(stateDir, 'games', GAME, 'install_intent.json');
+    await mkdir(path.dirname(intent), { recursive: true });
+    await writeFile(intent, '{"kind":"none"}');
+    const localBefore = await treeCrcs(path.join(root, 'local'));
+
+    const controller = new AbortController();
+    const sources = [new SeedSource('a', 'a', seedRoot, { delayMs: 20 })];
+    const { events, onEvent } = collect();
+    const outcome = await new DownloadManager({ progressIntervalMs: 10 }).download({
+      gameId: GAME,
+      gameDir,
+      stateDir,
+      manifest,
+      sources,
+      signal: controller.signal,
+      onEvent: (event) => {
+        onEvent(event);
+        if (event.type === 'game-download-progress' && event.payload.bytesDone > 0) controller.abort();
+      },
+    });
+
+    expect(outcome.status).toBe('cancelled');
+    expect(events.at(-1)).toEqual({ type: 'game-download-cancelled', payload: { gameId: GAME } });
+    expect(await rootEntries()).toEqual(['local']);
+    expect(await treeCrcs(path.join(root, 'local'))).toEqual(localBefore);
+    expect(await readFile(intent, 'utf8')).toBe('{"kind":"none"}');
+    expect(await exists(journalPath(stateDir, GAME))).toBe(false);
+  });
+
+  it('resumes after all sources vanished, fetching only the rest and starting above 0', async () => {
+    const vanishing = ['a', 'b'].map((id) => new SeedSource(id, id, seedRoot, { failAfterChunks: 10 }));
+    const manager = new DownloadManager({ journalFlushIntervalMs: 10 });
+    const first = await manager.download({ gameId: GAME, gameDir, stateDir, manifest, sources: vanishing });
+    expect(first.status).toBe('failed');
+    if (first.status === 'failed') expect(first.error.code).toBe('NO_SOURCE');
+    expect(await exists(journalPath(stateDir, GAME))).toBe(true);
+    expect(await exists(path.join(gameDir, GAME, 'version.ini'))).toBe(false);
+    expect(await exists(path.join(gameDir, GAME, '.version.ini.discarded'))).toBe(false);
+
+    const fresh = new SeedSource('c', 'c', seedRoot);
+    const { events, onEvent } = collect();
+    const second = await manager.download({ gameId: GAME, gameDir, stateDir, manifest, sources: [fresh], onEvent });
+    expect(second.status).toBe('finished');
+    await expectSameAsSeed();
+    const total = manifest.files.reduce((sum, file) => sum + file.size, 0);
+    const startedAt = progressOf(events)[0]!.bytesDone;
+    expect(startedAt).toBeGreaterThan(0);
+    expect(fresh.bytesRequested).toBeLessThanOrEqual(total - startedAt + CHUNK * manifest.files.length);
+  });
+
+  it('discards a journal of another version and downloads everything', async () => {
+    const journal = journalPath(stateDir, GAME);
+    await mkdir(path.dirname(journal), { recursive: true });
+    await writeFile(journal, JSON.stringify({ format: 1, gameId: GAME, version: '1', manifestHash: 'x', verified: {} }));
+    const source = new SeedSource('a', 'a', seedRoot);
+    const { events, onEvent } = collect();
+    const outcome = await new DownloadManager().download({ gameId: GAME, gameDir, stateDir, manifest, sources: [source], onEvent });
+    expect(outcome.status).toBe('finished');
+    expect(progressOf(events)[0]!.bytesDone).toBe(0);
+    expect(source.bytesRequested).toBe(manifest.files.reduce((sum, file) => sum + file.size, 0));
+    expect(await exists(journal)).toBe(false);
+  });
+
+  it('updates over an installed older version: local/ untouched throughout, stale archive removed, version.ini last', async () => {
+    const root = path.join(gameDir, GAME);
+    await mkdir(path.join(root, 'local', 'bin'), { recursive: true });
+    await writeFile(path.join(root, 'local', 'bin', 'game.exe'), Buffer.alloc(200_000, 7));
+    await writeFile(path.join(root, 'local', 'config.cfg'), 'fov=90');
+    await writeFile(path.join(root, 'version.ini'), '[version]\nversion=1\n');
+    await writeFile(path.join(root, 'old-game.rar'), Buffer.alloc(150_000, 1));
+    await writeFile(path.join(root, 'game.part1.rar'), Buffer.alloc(1_200_000, 2));
+    const localBefore = await treeCrcs(path.join(root, 'local'));
+
+    const checks: Promise<void>[] = [];
+    const duringDownload = async () => {
+      expect(await treeCrcs(path.join(root, 'local'))).toEqual(localBefore);
+      expect(await exists(path.join(root, 'version.ini'))).toBe(false);
+      expect(await readFile(path.join(root, '.version.ini.discarded'), 'utf8')).toContain('version=1');
+    };
+    const sources = ['a', 'b'].map((id) => new SeedSource(id, id, seedRoot, { delayMs: 5 }));
+    const outcome = await new DownloadManager({ progressIntervalMs: 10 }).download({
+      gameId: GAME,
+      gameDir,
+      stateDir,
+      manifest,
+      sources,
+      onEvent: (event) => {
+        if (event.type === 'game-download-progress' && event.payload.bytesDone > 0 && checks.length < 3) checks.push(duringDownload());
+      },
+    });
+
+    expect(outcome.status).toBe('finished');
+    expect(checks.length).toBeGreaterThan(0);
+    await Promise.all(checks);
+    await expectSameAsSeed();
+    expect(await treeCrcs(path.join(root, 'local'))).toEqual(localBefore);
+    expect(await exists(path.join(root, 'old-game.rar'))).toBe(false);
+    expect(await readFile(path.join(root, 'version.ini'), 'utf8')).toContain('version=2');
+    expect(await rootEntries()).toEqual(['empty.txt', 'extras', 'game.part1.rar', 'game.part2.rar', 'local', 'version.ini']);
+  });
+
+  it('fails with the last cause after a chunk exhausted its retries, and sweeps the sentinels', async () => {
+    const root = path.join(gameDir, GAME);
+    await mkdir(root, { recursive: true });
+    await writeFile(path.join(root, 'version.ini'), 'old');
+    // Every source corrupts every chunk: each is dropped after 3 bad chunks, none can deliver.
+    const sources = ['a', 'b', 'c'].map((id) => new SeedSource(id, id, seedRoot, { corruptEvery: 1 }));
+    const { events, onEvent } = collect();
+    const outcome = await new DownloadManager().download({ gameId: GAME, gameDir, stateDir, manifest, sources, onEvent });
+    expect(outcome.status).toBe('failed');
+    const failedEvent = events.at(-1);
+    expect(failedEvent?.type).toBe('game-download-failed');
+    if (outcome.status === 'failed') expect(['NO_SOURCE', 'CHUNK_CRC_MISMATCH']).toContain(outcome.error.code);
+    expect(outcome.sources.every((stats) => stats.dropped?.code === 'CHUNK_CRC_MISMATCH')).toBe(true);
+    // Upstream: the old sentinel is not restored.
+    for (const name of ['version.ini', '.version.ini.tmp', '.version.ini.discarded']) expect(await exists(path.join(root, name)), name).toBe(false);
+  });
+
+  it('takes sources added while running and survives one removed', async () => {
+    const manager = new DownloadManager();
+    const slow = new SeedSource('slow', 'slow', seedRoot, { delayMs: 15 });
+    const late = new SeedSource('late', 'late', seedRoot, { delayMs: 1 });
+    let added = false;
+    const outcome = await manager.download({
+      gameId: GAME,
+      gameDir,
+      stateDir,
+      manifest,
+      sources: [slow],
+      onEvent: (event) => {
+        if (event.type === 'game-download-begin') {
+          setTimeout(() => {
+            added = manager.addSource(GAME, late);
+            manager.removeSource(GAME, 'slow');
+          }, 30);
+        }
+      },
+    });
+    expect(added).toBe(true);
+    expect(outcome.status).toBe('finished');
+    await expectSameAsSeed();
+    expect(outcome.sources.find((stats) => stats.peerId === 'late')!.chunks).toBeGreaterThan(0);
+    expect(outcome.sources.find((stats) => stats.peerId === 'slow')!.dropped?.code).toBe('PEER_GONE');
+  });
+
+  it('stop() interrupts without the cancel cleanup: payload and journal stay for the next start', async () => {
+    const manager = new DownloadManager({ journalFlushIntervalMs: 10, progressIntervalMs: 10 });
+    const { events, onEvent } = collect();
+    const run = manager.download({
+      gameId: GAME,
+      gameDir,
+      stateDir,
+      manifest,
+      sources: [new SeedSource('a', 'a', seedRoot, { delayMs: 40 })],
+      onEvent,
+    });
+    expect(manager.isRunning(GAME)).toBe(true);
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (progressOf(events).some((sample) => sample.bytesDone > 0)) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 5);
+    });
+    await manager.stop();
+    const outcome = await run;
+    expect(outcome.status).toBe('failed');
+    if (outcome.status === 'failed') expect(outcome.error.code).toBe('REQUEST_CANCELLED');
+    expect(manager.isRunning(GAME)).toBe(false);
+    expect(await exists(journalPath(stateDir, GAME))).toBe(true);
+    expect(await exists(path.join(gameDir, GAME, 'game.part1.rar'))).toBe(true);
+    expect(await exists(path.join(gameDir, GAME, 'version.ini'))).toBe(false);
+  });
+
+  it('refuses an untrusted manifest before touching the disk', async () => {
+    const cases: Array<[GameManifest, string]> = [
+      [{ ...manifest, files: [...manifest.files, { path: '../escape.rar', size: 0, chunkCrcs: [] }] }, 'PATH_OUTSIDE_ROOT'],
+      [{ ...manifest, files: [...manifest.files, { path: 'local/evil.exe', size: 0, chunkCrcs: [] }] }, 'PATH_FORBIDDEN'],
+      [{ ...manifest, files: [...manifest.files, { path: 'x.rar', size: 10, chunkCrcs: [] }] }, 'MALFORMED_MESSAGE'],
+      [{ ...manifest, files: manifest.files.filter((file) => file.path !== 'version.ini') }, 'MALFORMED_MESSAGE'],
+      [{ ...manifest, gameId: 'other' }, 'MALFORMED_MESSAGE'],
+    ];
+    for (const [bad, code] of cases) {
+      const outcome = await new DownloadManager().download({ gameId: GAME, gameDir, stateDir, manifest: bad, sources: [new SeedSource('a', 'a', seedRoot)] });
+      expect(outcome.status).toBe('failed');
+      if (outcome.status === 'failed') expect(outcome.error.code).toBe(code);
+    }
+    expect(await exists(path.join(gameDir, GAME))).toBe(false);
+  });
+});

@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeWorkDir, repoRoot, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
+
+const run = promisify(execFile);
+
+async function cli(args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), ...args], { cwd: repoRoot, timeout: 30_000 });
+  return stdout;
+}
+
+describe('headless CLI peers', () => {
+  const children: CliPeer[] = [];
+  const runtimes: TestPeer[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
+      await child.exited;
+    }
+    for (const runtime of runtimes.splice(0)) await runtime.stop();
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  it('two peers started by hand list each other\'s games with `lanspread-peer games`', async () => {
+    const work = await makeWorkDir('cli');
+    cleanups.push(work.cleanup);
+    const dirA = path.join(work.dir, 'a');
+    const dirB = path.join(work.dir, 'b');
+    await seedGames(path.join(dirA, 'games'), [{ id: 'demo-arena', version: '1.0' }]);
+    await seedGames(path.join(dirB, 'games'), [{ id: 'demo-racer', version: '2.0' }]);
+    const a = await spawnCliPeer(['serve', '--game-dir', path.join(dirA, 'games'), '--state-dir', path.join(dirA, 'state'), '--name', 'peer-a', '--host', '127.0.0.1', '--no-mdns']);
+    children.push(a);
+    const b = await spawnCliPeer(['serve', '--game-dir', path.join(dirB, 'games'), '--state-dir', path.join(dirB, 'state'), '--name', 'peer-b', '--host', '127.0.0.1', '--no-mdns', '--peer', `127.0.0.1:${a.port}`]);
+    children.push(b);
+
+    await waitFor(async () => (await cli(['games', '--state-dir', path.join(dirA, 'state')])).includes('demo-racer'), 30_000, 'peer a lists b\'s game');
+    const gamesOnA = await cli(['games', '--state-dir', path.join(dirA, 'state')]);
+    expect(gamesOnA).toMatch(/demo-arena\s+1\.0.*downloaded/);
+    expect(gamesOnA).toMatch(/demo-racer\s+2\.0.*available\s+on 1 peer/);
+    const gamesOnB = JSON.parse(await cli(['games', '--state-dir', path.join(dirB, 'state'), '--json'])) as { id: string; sourcePeers: string[] }[];
+    expect(gamesOnB.find((g) => g.id === 'demo-arena')?.sourcePeers).toEqual([a.peerId]);
+    const peersOnB = await cli(['peers', '--state-dir', path.join(dirB, 'state')]);
+    expect(peersOnB).toContain('peer-a');
+
+    // Ctrl-C stops cleanly.
+    b.child.kill('SIGINT');
+    expect(await b.exited).toBe(0);
+  });
+
+  it('a peer killed with SIGKILL is pruned from the other\'s PeerGameDB within 10 s', async () => {
+    const work = await makeWorkDir('cli-kill');
+    cleanups.push(work.cleanup);
+    const observer = await startTestPeer(work.dir, 'observer', { catalogIds: ['demo-arena'], timings: { pingIntervalMs: 2_000, pingTimeoutMs: 2_000, pruneAfterMs: 6_000, manualRetryMs: 1_000, requestTimeoutMs: 5_000 } });
+    runtimes.push(observer);
+    const gameDir = path.join(work.dir, 'victim', 'games');
+    await seedGames(gameDir, [{ id: 'demo-arena', version: '1.0' }]);
+    const victim = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', path.join(work.dir, 'victim', 'state'), '--host', '127.0.0.1', '--no-mdns', '--peer', `127.0.0.1:${observer.runtime.port}`]);
+    children.push(victim);
+    await waitFor(() => observer.runtime.remoteGames().has('demo-arena'), 30_000, 'observer sees the victim');
+
+    const disconnected = new Promise<string>((resolve) => observer.runtime.on('peer-disconnected', ({ peerId }) => resolve(peerId)));
+    victim.child.kill('SIGKILL');
+    // The issue's requirement is the bound itself: liveness must prune a silent peer within 10 s.
+    await waitFor(() => !observer.runtime.peers().some((p) => p.info.peerId === victim.peerId), 10_000, 'prune within 10 s');
+    expect(observer.runtime.remoteGames().has('demo-arena')).toBe(false);
+    expect(await disconnected).toBe(victim.peerId);
+  });
+});
