@@ -3,7 +3,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import CRC32 from 'crc-32';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { crc32Update } from '../../../src/main/peer/download/crc32';
+import { crc32Update } from '../../../src/main/peer/util/crc32';
 import { buildDownloadPlan } from '../../../src/main/peer/download/download-plan';
 import { SentinelTransaction } from '../../../src/main/peer/download/sentinel-transaction';
 import type { GameManifest } from '../../../src/shared/model';

@@ -1,7 +1,7 @@
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
 import type { ChunkFetcher } from './chunk-scheduler';
 import { LocalFailure } from './chunk-scheduler';
-import { crc32Update } from './crc32';
+import { crc32Update } from '../util/crc32';
 import type { SentinelTransaction } from './sentinel-transaction';
 
 /**

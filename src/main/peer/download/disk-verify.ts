@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { LanspreadError } from '../../../shared/errors';
-import { crc32Update } from './crc32';
+import { crc32Update } from '../util/crc32';
 import type { DownloadPlan } from './download-plan';
 import type { PlannedChunk } from './types';
 

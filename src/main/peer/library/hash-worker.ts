@@ -1,2 +1,52 @@
+import { open } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
-parentPort?.postMessage({ hello: 'from ts worker', typed: 1 as number });
+import { crc32Update } from '../util/crc32';
+
+/**
+ * Worker entry: computes the CRC32 of each `chunkSize` slice of a file, reading in bounded
+ * pieces so memory stays flat whatever the file size. Requests are handled one at a time.
+ */
+export interface HashRequest {
+  id: number;
+  path: string;
+  chunkSize: number;
+}
+
+export type HashReply = { id: number; crcs: number[] } | { id: number; error: { message: string; code?: string } };
+
+const READ_BYTES = 1024 * 1024;
+
+async function hashFile(file: string, chunkSize: number): Promise<number[]> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, chunkSize));
+    const crcs: number[] = [];
+    let crc = 0;
+    let inChunk = 0;
+    let position = 0;
+    for (;;) {
+      const want = Math.min(buffer.byteLength, chunkSize - inChunk);
+      const { bytesRead } = await handle.read(buffer, 0, want, position);
+      if (bytesRead === 0) break;
+      crc = crc32Update(buffer.subarray(0, bytesRead), crc);
+      inChunk += bytesRead;
+      position += bytesRead;
+      if (inChunk === chunkSize) {
+        crcs.push(crc >>> 0);
+        crc = 0;
+        inChunk = 0;
+      }
+    }
+    if (inChunk > 0) crcs.push(crc >>> 0);
+    return crcs;
+  } finally {
+    await handle.close();
+  }
+}
+
+parentPort?.on('message', (request: HashRequest) => {
+  hashFile(request.path, request.chunkSize).then(
+    (crcs) => parentPort?.postMessage({ id: request.id, crcs } satisfies HashReply),
+    (error: NodeJS.ErrnoException) => parentPort?.postMessage({ id: request.id, error: { message: error.message, ...(error.code ? { code: error.code } : {}) } } satisfies HashReply),
+  );
+});

@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from '../util/logger';
+import { TypedEmitter } from '../util/typed-emitter';
+
+export interface LibraryMonitorOptions {
+  gameDir: string;
+  isCatalogId(id: string): boolean;
+  debounceMs?: number;
+  fallbackScanMs?: number;
+  /** While an operation runs on a game its rescans are held back (the folder is mid-change). */
+  isBusy(gameId: string): boolean;
+  /** How often held-back rescans check whether their game became idle. */
+  busyPollMs?: number;
+  logger: Logger;
+}
+
+export interface LibraryMonitorEvents {
+  'game-changed': { gameId: string };
+  'rescan-all': Record<string, never>;
+}
+
+/**
+ * Watches the game directory and each game root one level deep (never inside local/ or deeper:
+ * a game's own writes must not flood us) and says WHICH game to look at again, debounced per
+ * game. A full rescan every `fallbackScanMs` catches anything the watcher missed.
+ */
+export class LibraryMonitor extends TypedEmitter<LibraryMonitorEvents> {
+  private watcher: FSWatcher | null = null;
+  private readonly debounce = new Map<string, NodeJS.Timeout>();
+  private readonly held = new Set<string>();
+  private fallbackTimer: NodeJS.Timeout | null = null;
+  private busyTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: LibraryMonitorOptions) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    if (this.watcher) return;
+    const { gameDir } = this.options;
+    // depth 1 = the game roots and their direct entries (version.ini, archives, local/ itself).
+    const watcher = watch(gameDir, { depth: 1, ignoreInitial: true, persistent: true });
+    this.watcher = watcher;
+    watcher.on('all', (_event, changed) => this.onPath(changed));
+    watcher.on('error', (error) => this.options.logger.warn('watcher error', { error: String(error) }));
+    this.fallbackTimer = setInterval(() => this.emit('rescan-all', {}), this.options.fallbackScanMs ?? 300_000);
+    this.fallbackTimer.unref();
+    this.busyTimer = setInterval(() => this.releaseIdle(), this.options.busyPollMs ?? 1_000);
+    this.busyTimer.unref();
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    const watcher = this.watcher;
+    this.watcher = null;
+    for (const timer of this.debounce.values()) clearTimeout(timer);
+    this.debounce.clear();
+    this.held.clear();
+    if (this.fallbackTimer) clearInterval(this.fallbackTimer);
+    if (this.busyTimer) clearInterval(this.busyTimer);
+    this.fallbackTimer = this.busyTimer = null;
+    await watcher?.close();
+  }
+
+  /** An operation on `gameId` ended: deliver its held-back change now. */
+  notifyIdle(gameId: string): void {
+    if (this.held.delete(gameId)) this.schedule(gameId);
+  }
+
+  private onPath(changed: string): void {
+    const relative = path.relative(this.options.gameDir, changed);
+    if (relative === '' || relative.startsWith('..')) return;
+    const gameId = relative.split(path.sep)[0] as string;
+    if (this.options.isCatalogId(gameId)) this.schedule(gameId);
+  }
+
+  private schedule(gameId: string): void {
+    const existing = this.debounce.get(gameId);
+    if (existing) clearTimeout(existing);
+    const timer = setTimeout(() => {
+      this.debounce.delete(gameId);
+      if (this.options.isBusy(gameId)) this.held.add(gameId);
+      else this.emit('game-changed', { gameId });
+    }, this.options.debounceMs ?? 500);
+    timer.unref();
+    this.debounce.set(gameId, timer);
+  }
+
+  private releaseIdle(): void {
+    for (const gameId of [...this.held]) {
+      if (!this.options.isBusy(gameId)) this.notifyIdle(gameId);
+    }
+  }
+}
