@@ -94,14 +94,14 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   }
 
   const db = new PeerGameDB();
-  let controlPort = 0;
-  let dataPort: number | undefined;
+  // Known once the sockets are bound; Hello reads them lazily.
+  const ports: { control: number; data?: number } = { control: 0 };
   const ownHello = (): HelloBody => ({
     protocolVersion: PROTOCOL_VERSION,
     peerId: identity.peerId,
     name: config.displayName,
-    port: controlPort,
-    ...(dataPort === undefined ? {} : { dataPort }),
+    port: ports.control,
+    ...(ports.data === undefined ? {} : { dataPort: ports.data }),
   });
 
   const transport = await createQuicTransport({ identity, logger: logger.child('quic') });
@@ -113,8 +113,8 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     throttleUpload: (payload) => countUploaded(throttleUploads(payload)),
   });
   const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, logger: logger.child('lane') });
-  dataPort = (await lane.start()).port;
-  controlPort = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
+  ports.data = (await lane.start()).port;
+  ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
   const laneClient = new DataLaneClient({ identity, connectTimeoutMs: 3_000, requestTimeoutMs: 15_000, downloadLimiter: limits.download, logger: logger.child('lane') });
 
   const downloadManager = new DownloadManager();
@@ -145,8 +145,8 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
       peerId: identity.peerId,
       name: config.displayName,
       protocolVersion: PROTOCOL_VERSION,
-      port: controlPort,
-      dataPort,
+      port: ports.control,
+      dataPort: ports.data,
       includeLoopback: config.mdns?.includeLoopback ?? false,
       ...(config.mdns?.requeryIntervalMs === undefined ? {} : { requeryIntervalMs: config.mdns.requeryIntervalMs }),
       logger: logger.child('mdns'),
@@ -168,7 +168,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   const runtime: PeerRuntime = {
     peerId: identity.peerId,
     displayName: config.displayName,
-    port: controlPort,
+    port: ports.control,
     on: (event, listener) => events.on(event, listener),
     onAny: (listener) => events.onAny(listener),
     gameDir: () => library.gameDir(),
