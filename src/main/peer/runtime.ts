@@ -9,6 +9,7 @@ import { MdnsDiscovery } from './discovery/mdns-discovery';
 import { loadOrCreateIdentity } from './identity/identity';
 import { InstallService } from './install/install-service';
 import { bundledCatalogPath, loadCatalog } from './library/catalog';
+import { ChunkHasher } from './library/chunk-hasher';
 import { LocalLibrary } from './library/local-library';
 import { OperationRegistry } from './operations/operation-registry';
 import { PeerGameDB } from './peers/peer-game-db';
@@ -55,7 +56,9 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     return installService;
   };
 
+  const hasher = new ChunkHasher();
   const library = new LocalLibrary({
+    hasher,
     stateDir: config.stateDir,
     gameDir: config.gameDir,
     catalog,
@@ -117,7 +120,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
   const laneClient = new DataLaneClient({ identity, connectTimeoutMs: 3_000, requestTimeoutMs: 15_000, downloadLimiter: limits.download, logger: logger.child('lane') });
 
-  const downloadManager = new DownloadManager();
+  const downloadManager = new DownloadManager({ hasher });
   const downloads = new DownloadOrchestrator({
     db,
     peers,
@@ -223,6 +226,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
       await downloadManager.stop();
       await peers.stop();
       await library.stop();
+      await hasher.stop();
       laneClient.stop();
       await lane.stop();
       await transport.stop();

@@ -60,7 +60,14 @@ export type DownloadOutcome =
   | { status: 'failed'; error: ErrorInfo; sources: SourceStats[] }
   | { status: 'cancelled'; sources: SourceStats[] };
 
+/** Per-chunk CRCs of a whole file (the library's worker-thread ChunkHasher). */
+export interface FileHasher {
+  hashFile(path: string, chunkSize: number): Promise<number[]>;
+}
+
 export interface DownloadManagerOptions {
+  /** When given, the end-of-download check hashes in a worker instead of on this thread. */
+  hasher?: FileHasher;
   progressIntervalMs?: number;
   journalFlushIntervalMs?: number;
   tuning?: Partial<SchedulerTuning>;
@@ -235,16 +242,32 @@ export class DownloadManager {
     return good;
   }
 
+  /** Whole-file check in the hash worker: the main (Electron) thread never hashes gigabytes. */
+  private async badChunksByHasher(plan: DownloadPlan, chunks: readonly PlannedChunk[], hasher: FileHasher): Promise<PlannedChunk[]> {
+    const bad: PlannedChunk[] = [];
+    for (const [fileIndex, fileChunks] of groupByFile(chunks)) {
+      const crcs = await hasher.hashFile(plan.targets[fileIndex] as string, plan.manifest.chunkSize).catch(() => null);
+      for (const chunk of fileChunks) if (crcs?.[chunk.chunkIndex] !== chunk.crc) bad.push(chunk);
+    }
+    return bad;
+  }
+
   /** Every file checked whole from disk before the sentinel may say "downloaded". */
   private async verifyWholeFiles(plan: DownloadPlan, journal: ResumeJournal, signal: AbortSignal): Promise<void> {
     const onDisk = plan.chunks.filter((chunk) => chunk.fileIndex !== plan.sentinelIndex);
-    const bad = await findBadChunksOnDisk(plan, onDisk, signal);
+    const bad = this.options.hasher ? await this.badChunksByHasher(plan, onDisk, this.options.hasher) : await findBadChunksOnDisk(plan, onDisk, signal);
     if (bad.length === 0) return;
     // Forget them, so the next attempt fetches exactly these again.
     for (const chunk of bad) journal.markUnverified(chunk.fileIndex, chunk.chunkIndex);
     const first = bad[0] as PlannedChunk;
     throw new LanspreadError('FILE_CRC_MISMATCH', `${bad.length} chunk(s) changed on disk after verification, first in ${JSON.stringify(first.path)} at ${first.offset}`);
   }
+}
+
+function groupByFile(chunks: readonly PlannedChunk[]): Map<number, PlannedChunk[]> {
+  const byFile = new Map<number, PlannedChunk[]>();
+  for (const chunk of chunks) byFile.set(chunk.fileIndex, [...(byFile.get(chunk.fileIndex) ?? []), chunk]);
+  return byFile;
 }
 
 function failed(emit: (event: DownloadEvent) => void, gameId: string, error: LanspreadError, sources: SourceStats[]): DownloadOutcome {

@@ -81,6 +81,7 @@ export class SentinelTransaction {
   async commit(): Promise<void> {
     await guard(async () => {
       await this.handles.closeAll();
+      await this.syncPayload();
       await this.removeStaleRootFiles();
       const tmp = path.join(this.root, SENTINEL_TMP);
       const handle = await open(tmp, 'w');
@@ -94,6 +95,19 @@ export class SentinelTransaction {
       await rm(path.join(this.root, SENTINEL_DISCARDED), { force: true });
       await syncDirectory(this.root);
     });
+  }
+
+  /** Payload bytes reach the disk before the sentinel may say "downloaded" (power loss, not just crashes). */
+  private async syncPayload(): Promise<void> {
+    for (const [fileIndex, target] of this.plan.targets.entries()) {
+      if (this.isSentinel(fileIndex)) continue;
+      const handle = await open(target, 'r+');
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    }
   }
 
   /** A failed download: the payload stays (a later attempt resumes it); the sentinels go. */

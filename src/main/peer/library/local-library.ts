@@ -5,7 +5,7 @@ import type { GameManifest, GameSummary, LocalGameState } from '../../../shared/
 import type { ServedLibrary } from '../server/served-library';
 import type { Logger } from '../util/logger';
 import { TypedEmitter } from '../util/typed-emitter';
-import { ChunkHasher } from './chunk-hasher';
+import type { ChunkHasher } from './chunk-hasher';
 import { FileIndex } from './file-index';
 import { LibraryMonitor } from './library-monitor';
 import { buildManifest, DEFAULT_CHUNK_SIZE } from './manifest';
@@ -22,6 +22,8 @@ export interface LocalLibraryOptions {
   isBusy(gameId: string): boolean;
   /** Version recorded at install time (state directory), for "update available". */
   installedVersion?(gameId: string): Promise<string | null>;
+  /** Shared worker-thread hasher (the runtime also uses it to verify downloads). */
+  hasher: ChunkHasher;
   logger: Logger;
 }
 
@@ -39,7 +41,6 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   private readonly catalogIds: ReadonlySet<string>;
   private readonly games = new Map<string, ScannedGame & { installedVersion: string | null }>();
   private readonly manifests = new Map<string, Promise<GameManifest>>();
-  private readonly hasher = new ChunkHasher();
   private index: FileIndex | null = null;
   private monitor: LibraryMonitor | null = null;
   private summaryKey = '';
@@ -54,7 +55,7 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   }
 
   async start(): Promise<void> {
-    this.index ??= await FileIndex.open(this.options.stateDir, this.hasher);
+    this.index ??= await FileIndex.open(this.options.stateDir, this.options.hasher);
     await this.rescanAll();
     this.startMonitor();
   }
@@ -63,7 +64,6 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     await this.monitor?.stop();
     this.monitor = null;
     await this.index?.flush();
-    await this.hasher.stop();
   }
 
   gameDir(): string | null {
