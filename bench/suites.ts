@@ -3,5 +3,6 @@ import type { BenchFigure } from './figures';
 /** Every benchmark suite by name; each runs in its own child process so RSS figures are its own. */
 export const SUITES: Record<string, () => Promise<BenchFigure[]>> = {
   'data-lane': async () => (await import('./data-lane.bench')).runDataLaneBench(),
+  download: async () => (await import('./download.bench')).runDownloadBench(),
   install: async () => (await import('./install.bench')).runInstallBench(),
 };

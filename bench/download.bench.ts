@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateGame } from '../src/main/peer/demo/generate-game';
+import { bundledCatalogPath, loadCatalog } from '../src/main/peer/library/catalog';
+import { startPeer } from '../src/main/peer/runtime';
+import { silentLogger } from '../src/main/peer/util/logger';
+import type { BenchFigure } from './figures';
+import { measure, median, type Measured } from './support/measure';
+import { startTcpFileServer, tcpCopyToDisk } from './support/tcp-baseline';
+
+/**
+ * download.loopback.*: the whole product path — a seed CLI process, a player runtime in this
+ * process, QUIC control + TLS data lane, scheduler, CRC checks, journal, whole-file check and
+ * fdatasync — downloading a 2 GiB game, against a plain TCP copy of the same archive to disk.
+ */
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const GAME_BYTES = Number(process.env.LANSPREAD_BENCH_GAME_BYTES ?? 2 * 1024 ** 3);
+const RUNS = Number(process.env.LANSPREAD_BENCH_RUNS ?? 3);
+const GAME_ID = 'demo-arena';
+
+async function startSeed(gameDir: string, stateDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'serve', '--game-dir', gameDir, '--state-dir', stateDir, '--host', '127.0.0.1', '--no-mdns', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`seed exited (${code})`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('LANSPREAD_READY ')) resolve((JSON.parse(line.slice(16)) as { port: number }).port);
+    });
+  });
+  return { port, stop: async () => void (child.kill('SIGTERM'), await new Promise((r) => child.once('exit', r))) };
+}
+
+export async function runDownloadBench(): Promise<BenchFigure[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lanspread-download-bench-'));
+  const seedGames = path.join(dir, 'seed', 'games');
+  const game = await generateGame({ gameDir: seedGames, gameId: GAME_ID, version: '1.0', files: [{ path: 'data/game.bin', size: GAME_BYTES }], seed: 3 });
+  const archive = game.archives[0] as string;
+  const archiveBytes = (await stat(archive)).size;
+  const seed = await startSeed(seedGames, path.join(dir, 'seed', 'state'));
+  const tcp = await startTcpFileServer(archive);
+  const catalog = await loadCatalog(bundledCatalogPath());
+  try {
+    const tcpRuns: Measured[] = [];
+    const peerRuns: Measured[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const copy = path.join(dir, 'tcp-copy.bin');
+      await rm(copy, { force: true });
+      tcpRuns.push(await measure(() => tcpCopyToDisk(tcp.port, copy)));
+      await rm(copy, { force: true });
+
+      const playerDir = path.join(dir, `player${run}`);
+      const player = await startPeer({ stateDir: path.join(playerDir, 'state'), gameDir: path.join(playerDir, 'games'), displayName: 'bench', catalog, host: '127.0.0.1', mdns: { enabled: false }, manualPeers: [`127.0.0.1:${seed.port}`], logger: silentLogger });
+      await import('node:fs/promises').then((fs) => fs.mkdir(path.join(playerDir, 'games'), { recursive: true }));
+      try {
+        while (!player.remoteGames().has(GAME_ID)) await new Promise((resolve) => setTimeout(resolve, 50));
+        peerRuns.push(await measure(() => player.download(GAME_ID, { install: false })));
+      } finally {
+        await player.stop();
+        await rm(playerDir, { recursive: true, force: true });
+      }
+    }
+    const mbps = (m: Measured) => archiveBytes / 1e6 / m.seconds;
+    const value = median(peerRuns.map(mbps));
+    const baseline = median(tcpRuns.map(mbps));
+    const rss = Math.max(...peerRuns.map((m) => m.peakRssMb));
+    const lag = median(peerRuns.map((m) => m.lagP99Ms));
+    const cpu = median(peerRuns.map((m) => m.cpuSeconds));
+    const tcpCpu = median(tcpRuns.map((m) => m.cpuSeconds));
+    const size = `${(archiveBytes / 1024 ** 3).toFixed(2)} GiB`;
+    return [
+      { id: 'download.loopback.vs_tcp', value, unit: 'MB/s', baseline, ratio: value / baseline, note: `${size} game, 1 seed process, full runtime path, median of ${RUNS}; baseline plain TCP copy to disk` },
+      { id: 'download.loopback.peak_rss', value: rss, unit: 'MB', baseline: 250, ratio: rss / 250, note: 'downloader process peak RSS; baseline is the 250 MB budget' },
+      { id: 'download.loopback.event_loop_lag_p99', value: lag, unit: 'ms', baseline: 50, ratio: lag / 50, note: 'downloader main-thread event-loop delay p99; baseline is the 50 ms budget' },
+      { id: 'download.loopback.cpu_seconds', value: cpu, unit: 's', baseline: tcpCpu, ratio: cpu / tcpCpu, note: 'downloader process CPU time; baseline the TCP copy' },
+    ];
+  } finally {
+    tcp.child.stdin?.end();
+    tcp.child.kill();
+    await seed.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
