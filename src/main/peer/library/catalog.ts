@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CATALOG_ID_PATTERN, type Catalog, type CatalogEntry, type LaunchConfig, type Platform } from '../../../shared/catalog';
 import { LanspreadError } from '../../../shared/errors';
+import { splitRelativePath } from '../fs/safe-path';
 
 /**
  * Where resources/catalog.json is: beside the sources when run from source (tsx, tests),
@@ -67,8 +68,9 @@ function launchConfigs(value: unknown, id: string): CatalogEntry['launch'] {
   for (const [platform, config] of Object.entries(value)) {
     if (!PLATFORMS.includes(platform as Platform)) throw bad(`${id}.launch has unknown platform ${platform}`);
     const c = config as Record<string, unknown>;
-    const launch: LaunchConfig = { executable: text(c?.executable, `${id}.launch.${platform}.executable`), args: list(c?.args ?? [], `${id}.launch.${platform}.args`) };
-    if (c.cwd !== undefined) launch.cwd = text(c.cwd, `${id}.launch.${platform}.cwd`);
+    if (typeof c !== 'object' || c === null) throw bad(`${id}.launch.${platform} must be an object`);
+    const launch: LaunchConfig = { executable: insideLocal(c.executable, `${id}.launch.${platform}.executable`), args: list(c.args ?? [], `${id}.launch.${platform}.args`) };
+    if (c.cwd !== undefined) launch.cwd = insideLocal(c.cwd, `${id}.launch.${platform}.cwd`);
     out[platform as Platform] = launch;
   }
   return out;
@@ -77,6 +79,17 @@ function launchConfigs(value: unknown, id: string): CatalogEntry['launch'] {
 function text(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw bad(`${what} must be a non-empty string`);
   return value;
+}
+
+/** The launcher runs what the catalog names: it must stay inside the game's local/ folder. */
+function insideLocal(value: unknown, what: string): string {
+  const relative = text(value, what);
+  try {
+    splitRelativePath(relative);
+  } catch {
+    throw bad(`${what} must be a '/'-separated path inside local/`);
+  }
+  return relative;
 }
 
 function list(value: unknown, what: string): string[] {
@@ -91,4 +104,26 @@ function count(value: unknown, what: string): number {
 
 function bad(why: string): LanspreadError {
   return new LanspreadError('MALFORMED_MESSAGE', `Invalid catalog: ${why}`);
+}
+
+/** Lookup over a validated catalog: the set of ids is what gates which game roots count at all. */
+export class CatalogIndex {
+  private readonly byId: ReadonlyMap<string, CatalogEntry>;
+
+  constructor(readonly catalog: Catalog) {
+    this.byId = new Map(catalog.games.map((entry) => [entry.id, entry]));
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  get(id: string): CatalogEntry | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Ids in catalog order. */
+  ids(): string[] {
+    return [...this.byId.keys()];
+  }
 }
