@@ -23,7 +23,9 @@ const RUNS = Number(process.env.LANSPREAD_BENCH_RUNS ?? 3);
 const GAME_ID = 'demo-arena';
 
 async function startSeed(gameDir: string, stateDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'serve', '--game-dir', gameDir, '--state-dir', stateDir, '--host', '127.0.0.1', '--no-mdns', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // LANSPREAD_BENCH_SEED_NODE_ARGS lets a profiler run inside the seed (e.g. --cpu-prof).
+  const nodeArgs = (process.env.LANSPREAD_BENCH_SEED_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'serve', '--game-dir', gameDir, '--state-dir', stateDir, '--host', '127.0.0.1', '--no-mdns', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`seed exited (${code})`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
