@@ -58,7 +58,7 @@ export async function runDownloadBench(): Promise<BenchFigure[]> {
       await import('node:fs/promises').then((fs) => fs.mkdir(path.join(playerDir, 'games'), { recursive: true }));
       try {
         while (!player.remoteGames().has(GAME_ID)) await new Promise((resolve) => setTimeout(resolve, 50));
-        peerRuns.push(await measure(() => player.download(GAME_ID, { install: false })));
+        peerRuns.push(await measure(async () => void (await player.download(GAME_ID, { install: false }))));
       } finally {
         await player.stop();
         await rm(playerDir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ Commands:
              --host ADDR         bind address; default 0.0.0.0
              --peer HOST:PORT    contact this peer directly (repeatable; for networks without multicast)
              --no-mdns           do not advertise or browse mDNS
+             --chunk-size BYTES  chunk size of the manifests this peer serves (default 4 MiB)
              --catalog FILE      use this catalog instead of the bundled one (same JSON format)
              --web               also serve the web UI (HTTP + WebSocket)
              --web-host ADDR     web UI bind address; default 127.0.0.1 (others require the printed token)

@@ -75,6 +75,12 @@ export interface RuntimeEvents
   'runtime-error': { error: ErrorInfo };
 }
 
+/** What each source delivered in a finished download (also tells which peers were dropped). */
+export interface DownloadReport {
+  version: string;
+  sources: { peerId: PeerId; name: string; bytes: number; badChunks: number; droppedFor: ErrorInfo | null }[];
+}
+
 export interface PeerRuntime {
   readonly peerId: PeerId;
   readonly displayName: string;
@@ -106,7 +112,7 @@ export interface PeerRuntime {
    * Downloads the latest version from every peer that has it, then installs it (or updates
    * local/) unless `install` is false. Resolves when all of it is done; progress is in events.
    */
-  download(gameId: string, options?: { install?: boolean }): Promise<void>;
+  download(gameId: string, options?: { install?: boolean }): Promise<DownloadReport>;
   /** Cancels a running download (its payload is discarded); false when none runs. */
   cancelDownload(gameId: string): boolean;
   /** Unpacks the downloaded archives into local/ (install, or update when local/ exists). */

@@ -203,6 +203,10 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
       if (outcome.status === 'cancelled') throw new LanspreadError('REQUEST_CANCELLED', `Download of ${gameId} was cancelled`);
       // Upstream: a committed download is installed (or updated) right away.
       if (options.install !== false) await runtime.installDownloaded(gameId);
+      return {
+        version: outcome.version,
+        sources: outcome.sources.map((s) => ({ peerId: s.peerId, name: s.name, bytes: s.bytes, badChunks: s.badChunks, droppedFor: s.dropped?.toInfo() ?? null })),
+      };
     },
     cancelDownload: (gameId) => downloads.cancel(gameId),
     async installDownloaded(gameId) {

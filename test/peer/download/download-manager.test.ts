@@ -275,7 +275,9 @@ describe('DownloadManager', () => {
     expect(manager.isRunning(GAME)).toBe(true);
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
-        if (progressOf(events).some((sample) => sample.bytesDone > 0)) {
+        // More than version.ini (held in memory, never journaled): some payload chunk is verified.
+        const sentinelBytes = manifest.files.find((file) => file.path === 'version.ini')?.size ?? 0;
+        if (progressOf(events).some((sample) => sample.bytesDone > sentinelBytes)) {
           clearInterval(poll);
           resolve();
         }

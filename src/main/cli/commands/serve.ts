@@ -28,6 +28,7 @@ const SERVE_FLAGS = {
   'upload-limit': { value: true },
   'log-level': { value: true },
   catalog: { value: true },
+  'chunk-size': { value: true },
 } as const;
 
 /** Runs a peer until SIGINT/SIGTERM; prints one `LANSPREAD_READY {json}` line once serving. */
@@ -57,6 +58,7 @@ export async function runServe(argv: string[]): Promise<number> {
     port: numberFlag(args, 'port') ?? 0,
     manualPeers: settings.get().manualPeers,
     mdns: { enabled: !args.flags.has('no-mdns'), includeLoopback: args.flags.has('mdns-loopback') },
+    ...(numberFlag(args, 'chunk-size') ? { chunkSize: numberFlag(args, 'chunk-size') } : {}),
     downloadLimitBytesPerSec: settings.get().downloadLimitBytesPerSec,
     uploadLimitBytesPerSec: settings.get().uploadLimitBytesPerSec,
     logger,

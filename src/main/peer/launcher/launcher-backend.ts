@@ -67,7 +67,8 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       case 'install_game':
         return this.install(gameIdOf(args), (args as CommandArgs<'install_game'>).mode ?? 'normal');
       case 'update_game':
-        return runtime.download(gameIdOf(args));
+        await runtime.download(gameIdOf(args));
+        return undefined;
       case 'uninstall_game':
         return runtime.uninstall(gameIdOf(args));
       case 'remove_downloaded_game':
