@@ -4,5 +4,6 @@ import type { BenchFigure } from './figures';
 export const SUITES: Record<string, () => Promise<BenchFigure[]>> = {
   'data-lane': async () => (await import('./data-lane.bench')).runDataLaneBench(),
   download: async () => (await import('./download.bench')).runDownloadBench(),
+  'download-netns': async () => (await import('./download-netns.bench')).runDownloadNetnsBench(),
   install: async () => (await import('./install.bench')).runInstallBench(),
 };

@@ -32,40 +32,49 @@ function unquote(value: string): string {
 
 /**
  * Orders versions numerically where they are numbers: '1.10' > '1.9', '20240315' > '20231231',
- * '2.0' == '2'. Segments split on '.', '-', '_' and ' '; numeric segments compare as numbers,
- * others as text; a numeric segment is newer than a text one ('1.0' > '1.0-beta').
+ * '2.0' == '2' == 'v2'. A version splits into runs of digits and runs of other characters
+ * ('.', '-', '_' and spaces only separate); digit runs compare as numbers (of any length),
+ * text runs case-insensitively. A missing segment counts as 0 against a number and as "the
+ * release" against text, so '1.0' > '1.0-beta' and '1' > '1.0-rc'. Returns -1, 0 or 1.
  */
 export function compareVersions(a: string, b: string): number {
   const left = segments(a);
   const right = segments(b);
   const length = Math.max(left.length, right.length);
   for (let i = 0; i < length; i++) {
-    const x = left[i];
-    const y = right[i];
-    if (x === undefined) return isZero(right, i) ? 0 : y !== undefined && typeof y === 'string' ? 1 : -1;
-    if (y === undefined) return isZero(left, i) ? 0 : typeof x === 'string' ? -1 : 1;
-    if (typeof x === 'number' && typeof y === 'number') {
-      if (x !== y) return x < y ? -1 : 1;
-    } else if (typeof x === 'number') {
-      return 1;
-    } else if (typeof y === 'number') {
-      return -1;
-    } else if (x !== y) {
-      return x < y ? -1 : 1;
-    }
+    const order = compareSegment(left[i], right[i]);
+    if (order !== 0) return order;
   }
   return 0;
 }
 
-function segments(version: string): (number | string)[] {
-  return version
-    .trim()
-    .toLowerCase()
-    .split(/[.\-_ ]+/)
-    .filter((part) => part !== '')
-    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+function compareSegment(x: string | undefined, y: string | undefined): number {
+  if (x === undefined && y === undefined) return 0;
+  if (x === undefined) return isNumeric(y as string) ? compareNumbers('0', y as string) : 1;
+  if (y === undefined) return isNumeric(x) ? compareNumbers(x, '0') : -1;
+  const xNumeric = isNumeric(x);
+  const yNumeric = isNumeric(y);
+  if (xNumeric && yNumeric) return compareNumbers(x, y);
+  // '1.0.1' is newer than '1.0.beta': a number continues a release, text marks a pre-release.
+  if (xNumeric) return 1;
+  if (yNumeric) return -1;
+  return x === y ? 0 : x < y ? -1 : 1;
 }
 
-function isZero(parts: (number | string)[], from: number): boolean {
-  return parts.slice(from).every((part) => part === 0);
+/** Digit strings of any length (build numbers can exceed 2^53): by length, then by digits. */
+function compareNumbers(x: string, y: string): number {
+  const a = x.replace(/^0+(?=.)/, '');
+  const b = y.replace(/^0+(?=.)/, '');
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a === b ? 0 : a < b ? -1 : 1;
+}
+
+function isNumeric(segment: string): boolean {
+  return /^\d+$/.test(segment);
+}
+
+function segments(version: string): string[] {
+  const parts = version.trim().toLowerCase().match(/\d+|[^\d.\-_\s]+/g) ?? [];
+  // A leading 'v' ('v1.2') is decoration, not a pre-release marker.
+  return parts[0] === 'v' && parts.length > 1 ? parts.slice(1) : parts;
 }

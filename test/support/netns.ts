@@ -7,24 +7,40 @@
  *   ns "<prefix>b" eth0 10.77.k.2 ──veth── v1 ├─ br0   (in ns "<prefix>br")
  *   ns "<prefix>c" eth0 10.77.k.3 ──veth── v2 ┘
  *
+ * With `networks`, there is one bridge per network (br0, br1, ...; subnet k, k+1, ...) and a host
+ * on several networks gets eth0, eth1, ... in the order of the networks it is on (multi-homed).
+ *
  * Needs root and iproute2. Namespace names carry the creating pid, so namespaces left by a
  * crashed run can be recognised and removed (cleanStaleNamespaces) without touching live runs.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { threadId } from 'node:worker_threads';
 
 export const NETNS_NAME_PREFIX = 'lsn';
 const NAME_PATTERN = new RegExp(`^${NETNS_NAME_PREFIX}(\\d+)x`);
 const IP = 'ip';
 const TC = 'tc';
 
+export interface NetnsLink {
+  /** Interface inside the host's namespace: eth0, eth1, ... */
+  iface: string;
+  /** IPv4 address of `iface` (10.77.<subnet + network>.<host index + 1>). */
+  address: string;
+  /** Bridge-side end of this veth pair (in the bridge namespace). */
+  bridgePort: string;
+  /** Index into `networks` (0 when there is only the one bridge). */
+  network: number;
+}
+
 export interface NetnsHost {
   /** Namespace name, for `run` and `ip netns exec`. */
   ns: string;
-  /** IPv4 address of `eth0` inside the namespace. */
+  /** Address, interface and bridge port of the host's first link (what `shape` acts on). */
   address: string;
-  iface: 'eth0';
-  /** Bridge-side end of this host's veth pair (in the bridge namespace). */
+  iface: string;
   bridgePort: string;
+  /** Every link of the host, first one first. */
+  links: NetnsLink[];
 }
 
 export interface RateLimit {
@@ -54,6 +70,11 @@ export interface NetnsOptions {
   subnet?: number;
   /** Adds `tbf` shaping per host index at creation. */
   rateLimits?: Record<number, RateLimit>;
+  /**
+   * Which hosts (by index) share each network; default: one network with every host. Every
+   * host must be on at least one network.
+   */
+  networks?: readonly (readonly number[])[];
 }
 
 function exec(cmd: string, args: readonly string[]): string {
@@ -115,7 +136,7 @@ function probeSupport(): { ok: true } | { ok: false; reason: string } {
   if (process.getuid?.() !== 0) return { ok: false, reason: 'network namespaces need root' };
   const version = spawnSync(IP, ['-V'], { encoding: 'utf8' });
   if (version.error || version.status !== 0) return { ok: false, reason: '`ip` (iproute2) is not installed' };
-  const probe = `${NETNS_NAME_PREFIX}${process.pid}xprobe`;
+  const probe = `${NETNS_NAME_PREFIX}${process.pid}xprobe${threadId}`;
   try {
     exec(IP, ['netns', 'add', probe]);
     exec(IP, ['-n', probe, 'link', 'add', 'br0', 'type', 'bridge']);
@@ -129,12 +150,22 @@ function probeSupport(): { ok: true } | { ok: false; reason: string } {
 
 let harnessCount = 0;
 
-/** Builds `count` hosts on one bridge. On any failure, whatever was built is removed again. */
+/** Builds `count` hosts on one bridge (or `networks`). On failure, what was built is removed. */
 export function createNetns(options: NetnsOptions): NetnsHarness {
   if (options.count < 1 || options.count > 26) throw new Error('count must be 1..26');
-  cleanStaleNamespaces();
+  const networks = options.networks ?? [Array.from({ length: options.count }, (_, index) => index)];
+  if (networks.length < 1 || networks.length > 8) throw new Error('networks must list 1..8 networks');
+  for (let index = 0; index < options.count; index++) {
+    if (!networks.some((members) => members.includes(index))) throw new Error(`host ${index} is on no network`);
+  }
+  if (networks.some((members) => members.some((index) => !Number.isInteger(index) || index < 0 || index >= options.count))) {
+    throw new Error(`networks name a host outside 0..${options.count - 1}`);
+  }
   const subnetOctet = options.subnet ?? 1;
-  const base = `${NETNS_NAME_PREFIX}${process.pid}x${harnessCount++}`;
+  if (!Number.isInteger(subnetOctet) || subnetOctet < 0 || subnetOctet + networks.length > 256) throw new Error('subnet + networks must stay within 10.77.0-255');
+  cleanStaleNamespaces();
+  // The thread id keeps names apart if vitest ever runs test files as threads of one process.
+  const base = `${NETNS_NAME_PREFIX}${process.pid}x${threadId}n${harnessCount++}`;
   const bridgeNs = `${base}br`;
   const created: string[] = [];
   const children = new Set<ChildProcess>();
@@ -160,26 +191,38 @@ export function createNetns(options: NetnsOptions): NetnsHarness {
   try {
     exec(IP, ['netns', 'add', bridgeNs]);
     created.push(bridgeNs);
-    exec(IP, ['-n', bridgeNs, 'link', 'add', 'br0', 'type', 'bridge']);
-    // Without an IGMP querier, snooping could stop flooding group traffic; mDNS must reach all.
-    exec(IP, ['-n', bridgeNs, 'link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
-    exec(IP, ['-n', bridgeNs, 'link', 'set', 'br0', 'up']);
+    networks.forEach((_, network) => {
+      const bridge = `br${network}`;
+      exec(IP, ['-n', bridgeNs, 'link', 'add', bridge, 'type', 'bridge']);
+      // Without an IGMP querier, snooping could stop flooding group traffic; mDNS must reach all.
+      exec(IP, ['-n', bridgeNs, 'link', 'set', bridge, 'type', 'bridge', 'mcast_snooping', '0']);
+      exec(IP, ['-n', bridgeNs, 'link', 'set', bridge, 'up']);
+    });
     for (let index = 0; index < options.count; index++) {
       const ns = `${base}${String.fromCharCode(97 + index)}`;
-      const bridgePort = `v${index}`;
-      const address = `10.77.${subnetOctet}.${index + 1}`;
       exec(IP, ['netns', 'add', ns]);
       created.push(ns);
-      // Both ends are created inside namespaces: the host's own network never sees them.
-      exec(IP, ['-n', bridgeNs, 'link', 'add', bridgePort, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-      exec(IP, ['-n', bridgeNs, 'link', 'set', bridgePort, 'master', 'br0']);
-      exec(IP, ['-n', bridgeNs, 'link', 'set', bridgePort, 'up']);
       exec(IP, ['-n', ns, 'link', 'set', 'lo', 'up']);
-      exec(IP, ['-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0']);
-      exec(IP, ['-n', ns, 'link', 'set', 'eth0', 'multicast', 'on']);
-      exec(IP, ['-n', ns, 'link', 'set', 'eth0', 'up']);
-      exec(IP, ['-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0']);
-      hosts.push({ ns, address, iface: 'eth0', bridgePort });
+      const links: NetnsLink[] = [];
+      networks.forEach((members, network) => {
+        if (!members.includes(index)) return;
+        const iface = `eth${links.length}`;
+        const bridgePort = network === 0 ? `v${index}` : `v${index}n${network}`;
+        const address = `10.77.${subnetOctet + network}.${index + 1}`;
+        // Both ends are created inside namespaces: the host's own network never sees them.
+        exec(IP, ['-n', bridgeNs, 'link', 'add', bridgePort, 'type', 'veth', 'peer', 'name', iface, 'netns', ns]);
+        exec(IP, ['-n', bridgeNs, 'link', 'set', bridgePort, 'master', `br${network}`]);
+        exec(IP, ['-n', bridgeNs, 'link', 'set', bridgePort, 'up']);
+        exec(IP, ['-n', ns, 'addr', 'add', `${address}/24`, 'dev', iface]);
+        exec(IP, ['-n', ns, 'link', 'set', iface, 'multicast', 'on']);
+        exec(IP, ['-n', ns, 'link', 'set', iface, 'up']);
+        // One multicast route per namespace (a second one for the same prefix is refused); mDNS
+        // sockets pick their interface explicitly, the route only serves programs that do not.
+        if (links.length === 0) exec(IP, ['-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', iface]);
+        links.push({ iface, address, bridgePort, network });
+      });
+      const [first] = links as [NetnsLink];
+      hosts.push({ ns, address: first.address, iface: first.iface, bridgePort: first.bridgePort, links });
     }
     for (const [index, limit] of Object.entries(options.rateLimits ?? {})) {
       const host = hosts[Number(index)];

@@ -171,6 +171,23 @@ describe('MdnsDiscovery on loopback', () => {
     expect(a.discovered.map((peer) => peer.peerId)).toEqual([idOf('b')]);
   });
 
+  it('survives a listener that throws: the error is logged, not an uncaught exception', async () => {
+    const mdnsPort = await freeUdpPort();
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (message: string) => errors.push(message) };
+    const a = makePeer('a', mdnsPort, { logger });
+    a.discovery.on('peer-discovered', () => {
+      throw new Error('listener bug');
+    });
+    await a.discovery.start();
+    await makePeer('b', mdnsPort).discovery.start();
+    await waitFor('a to see b', () => sawPeer(a, idOf('b')));
+    await waitFor('the listener error to be logged', () => errors.length > 0);
+    // Still working: a peer that arrives after the failure is found too.
+    await makePeer('c', mdnsPort).discovery.start();
+    await waitFor('a to see c', () => sawPeer(a, idOf('c')));
+  });
+
   it('start and stop are idempotent and stop releases every socket and timer', async () => {
     const mdnsPort = await freeUdpPort();
     const count = (kind: string) => process.getActiveResourcesInfo().filter((resource) => resource === kind).length;

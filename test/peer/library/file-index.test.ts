@@ -1,4 +1,4 @@
-import { utimes, writeFile } from 'node:fs/promises';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -42,6 +42,40 @@ describe('FileIndex', () => {
     await writeFile(file, 'abcdefghijk');
     expect((await reopened.chunkCrcs('g', 'a.rar', file, 8)).size).toBe(11);
     expect(calls).toHaveLength(4);
+  });
+
+  it('drops malformed entries of an otherwise valid index and re-hashes those files', async () => {
+    const file = path.join(work.dir, 'c.rar');
+    await writeFile(file, 'abcdefgh');
+    const index = await FileIndex.open(work.dir, counting);
+    await index.chunkCrcs('g', 'c.rar', file, 4);
+    await index.flush();
+    const stored = JSON.parse(await readFile(path.join(work.dir, 'library-index.json'), 'utf8')) as { games: Record<string, Record<string, { chunkCrcs: unknown }>> };
+    stored.games['g']!['c.rar']!.chunkCrcs = [1];
+    await writeFile(path.join(work.dir, 'library-index.json'), JSON.stringify(stored));
+    calls = [];
+
+    const reopened = await FileIndex.open(work.dir, counting);
+    expect((await reopened.chunkCrcs('g', 'c.rar', file, 4)).chunkCrcs).toEqual([crc32('abcd') >>> 0, crc32('efgh') >>> 0]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('forgets files that left a game and whole games', async () => {
+    const a = path.join(work.dir, 'a.rar');
+    const b = path.join(work.dir, 'b.rar');
+    await writeFile(a, 'a');
+    await writeFile(b, 'b');
+    const index = await FileIndex.open(work.dir, counting);
+    await index.chunkCrcs('g', 'a.rar', a, 4);
+    await index.chunkCrcs('g', 'b.rar', b, 4);
+    await index.chunkCrcs('h', 'a.rar', a, 4);
+    index.retain('g', new Set(['a.rar']));
+    index.forgetGame('h');
+    await index.flush();
+    const stored = JSON.parse(await readFile(path.join(work.dir, 'library-index.json'), 'utf8')) as { schemaVersion: number; games: Record<string, Record<string, unknown>> };
+    expect(stored.schemaVersion).toBe(1);
+    expect(Object.keys(stored.games)).toEqual(['g']);
+    expect(Object.keys(stored.games['g']!)).toEqual(['a.rar']);
   });
 
   it('starts empty from a corrupt index file', async () => {

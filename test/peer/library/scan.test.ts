@@ -53,14 +53,37 @@ describe('game root scan rules', () => {
     expect(await scanGame(work.dir, 'g')).toMatchObject({ sizeBytes: 2 + 4 + 2, fileCount: 3 });
   });
 
+  it('counts only a root-level version.ini, and reads the version from its first lines only', async () => {
+    await game('nested-ini', { 'sub/version.ini': '1\n', 'a.rar': 'x' });
+    expect(await scanGame(work.dir, 'nested-ini')).toMatchObject({ downloaded: false, availability: 'None', sizeBytes: 0, fileCount: 0 });
+
+    await game('eti', { 'version.ini': '20240315\r\n' });
+    expect(await scanGame(work.dir, 'eti')).toMatchObject({ downloaded: true, version: '20240315' });
+
+    // A bogus, huge version.ini still counts as downloaded; only its head is parsed.
+    await game('huge', { 'version.ini': `version=2.5\n${'x'.repeat(200_000)}\nversion=9\n` });
+    expect(await scanGame(work.dir, 'huge')).toMatchObject({ downloaded: true, version: '2.5' });
+  });
+
+  it('announces exactly the bytes a manifest would serve (symlinks and unportable names excluded)', async () => {
+    await game('g2', { 'version.ini': '1\n', 'a.rar': 'aaaa', 'bad\\name.rar': 'refused by downloaders' });
+    await writeFile(path.join(work.dir, 'outside.bin'), 'x'.repeat(1000));
+    await symlink(path.join(work.dir, 'outside.bin'), path.join(root('g2'), 'link.rar'));
+    await symlink(path.join(work.dir, 'g'), path.join(root('g2'), 'linked-dir'));
+    expect(await scanGame(work.dir, 'g2')).toMatchObject({ sizeBytes: 2 + 4, fileCount: 2 });
+  });
+
   it('treats only direct child folders named by a catalog id as game roots', async () => {
     await game('demo-arena', { 'version.ini': '1\n' });
     await game('unknown-game', { 'version.ini': '1\n' });
     await writeFile(path.join(work.dir, 'demo-racer'), 'a file, not a folder');
+    await mkdir(path.join(work.dir, 'elsewhere'));
+    await symlink(path.join(work.dir, 'elsewhere'), path.join(work.dir, 'demo-linked'));
     await mkdir(path.join(work.dir, 'nested', 'demo-tanks'), { recursive: true });
-    const catalog = new Set(['demo-arena', 'demo-racer', 'demo-tanks']);
+    const catalog = new Set(['demo-arena', 'demo-racer', 'demo-tanks', 'demo-linked']);
     expect(await listGameRoots(work.dir, (id) => catalog.has(id))).toEqual(['demo-arena']);
     expect(await scanGame(work.dir, 'demo-racer')).toBeNull();
+    expect(await scanGame(work.dir, 'demo-linked')).toBeNull();
     expect(await listGameRoots(path.join(work.dir, 'missing'), () => true)).toEqual([]);
   });
 });

@@ -2,14 +2,16 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LanspreadError } from '../../../shared/errors';
-import { defaultSettings, type Settings } from '../../../shared/settings';
 import { ControlSocketServer, controlSocketPath } from '../../peer/launcher/control-socket';
 import { createGameLauncher } from '../../peer/launcher/game-launcher';
-import { RuntimeLauncherBackend, type SettingsAccess } from '../../peer/launcher/launcher-backend';
+import { RuntimeLauncherBackend } from '../../peer/launcher/launcher-backend';
+import { SettingsStore } from '../../peer/settings/settings-store';
 import { loadCatalog } from '../../peer/library/catalog';
 import { startPeer } from '../../peer/runtime';
 import { createLogger, type LogLevel } from '../../peer/util/logger';
 import { flag, flagList, numberFlag, parseArgs } from '../args';
+import { findRendererDir } from '../web/renderer-dir';
+import { startWebHost } from '../web-host';
 import { stateDirOf } from './shared-flags';
 
 const SERVE_FLAGS = {
@@ -40,12 +42,14 @@ export async function runServe(argv: string[]): Promise<number> {
   const stateDir = stateDirOf(args);
   await mkdir(stateDir, { recursive: true });
   const logger = createLogger((flag(args, 'log-level') ?? 'info') as LogLevel, 'peer');
-  const settings = new MemorySettings({
-    ...defaultSettings(flag(args, 'name') ?? os.hostname()),
+  // Settings persist in the state dir (the web UI can change them); flags given now win.
+  const settings = await SettingsStore.open(stateDir, { displayName: os.hostname() });
+  await settings.update({
     gameDir,
-    manualPeers: flagList(args, 'peer'),
-    downloadLimitBytesPerSec: numberFlag(args, 'download-limit') ?? 0,
-    uploadLimitBytesPerSec: numberFlag(args, 'upload-limit') ?? 0,
+    ...(flag(args, 'name') ? { displayName: flag(args, 'name') } : {}),
+    ...(args.flags.has('peer') ? { manualPeers: flagList(args, 'peer') } : {}),
+    ...(numberFlag(args, 'download-limit') === undefined ? {} : { downloadLimitBytesPerSec: numberFlag(args, 'download-limit') }),
+    ...(numberFlag(args, 'upload-limit') === undefined ? {} : { uploadLimitBytesPerSec: numberFlag(args, 'upload-limit') }),
   });
 
   const catalogFile = flag(args, 'catalog');
@@ -67,11 +71,22 @@ export async function runServe(argv: string[]): Promise<number> {
   const control = new ControlSocketServer(backend, controlSocketPath(stateDir), logger.child('control'));
   await control.start();
 
+  const web = args.flags.has('web')
+    ? await startWebHost({
+        backend,
+        host: flag(args, 'web-host') ?? '127.0.0.1',
+        port: numberFlag(args, 'web-port') ?? 7420,
+        staticDir: requireRendererDir(),
+        logger: logger.child('web'),
+      })
+    : null;
+
   runtime.on('peer-connected', ({ peer }) => logger.info(`peer joined: ${peer.name} ${peer.host}:${peer.port}`));
   runtime.on('peer-disconnected', ({ peerId }) => logger.info(`peer left: ${peerId.slice(0, 16)}`));
   runtime.on('runtime-error', ({ error }) => logger.error(`[${error.code}] ${error.message}`));
 
-  process.stdout.write(`LANSPREAD_READY ${JSON.stringify({ peerId: runtime.peerId, port: runtime.port, stateDir })}\n`);
+  process.stdout.write(`LANSPREAD_READY ${JSON.stringify({ peerId: runtime.peerId, port: runtime.port, stateDir, ...(web ? { web: web.url } : {}) })}\n`);
+  if (web) process.stdout.write(`Web UI: ${web.url}${web.token ? '  (the token in this URL is required from other machines)' : ''}\n`);
   logger.info(`serving ${gameDir} as '${runtime.displayName}' on udp port ${runtime.port}, peer id ${runtime.peerId}`);
 
   await new Promise<void>((resolve) => {
@@ -82,22 +97,16 @@ export async function runServe(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  await web?.stop();
   await control.stop();
+  await settings.flush();
   backend.dispose();
   await runtime.stop();
   return 0;
 }
 
-/** Settings for a headless peer come from flags; they live as long as the process. */
-class MemorySettings implements SettingsAccess {
-  constructor(private current: Settings) {}
-
-  get(): Settings {
-    return this.current;
-  }
-
-  async update(patch: Partial<Omit<Settings, 'schemaVersion'>>): Promise<Settings> {
-    this.current = { ...this.current, ...patch };
-    return this.current;
-  }
+function requireRendererDir(): string {
+  const dir = findRendererDir();
+  if (!dir) throw new LanspreadError('INTERNAL', 'The web UI is not built: run `npm run build` first');
+  return dir;
 }

@@ -245,6 +245,16 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
 
   private onResponse(packet: unknown, from: RemoteInfo): void {
     if (!this.running) return;
+    // This runs inside the UDP socket's message handler: anything thrown here (a listener of
+    // ours, a bug) would be an uncaught exception that ends the whole process.
+    try {
+      this.readResponse(packet, from);
+    } catch (error) {
+      this.logger.error('mDNS packet handling failed', { from: from.address, error: toLanspreadError(error).message });
+    }
+  }
+
+  private readResponse(packet: unknown, from: RemoteInfo): void {
     const findings = readServicePacket(packet);
     for (const { fqdn, txt } of findings.announced) {
       if (!txt.ok) {

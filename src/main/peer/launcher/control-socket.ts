@@ -109,7 +109,13 @@ export class ControlSocketClient {
       while ((newline = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
-        this.receive(JSON.parse(line) as RpcServerMessage);
+        let message: RpcServerMessage;
+        try {
+          message = JSON.parse(line) as RpcServerMessage;
+        } catch {
+          continue;
+        }
+        this.receive(message);
       }
     });
     socket.on('close', () => {

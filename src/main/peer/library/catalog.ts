@@ -6,19 +6,24 @@ import { CATALOG_ID_PATTERN, type Catalog, type CatalogEntry, type LaunchConfig,
 import { LanspreadError } from '../../../shared/errors';
 import { splitRelativePath } from '../fs/safe-path';
 
-/**
- * Where resources/catalog.json is: beside the sources when run from source (tsx, tests),
- * two levels up from out/main in the built app, or in Electron's resources folder when packaged.
- */
+/** Where resources/catalog.json is for this module (from source or from the built app). */
 export function bundledCatalogPath(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const resourcesPath = (process as { resourcesPath?: string }).resourcesPath;
+  return findBundledCatalog(path.dirname(fileURLToPath(import.meta.url)), (process as { resourcesPath?: string }).resourcesPath);
+}
+
+/**
+ * The first existing candidate: two levels up from out/main in the built app, four levels up
+ * from src/main/peer/library when run from source (tsx, tests), or Electron's resources folder
+ * when packaged. From source the built-app candidate is src/main/resources, which never exists,
+ * so the order cannot pick a wrong file.
+ */
+export function findBundledCatalog(moduleDir: string, resourcesPath?: string): string {
   const candidates = [
-    path.resolve(here, '../../../../resources/catalog.json'),
-    path.resolve(here, '../../resources/catalog.json'),
+    path.resolve(moduleDir, '../../resources/catalog.json'),
+    path.resolve(moduleDir, '../../../../resources/catalog.json'),
     ...(resourcesPath ? [path.join(resourcesPath, 'catalog.json'), path.join(resourcesPath, 'resources', 'catalog.json')] : []),
   ];
-  return candidates.find((candidate) => existsSync(candidate)) ?? (candidates[0] as string);
+  return candidates.find((candidate) => existsSync(candidate)) ?? (candidates[1] as string);
 }
 
 export async function loadCatalog(file: string): Promise<Catalog> {

@@ -43,7 +43,12 @@ export class FileIndex {
     try {
       const parsed = JSON.parse(await readFile(file, 'utf8')) as IndexFile;
       if (parsed.schemaVersion === SCHEMA_VERSION && typeof parsed.games === 'object' && parsed.games !== null) {
-        for (const [gameId, files] of Object.entries(parsed.games)) games.set(gameId, new Map(Object.entries(files)));
+        for (const [gameId, files] of Object.entries(parsed.games)) {
+          if (typeof files !== 'object' || files === null) continue;
+          // Entries that do not look right are dropped one by one: they are re-hashed, never trusted.
+          const valid = Object.entries(files).filter(([, entry]) => isIndexedFile(entry));
+          if (valid.length > 0) games.set(gameId, new Map(valid));
+        }
       }
     } catch {
       // Missing or unreadable: the index is only a cache.
@@ -95,4 +100,19 @@ export class FileIndex {
     });
     return this.saving;
   }
+}
+
+function isIndexedFile(value: unknown): value is IndexedFile {
+  const entry = value as Partial<IndexedFile> | null;
+  return (
+    typeof entry === 'object' &&
+    entry !== null &&
+    Number.isSafeInteger(entry.size) &&
+    typeof entry.mtimeMs === 'number' &&
+    Number.isSafeInteger(entry.chunkSize) &&
+    (entry.chunkSize as number) > 0 &&
+    Array.isArray(entry.chunkCrcs) &&
+    entry.chunkCrcs.length === Math.ceil((entry.size as number) / (entry.chunkSize as number)) &&
+    entry.chunkCrcs.every((crc) => Number.isInteger(crc) && crc >= 0 && crc <= 0xffffffff)
+  );
 }

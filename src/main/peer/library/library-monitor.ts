@@ -13,7 +13,24 @@ export interface LibraryMonitorOptions {
   /** How often held-back rescans check whether their game became idle. */
   busyPollMs?: number;
   logger: Logger;
+  /** Injected so tests can prove stop() leaves no timer behind; defaults to unref'd Node timers. */
+  timers?: MonitorTimers;
 }
+
+export interface MonitorTimers {
+  setTimeout(callback: () => void, ms: number): NodeJS.Timeout;
+  clearTimeout(timer: NodeJS.Timeout): void;
+  setInterval(callback: () => void, ms: number): NodeJS.Timeout;
+  clearInterval(timer: NodeJS.Timeout): void;
+}
+
+// Unref'd: a library watcher alone must never keep a CLI process alive.
+const nodeTimers: MonitorTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
+  clearTimeout: (timer) => clearTimeout(timer),
+  setInterval: (callback, ms) => setInterval(callback, ms).unref(),
+  clearInterval: (timer) => clearInterval(timer),
+};
 
 export interface LibraryMonitorEvents {
   'game-changed': { gameId: string };
@@ -32,33 +49,34 @@ export class LibraryMonitor extends TypedEmitter<LibraryMonitorEvents> {
   private fallbackTimer: NodeJS.Timeout | null = null;
   private busyTimer: NodeJS.Timeout | null = null;
 
+  private readonly timers: MonitorTimers;
+
   constructor(private readonly options: LibraryMonitorOptions) {
     super();
+    this.timers = options.timers ?? nodeTimers;
   }
 
   async start(): Promise<void> {
     if (this.watcher) return;
     const { gameDir } = this.options;
     // depth 1 = the game roots and their direct entries (version.ini, archives, local/ itself).
-    const watcher = watch(gameDir, { depth: 1, ignoreInitial: true, persistent: true });
+    const watcher = watch(gameDir, { depth: 1, ignoreInitial: true, persistent: true, ignored: (changed) => this.isForeign(changed) });
     this.watcher = watcher;
     watcher.on('all', (_event, changed) => this.onPath(changed));
     watcher.on('error', (error) => this.options.logger.warn('watcher error', { error: String(error) }));
-    this.fallbackTimer = setInterval(() => this.emit('rescan-all', {}), this.options.fallbackScanMs ?? 300_000);
-    this.fallbackTimer.unref();
-    this.busyTimer = setInterval(() => this.releaseIdle(), this.options.busyPollMs ?? 1_000);
-    this.busyTimer.unref();
+    this.fallbackTimer = this.timers.setInterval(() => this.emit('rescan-all', {}), this.options.fallbackScanMs ?? 300_000);
+    this.busyTimer = this.timers.setInterval(() => this.releaseIdle(), this.options.busyPollMs ?? 1_000);
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   }
 
   async stop(): Promise<void> {
     const watcher = this.watcher;
     this.watcher = null;
-    for (const timer of this.debounce.values()) clearTimeout(timer);
+    for (const timer of this.debounce.values()) this.timers.clearTimeout(timer);
     this.debounce.clear();
     this.held.clear();
-    if (this.fallbackTimer) clearInterval(this.fallbackTimer);
-    if (this.busyTimer) clearInterval(this.busyTimer);
+    if (this.fallbackTimer) this.timers.clearInterval(this.fallbackTimer);
+    if (this.busyTimer) this.timers.clearInterval(this.busyTimer);
     this.fallbackTimer = this.busyTimer = null;
     await watcher?.close();
   }
@@ -66,6 +84,17 @@ export class LibraryMonitor extends TypedEmitter<LibraryMonitorEvents> {
   /** An operation on `gameId` ended: deliver its held-back change now. */
   notifyIdle(gameId: string): void {
     if (this.held.delete(gameId)) this.schedule(gameId);
+  }
+
+  /**
+   * Folders beside the game roots (other games, downloads, anything) are not ours: not watching
+   * inside them saves inotify watches and spurious events. A catalog folder created later is
+   * seen on the game directory itself and then watched like the rest.
+   */
+  private isForeign(changed: string): boolean {
+    const relative = path.relative(this.options.gameDir, changed);
+    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return false;
+    return !this.options.isCatalogId(relative.split(path.sep)[0] as string);
   }
 
   private onPath(changed: string): void {
@@ -76,14 +105,15 @@ export class LibraryMonitor extends TypedEmitter<LibraryMonitorEvents> {
   }
 
   private schedule(gameId: string): void {
+    // chokidar may still deliver a queued event after close(): a stopped monitor starts nothing.
+    if (!this.watcher) return;
     const existing = this.debounce.get(gameId);
-    if (existing) clearTimeout(existing);
-    const timer = setTimeout(() => {
+    if (existing) this.timers.clearTimeout(existing);
+    const timer = this.timers.setTimeout(() => {
       this.debounce.delete(gameId);
       if (this.options.isBusy(gameId)) this.held.add(gameId);
       else this.emit('game-changed', { gameId });
     }, this.options.debounceMs ?? 500);
-    timer.unref();
     this.debounce.set(gameId, timer);
   }
 

@@ -45,6 +45,8 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   private monitor: LibraryMonitor | null = null;
   private summaryKey = '';
   private rev = 0;
+  /** Rescans run one at a time: a watcher rescan racing a full one must not emit a game twice. */
+  private scans: Promise<unknown> = Promise.resolve();
   private readonly chunkSize: number;
 
   constructor(private readonly options: LocalLibraryOptions) {
@@ -57,12 +59,13 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   async start(): Promise<void> {
     this.index ??= await FileIndex.open(this.options.stateDir, this.options.hasher);
     await this.rescanAll();
-    this.startMonitor();
+    await this.startMonitor();
   }
 
   async stop(): Promise<void> {
     await this.monitor?.stop();
     this.monitor = null;
+    await this.scans;
     await this.index?.flush();
   }
 
@@ -75,12 +78,19 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     this.dir = dir;
     await this.monitor?.stop();
     this.monitor = null;
-    const before = [...this.games.keys()];
-    this.games.clear();
-    this.manifests.clear();
-    this.emit('library-changed', { games: before.map(vanished) });
-    await this.rescanAll();
-    this.startMonitor();
+    await this.serial(async () => {
+      // One event for the switch: every game of the old folder that is not in the new one
+      // vanishes, every game found in the new one arrives (even with an identical state, since
+      // it now lives elsewhere).
+      const before = [...this.games.keys()];
+      this.games.clear();
+      this.manifests.clear();
+      const found = await this.scanAll();
+      const foundIds = new Set(found.map((game) => game.id));
+      const games = [...before.filter((id) => !foundIds.has(id)).map(vanished), ...found];
+      if (games.length > 0) this.emit('library-changed', { games });
+    });
+    await this.startMonitor();
   }
 
   localGames(): LocalGameState[] {
@@ -122,22 +132,41 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   }
 
   /** Full rescan: every catalog game root in the game directory. */
-  async rescanAll(): Promise<void> {
+  rescanAll(): Promise<void> {
+    return this.serial(async () => {
+      const changed = await this.scanAll();
+      if (changed.length > 0) this.emit('library-changed', { games: changed });
+    });
+  }
+
+  /** Refreshes every known and every present catalog root; returns the states that changed. */
+  private async scanAll(): Promise<LocalGameState[]> {
     const dir = this.dir;
     const ids = dir ? await listGameRoots(dir, (id) => this.catalogIds.has(id)) : [];
     const all = new Set([...ids, ...this.games.keys()]);
     const changed: LocalGameState[] = [];
     for (const id of all) {
+      // A busy root is mid-change (no version.ini during a download): the runtime rescans it
+      // when its operation ends, so skipping it here loses nothing.
+      if (this.options.isBusy(id)) continue;
       const state = await this.refresh(id);
       if (state) changed.push(state);
     }
-    if (changed.length > 0) this.emit('library-changed', { games: changed });
+    return changed;
   }
 
   /** Rescans one game now (also called by the runtime when one of its operations ends). */
-  async rescanGame(gameId: string): Promise<void> {
-    const state = await this.refresh(gameId);
-    if (state) this.emit('library-changed', { games: [state] });
+  rescanGame(gameId: string): Promise<void> {
+    return this.serial(async () => {
+      const state = await this.refresh(gameId);
+      if (state) this.emit('library-changed', { games: [state] });
+    });
+  }
+
+  private serial(task: () => Promise<void>): Promise<void> {
+    const run = this.scans.then(task, task);
+    this.scans = run.catch(() => undefined);
+    return run;
   }
 
   /** Re-reads one root; returns its new state when it differs from the snapshot. */
@@ -161,7 +190,8 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     return toState(next);
   }
 
-  private startMonitor(): void {
+  /** Resolves once the watcher is ready: a change made right after start() is not missed. */
+  private async startMonitor(): Promise<void> {
     if (!this.dir || this.monitor) return;
     const monitor = new LibraryMonitor({
       gameDir: this.dir,
@@ -174,7 +204,7 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     monitor.on('game-changed', ({ gameId }) => void this.rescanGame(gameId).catch((error: unknown) => this.options.logger.warn('rescan failed', { gameId, error: String(error) })));
     monitor.on('rescan-all', () => void this.rescanAll().catch((error: unknown) => this.options.logger.warn('full rescan failed', { error: String(error) })));
     this.monitor = monitor;
-    void monitor.start();
+    await monitor.start();
   }
 
   /** The runtime tells the monitor when an operation on a game ended, so held-back rescans run. */

@@ -1,9 +1,9 @@
 import type { Dirent } from 'node:fs';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LocalGameState } from '../../../shared/model';
 import { parseVersionIni } from '../../../shared/version';
-import { isReservedRootEntry } from '../fs/safe-path';
+import { listServedFiles } from './served-files';
 
 /**
  * The on-disk rules of a game root (upstream design; keep exact):
@@ -12,11 +12,15 @@ import { isReservedRootEntry } from '../fs/safe-path';
  * Availability: downloaded → Ready (servable); installed only → LocalOnly; else None.
  */
 export interface ScannedGame extends Omit<LocalGameState, 'installedVersion'> {
-  /** Bytes of the root's regular files other than local/ and launcher entries (what would be served). */
+  /** Bytes of the files that would be served (see listServedFiles); 0 when not downloaded. */
   sizeBytes: number;
   fileCount: number;
 }
 
+/** A version.ini is a few lines; reading a bounded prefix keeps a bogus huge file harmless. */
+const VERSION_INI_MAX_BYTES = 64 * 1024;
+
+/** Scans one game root; null when `<gameDir>/<gameId>` is not a real directory. */
 export async function scanGame(gameDir: string, gameId: string): Promise<ScannedGame | null> {
   const root = path.join(gameDir, gameId);
   const rootStats = await lstat(root).catch(() => null);
@@ -24,15 +28,15 @@ export async function scanGame(gameDir: string, gameId: string): Promise<Scanned
   const [sentinel, local] = await Promise.all([lstat(path.join(root, 'version.ini')).catch(() => null), lstat(path.join(root, 'local')).catch(() => null)]);
   const downloaded = sentinel?.isFile() ?? false;
   const installed = local?.isDirectory() ?? false;
-  const version = downloaded ? parseVersionIni(await readFile(path.join(root, 'version.ini'), 'utf8').catch(() => '')) : null;
-  const payload = downloaded ? await rootPayload(root) : { size: 0, count: 0 };
+  const version = downloaded ? parseVersionIni(await readVersionIni(path.join(root, 'version.ini'))) : null;
+  const served = downloaded ? await listServedFiles(root) : [];
   return {
     id: gameId,
     downloaded,
     installed,
     version,
-    sizeBytes: payload.size,
-    fileCount: payload.count,
+    sizeBytes: served.reduce((sum, file) => sum + file.size, 0),
+    fileCount: served.length,
     availability: downloaded ? 'Ready' : installed ? 'LocalOnly' : 'None',
   };
 }
@@ -48,22 +52,17 @@ export async function listGameRoots(gameDir: string, isCatalogId: (id: string) =
   return entries.filter((entry) => entry.isDirectory() && isCatalogId(entry.name)).map((entry) => entry.name).sort();
 }
 
-/** Regular files in the root, recursively, skipping local/ and launcher entries: what is served. */
-async function rootPayload(root: string): Promise<{ size: number; count: number }> {
-  let size = 0;
-  let count = 0;
-  const walk = async (dir: string, top: boolean): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => [] as Dirent[]);
-    for (const entry of entries) {
-      if (top && isReservedRootEntry(entry.name)) continue;
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) await walk(full, false);
-      else if (entry.isFile()) {
-        size += (await lstat(full).catch(() => null))?.size ?? 0;
-        count++;
-      }
-    }
-  };
-  await walk(root, true);
-  return { size, count };
+/** Unreadable (permissions, vanished between lstat and open) reads as empty: version ''. */
+async function readVersionIni(file: string): Promise<string> {
+  const handle = await open(file, 'r').catch(() => null);
+  if (!handle) return '';
+  try {
+    const buffer = Buffer.alloc(VERSION_INI_MAX_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    await handle.close();
+  }
 }

@@ -40,7 +40,8 @@ export class SettingsStore implements SettingsAccess {
   async update(patch: Partial<Omit<Settings, 'schemaVersion'>>): Promise<Settings> {
     this.current = migrate({ ...this.current, ...patch }, this.current);
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.flush(), this.debounceMs);
+    // A failed background save is retried by the next change or the final flush, which reports it.
+    this.timer = setTimeout(() => void this.flush().catch(() => undefined), this.debounceMs);
     return this.current;
   }
 
@@ -48,7 +49,7 @@ export class SettingsStore implements SettingsAccess {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const snapshot = JSON.stringify(this.current, null, 2);
-    this.saving = this.saving.then(() => writeFileAtomic(this.file, snapshot)).catch(() => undefined);
+    this.saving = this.saving.catch(() => undefined).then(() => writeFileAtomic(this.file, snapshot));
     return this.saving;
   }
 }

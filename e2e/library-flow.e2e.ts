@@ -1,0 +1,130 @@
+import { existsSync } from 'node:fs';
+import { mkdir, open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebHost, type WebHost } from '../src/main/cli/web-host';
+import { RuntimeLauncherBackend } from '../src/main/peer/launcher/launcher-backend';
+import { SettingsStore } from '../src/main/peer/settings/settings-store';
+import { makeWorkDir, seedGames, startTestPeer, type TestPeer } from '../test/support/runtime-harness';
+import { chromiumSkipReason, launchChromium } from './support/chromium';
+
+/**
+ * The built web UI in Debian's Chromium, driving a real player runtime that downloads from a
+ * real seed runtime over QUIC and the TLS data lane on loopback. Screenshots go to e2e/artifacts.
+ */
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const staticDir = path.join(root, 'out/renderer');
+const artifacts = path.join(root, 'e2e/artifacts');
+const skipReason = chromiumSkipReason() ?? (existsSync(path.join(staticDir, 'index.html')) ? null : 'out/renderer is not built (npm run build)');
+if (skipReason) console.warn(`[skip] library-flow e2e: ${skipReason}`);
+
+const IDS = ['demo-arena', 'demo-tanks'];
+
+describe.skipIf(skipReason !== null)('library UI over real peers', () => {
+  let work: { dir: string; cleanup: () => Promise<void> };
+  let seed: TestPeer;
+  let player: TestPeer;
+  let settings: SettingsStore;
+  let backend: RuntimeLauncherBackend;
+  let host: WebHost;
+  let browser: Browser | null = null;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    await mkdir(artifacts, { recursive: true });
+    work = await makeWorkDir('e2e-flow');
+    seed = await startTestPeer(work.dir, 'seed', { catalogIds: IDS, games: [{ id: 'demo-arena', version: '1.0', files: [{ path: 'bin/arena.bin', size: 6_000_000 }] }] });
+    // demo-tanks: a damaged archive (bytes rotted before the seed first hashes it, so the
+    // download verifies and the unpacker is what finds the damage).
+    await seedGames(seed.gameDir, [{ id: 'demo-tanks', version: '1.0', files: [{ path: 'tank.bin', size: 300_000 }] }]);
+    const archive = path.join(seed.gameDir, 'demo-tanks', 'demo-tanks.rar');
+    const handle = await open(archive, 'r+');
+    await handle.write(Buffer.from('DAMAGED'), 0, 7, Math.floor((await stat(archive)).size / 2));
+    await handle.close();
+    await seed.runtime.rescan();
+
+    player = await startTestPeer(work.dir, 'player', { catalogIds: IDS, gameDir: null, manualPeers: [`127.0.0.1:${seed.runtime.port}`], downloadLimitBytesPerSec: 2_000_000 });
+    settings = await SettingsStore.open(player.stateDir, { displayName: 'player' });
+    backend = new RuntimeLauncherBackend({ runtime: player.runtime, settings });
+    host = await startWebHost({ backend, staticDir, host: '127.0.0.1', port: 0 });
+    browser = await launchChromium();
+    page = await browser!.newPage({ viewport: { width: 1360, height: 860 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(host.url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+    backend?.dispose();
+    await player?.stop();
+    await seed?.stop();
+    await work?.cleanup();
+  });
+
+  const card = (id: string) => page.getByTestId(`game-card-${id}`);
+  const badge = (id: string) => card(id).getByTestId('game-badge');
+
+  it('picks a game folder and sees the remote games', async () => {
+    await page.getByTestId('nav-settings').click();
+    const gameDir = path.join(work.dir, 'player', 'chosen-games');
+    await mkdir(gameDir, { recursive: true });
+    await page.getByTestId('game-dir-input').fill(gameDir);
+    await page.getByTestId('game-dir-apply').click();
+    await expect.poll(() => settings.get().gameDir, { timeout: 10_000 }).toBe(gameDir);
+    await page.screenshot({ path: path.join(artifacts, 'settings.png') });
+    await page.getByTestId('nav-library').click();
+    await expect.poll(() => badge('demo-arena').textContent(), { timeout: 20_000 }).toBe('On 1 peer');
+    await page.screenshot({ path: path.join(artifacts, 'library.png') });
+
+    // Keyboard: arrows move between cards, Enter opens the detail panel, Escape closes it.
+    await card('demo-arena').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('detail-title').textContent()).toBe('demo tanks');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('detail-panel').count()).toBe(0);
+  });
+
+  it('installs a game with live progress up to Installed, then uninstalls and removes its files', async () => {
+    await card('demo-arena').click();
+    await expect.poll(() => page.getByTestId('primary-action').getAttribute('data-action')).toBe('install');
+    await page.getByTestId('primary-action').click();
+    const percent = async () => Number.parseInt(((await page.getByTestId('progress-percent').textContent()) ?? '').replace(/\D+/g, ' ').trim().split(' ')[0] ?? '0', 10);
+    await expect.poll(percent, { timeout: 10_000 }).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(artifacts, 'detail-downloading.png') });
+    await expect.poll(() => badge('demo-arena').textContent(), { timeout: 30_000 }).toBe('Installed');
+    expect(existsSync(path.join(settings.get().gameDir!, 'demo-arena', 'local', 'bin', 'arena.bin'))).toBe(true);
+
+    await page.getByTestId('action-uninstall').click();
+    await expect.poll(() => badge('demo-arena').textContent(), { timeout: 20_000 }).toBe('Downloaded');
+    expect(existsSync(path.join(settings.get().gameDir!, 'demo-arena', 'local'))).toBe(false);
+    await page.getByTestId('action-remove-downloaded').click();
+    await expect.poll(() => badge('demo-arena').textContent(), { timeout: 20_000 }).toBe('On 1 peer');
+    expect(existsSync(path.join(settings.get().gameDir!, 'demo-arena'))).toBe(false);
+    await page.keyboard.press('Escape');
+  });
+
+  it('shows a damaged archive as a readable, coded error', async () => {
+    await card('demo-tanks').click();
+    await page.getByTestId('primary-action').click();
+    await expect.poll(() => page.getByTestId('toast').first().getAttribute('data-code'), { timeout: 30_000 }).toBe('ARCHIVE_DAMAGED');
+    expect(await page.getByTestId('toast').first().textContent()).toMatch(/damaged/i);
+    expect(existsSync(path.join(settings.get().gameDir!, 'demo-tanks', 'local'))).toBe(false);
+    await page.screenshot({ path: path.join(artifacts, 'detail-toast.png') });
+    await page.keyboard.press('Escape');
+  });
+
+  it('reflects a peer leaving', async () => {
+    await expect.poll(() => page.getByTestId('peer-count').textContent()).toMatch(/1/);
+    await seed.stop();
+    await expect.poll(() => badge('demo-arena').count(), { timeout: 20_000 }).toBe(0);
+    await page.getByTestId('nav-peers').click();
+    await expect.poll(() => page.locator('[data-testid^="peer-row-"]').count(), { timeout: 20_000 }).toBe(0);
+    await page.screenshot({ path: path.join(artifacts, 'peers.png') });
+    expect(pageErrors).toEqual([]);
+  });
+});

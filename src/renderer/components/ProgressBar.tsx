@@ -1,0 +1,39 @@
+import type { OperationView } from '../../shared/api';
+import { formatBytes, formatEta, formatSpeed, percentOf } from '../format';
+import { OPERATION_LABELS } from '../store/selectors';
+
+/** Progress of one operation: bar plus percent, and (unless compact) speed, ETA and peers. */
+export function ProgressBar({ operation, compact = false }: { operation: OperationView; compact?: boolean }) {
+  const percent = percentOf(operation.bytesDone, operation.totalBytes);
+  const indeterminate = operation.totalBytes <= 0;
+  return (
+    <div className={`progress${compact ? ' progress-compact' : ''}`} data-testid="progress" data-percent={percent}>
+      <div
+        className={`progress-track${indeterminate ? ' progress-indeterminate' : ''}`}
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={indeterminate ? undefined : percent}
+      >
+        <div className="progress-fill" style={{ width: indeterminate ? '100%' : `${percent}%` }} />
+      </div>
+      {compact ? null : (
+        <div className="progress-stats">
+          <span className="progress-percent" data-testid="progress-percent">
+            {OPERATION_LABELS[operation.kind]} {indeterminate ? '' : `${percent}%`}
+          </span>
+          {operation.totalBytes > 0 ? (
+            <span>
+              {formatBytes(operation.bytesDone)} / {formatBytes(operation.totalBytes)}
+            </span>
+          ) : null}
+          <span data-testid="progress-speed">{formatSpeed(operation.bytesPerSecond)}</span>
+          <span data-testid="progress-eta">ETA {formatEta(operation.etaSeconds)}</span>
+          <span data-testid="progress-peers">
+            {operation.activePeers} peer{operation.activePeers === 1 ? '' : 's'}
+          </span>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,39 @@
+import { useEffect } from 'react';
+import { useActions, useAppState } from '../context';
+import { sentenceFor } from '../error-text';
+import type { Toast } from '../store/state';
+
+const TOAST_MS = 9000;
+
+function ToastItem({ toast, title }: { toast: Toast; title: string | null }) {
+  const { dismissToast } = useActions();
+  useEffect(() => {
+    const timer = setTimeout(() => dismissToast(toast.id), TOAST_MS);
+    return () => clearTimeout(timer);
+  }, [toast.id, dismissToast]);
+  return (
+    <div className="toast" role="alert" data-testid="toast" data-code={toast.error.code}>
+      <div className="toast-body">
+        <strong className="toast-title">{title ? `${title}: ` : ''}{sentenceFor(toast.error.code)}</strong>
+        <span className="toast-detail">{toast.error.message}</span>
+        <code className="toast-code">{toast.error.code}</code>
+      </div>
+      <button type="button" className="toast-close" aria-label="Dismiss" onClick={() => dismissToast(toast.id)}>
+        ×
+      </button>
+    </div>
+  );
+}
+
+/** Readable errors: a sentence per code, the raw message beneath, the code small. */
+export function Toasts() {
+  const toasts = useAppState((s) => s.toasts);
+  const games = useAppState((s) => s.games);
+  return (
+    <div className="toasts" aria-live="polite">
+      {toasts.map((toast) => (
+        <ToastItem key={toast.id} toast={toast} title={toast.gameId ? (games[toast.gameId]?.title ?? null) : null} />
+      ))}
+    </div>
+  );
+}

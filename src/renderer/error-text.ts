@@ -1,0 +1,77 @@
+import { isErrorCode, type ErrorCode, type ErrorInfo } from '../shared/errors';
+
+/**
+ * One sentence per error code, written for a player at a LAN party rather than a developer.
+ * A Record (not a switch) so that a new code without a sentence fails to compile.
+ */
+const SENTENCES: Record<ErrorCode, string> = {
+  FRAME_TOO_LARGE: 'A peer sent a message that was too large.',
+  MALFORMED_MESSAGE: 'A peer sent a message Lanspread could not understand.',
+  UNKNOWN_MESSAGE_TYPE: 'That request is not supported by this version of Lanspread.',
+  PROTOCOL_VERSION_MISMATCH: 'A peer runs an incompatible version of Lanspread.',
+  GAME_NOT_FOUND: 'That game could not be found.',
+  GAME_NOT_SERVED: 'The peer no longer shares that game.',
+  FILE_NOT_FOUND: 'A file of the game is missing on the peer.',
+  PATH_INVALID: 'A file name in the game is not valid.',
+  PATH_OUTSIDE_ROOT: 'A file path pointed outside the game folder and was refused.',
+  PATH_FORBIDDEN: 'A file that is never shared was requested.',
+  PEER_UNREACHABLE: 'A peer could not be reached.',
+  PEER_GONE: 'A peer left the network.',
+  PEER_FINGERPRINT_MISMATCH: 'A peer’s identity changed unexpectedly; it was not trusted.',
+  PEER_BUSY: 'The peer is busy; try again in a moment.',
+  PEER_ADDRESS_INVALID: 'That peer address is not valid (use host:port).',
+  REQUEST_TIMEOUT: 'A peer took too long to answer.',
+  REQUEST_CANCELLED: 'The request was cancelled.',
+  NO_SOURCE: 'No peer on the network has this game right now.',
+  CHUNK_CRC_MISMATCH: 'Downloaded data was corrupted and is being fetched again.',
+  FILE_CRC_MISMATCH: 'A downloaded file was corrupted.',
+  DISK_FULL: 'The disk is full. Free some space or choose the streamed install.',
+  VERSION_CHANGED: 'The game was updated on the network while downloading.',
+  OPERATION_IN_PROGRESS: 'Something is already happening with this game; wait for it to finish.',
+  NOT_IN_CATALOG: 'This game is not in the catalog.',
+  NOT_DOWNLOADED: 'This game is not downloaded.',
+  NOT_INSTALLED: 'This game is not installed.',
+  ALREADY_INSTALLED: 'This game is already installed.',
+  GAME_DIR_INVALID: 'That game folder cannot be used: it must exist and be writable.',
+  GAME_DIR_NOT_SET: 'Choose a game folder in Settings first.',
+  ARCHIVE_PASSWORD_REQUIRED: 'The game archive needs a password.',
+  ARCHIVE_BAD_PASSWORD: 'The game archive password is wrong.',
+  ARCHIVE_DAMAGED: 'The game archive is damaged and could not be installed.',
+  ARCHIVE_VOLUME_MISSING: 'A part of the game archive is missing.',
+  ARCHIVE_UNSUPPORTED: 'The game archive uses a format Lanspread cannot unpack.',
+  ARCHIVE_LINK_REFUSED: 'The game archive contains a link that was refused for safety.',
+  ARCHIVE_NOT_FOUND: 'The game archive could not be found.',
+  STREAM_SIZE_MISMATCH: 'The streamed install received the wrong amount of data.',
+  STREAM_CRC_MISMATCH: 'The streamed install received corrupted data.',
+  STREAM_PROTOCOL_VIOLATION: 'The peer broke the streamed-install protocol.',
+  INTERNAL: 'Something went wrong inside Lanspread.',
+};
+
+export function sentenceFor(code: ErrorCode): string {
+  return SENTENCES[code];
+}
+
+/**
+ * Normalises a rejection from either face into ErrorInfo. The Electron face wraps the JSON
+ * ErrorInfo in "Error invoking remote method '…': Error: {json}", so the JSON is dug out.
+ */
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (isInfo(error)) return { code: error.code, message: error.message };
+  const message = error instanceof Error ? error.message : String(error);
+  const start = message.indexOf('{');
+  if (start >= 0) {
+    try {
+      const parsed: unknown = JSON.parse(message.slice(start));
+      if (isInfo(parsed)) return parsed;
+    } catch {
+      // Not JSON: fall through to a generic error that keeps the original text.
+    }
+  }
+  return { code: 'INTERNAL', message };
+}
+
+function isInfo(value: unknown): value is ErrorInfo {
+  if (typeof value !== 'object' || value === null) return false;
+  const { code, message } = value as { code?: unknown; message?: unknown };
+  return isErrorCode(code) && typeof message === 'string';
+}

@@ -1,0 +1,100 @@
+import type { GameView, OperationKind } from '../../shared/api';
+
+export type LibraryFilter = 'all' | 'installed' | 'available' | 'updates';
+export type LibrarySort = 'title' | 'size' | 'year' | 'peers';
+
+export interface LibraryQuery {
+  search: string;
+  filter: LibraryFilter;
+  sort: LibrarySort;
+}
+
+export function matchesFilter(game: GameView, filter: LibraryFilter): boolean {
+  switch (filter) {
+    case 'all':
+      return true;
+    case 'installed':
+      return game.installed;
+    case 'available':
+      // Something the player can get: on the LAN (or downloaded) and not yet installed.
+      return !game.installed && (game.sourcePeers.length > 0 || game.downloaded);
+    case 'updates':
+      return game.updateAvailable;
+  }
+}
+
+function matchesSearch(game: GameView, search: string): boolean {
+  const needle = search.trim().toLowerCase();
+  if (!needle) return true;
+  return game.title.toLowerCase().includes(needle) || game.genres.some((g) => g.toLowerCase().includes(needle)) || game.id.toLowerCase().includes(needle);
+}
+
+const COMPARATORS: Record<LibrarySort, (a: GameView, b: GameView) => number> = {
+  title: (a, b) => a.title.localeCompare(b.title),
+  size: (a, b) => b.sizeBytes - a.sizeBytes,
+  year: (a, b) => b.releaseYear - a.releaseYear,
+  peers: (a, b) => b.sourcePeers.length - a.sourcePeers.length,
+};
+
+export function visibleGames(games: Record<string, GameView>, order: string[], query: LibraryQuery): GameView[] {
+  const list: GameView[] = [];
+  for (const id of order) {
+    const game = games[id];
+    if (game && matchesFilter(game, query.filter) && matchesSearch(game, query.search)) list.push(game);
+  }
+  const compare = COMPARATORS[query.sort];
+  return list.sort((a, b) => compare(a, b) || a.title.localeCompare(b.title));
+}
+
+export type BadgeTone = 'running' | 'busy' | 'update' | 'installed' | 'local' | 'downloaded' | 'available' | 'none';
+
+/** The one state badge a card shows, most important first. */
+export function badgeOf(game: GameView): { tone: BadgeTone; label: string } {
+  if (game.running) return { tone: 'running', label: 'Running' };
+  if (game.operation) return { tone: 'busy', label: OPERATION_LABELS[game.operation.kind] };
+  if (game.updateAvailable) return { tone: 'update', label: 'Update available' };
+  if (game.installed && game.availability === 'LocalOnly') return { tone: 'local', label: 'Installed · local only' };
+  if (game.installed) return { tone: 'installed', label: 'Installed' };
+  if (game.downloaded) return { tone: 'downloaded', label: 'Downloaded' };
+  const peers = game.sourcePeers.length;
+  if (peers > 0) return { tone: 'available', label: `On ${peers} peer${peers === 1 ? '' : 's'}` };
+  return { tone: 'none', label: 'No source' };
+}
+
+export const OPERATION_LABELS: Record<OperationKind, string> = {
+  download: 'Downloading',
+  install: 'Installing',
+  update: 'Updating',
+  uninstall: 'Uninstalling',
+  'remove-downloaded': 'Removing files',
+  'stream-install': 'Streaming install',
+};
+
+export type PrimaryAction =
+  | { kind: 'install' | 'update' | 'play' | 'cancel'; label: string }
+  | { kind: 'none'; label: string };
+
+/** Exactly one primary action per state. */
+export function primaryActionOf(game: GameView): PrimaryAction {
+  const op = game.operation;
+  if (op) {
+    // Transfers can be cancelled; unpacking and removing are short and crash-safe, so they run to the end.
+    const cancellable = op.kind === 'download' || op.kind === 'update' || op.kind === 'stream-install';
+    return cancellable ? { kind: 'cancel', label: 'Cancel' } : { kind: 'none', label: `${OPERATION_LABELS[op.kind]}…` };
+  }
+  if (game.running) return { kind: 'none', label: 'Running' };
+  if (game.installed && game.updateAvailable && game.sourcePeers.length > 0) return { kind: 'update', label: 'Update' };
+  if (game.installed) return game.canPlay ? { kind: 'play', label: 'Play' } : { kind: 'none', label: 'Installed' };
+  if (game.downloaded || game.sourcePeers.length > 0) return { kind: 'install', label: 'Install' };
+  return { kind: 'none', label: 'Unavailable' };
+}
+
+/**
+ * Disk each install mode needs. A normal install keeps the archives (so this machine can share
+ * the game) and unpacks beside them; a streamed install writes only the unpacked game. The
+ * unpacked size is not known before unpacking, so the archive size stands in for it.
+ */
+export function installSpace(game: GameView): { normal: number; streamed: number } {
+  const archives = game.downloaded ? 0 : game.sizeBytes;
+  return { normal: archives + game.sizeBytes, streamed: game.sizeBytes };
+}

@@ -1,0 +1,112 @@
+import { useStore } from 'zustand';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { EVENT_NAMES, type CommandArgs, type CommandName, type CommandResult, type EventName, type EventPayload, type InstallMode } from '../../shared/api';
+import type { Settings } from '../../shared/settings';
+import type { ConnectedApi, ConnectionState } from '../api/connection';
+import { toErrorInfo } from '../error-text';
+import type { LibraryFilter, LibrarySort } from './selectors';
+import { applyEvent, applyGamesSnapshot, applyPeersSnapshot, dismissToast, initialLauncherState, pushToast, type AnyEvent, type LauncherState } from './state';
+
+export type View = 'library' | 'peers' | 'settings';
+
+/** What the player is looking at; never sent anywhere. */
+export interface UiState {
+  view: View;
+  search: string;
+  filter: LibraryFilter;
+  sort: LibrarySort;
+  selectedId: string | null;
+  detailOpen: boolean;
+  connection: ConnectionState;
+}
+
+export interface AppState extends LauncherState, UiState {}
+
+const initialUi: UiState = { view: 'library', search: '', filter: 'all', sort: 'title', selectedId: null, detailOpen: false, connection: 'connecting' };
+
+export type AppStore = StoreApi<AppState>;
+
+export function createAppStore(): AppStore {
+  return createStore<AppState>(() => ({ ...initialLauncherState, ...initialUi }));
+}
+
+/** Applies a launcher-state transition to the store (UI fields are left alone). */
+function update(store: AppStore, change: (state: LauncherState) => LauncherState): void {
+  const before = store.getState();
+  const after = change(before);
+  if (after !== before) store.setState(after);
+}
+
+/**
+ * Feeds the store from the API outside React: every contract event goes through applyEvent,
+ * and each (re)connection re-reads the snapshots, since events missed while away are gone.
+ */
+export function connectStore(store: AppStore, api: ConnectedApi): () => void {
+  const offs = EVENT_NAMES.map((event) =>
+    api.on(event, (payload: EventPayload<EventName>) => update(store, (s) => applyEvent(s, { event, payload } as AnyEvent))),
+  );
+  offs.push(
+    api.onConnection((connection) => {
+      store.setState({ connection });
+      if (connection === 'open') void refresh(store, api);
+    }),
+  );
+  return () => offs.forEach((off) => off());
+}
+
+export async function refresh(store: AppStore, api: ConnectedApi): Promise<void> {
+  await Promise.all([
+    call(store, api, 'request_games').then((r) => r.ok && update(store, (s) => applyGamesSnapshot(s, r.value))),
+    call(store, api, 'request_peers').then((r) => r.ok && update(store, (s) => applyPeersSnapshot(s, r.value))),
+    call(store, api, 'get_settings').then((r) => r.ok && store.setState({ settings: r.value })),
+    call(store, api, 'get_status').then((r) => r.ok && store.setState({ status: r.value, peerCount: r.value.peerCount })),
+  ]);
+}
+
+export type CallResult<T> = { ok: true; value: T } | { ok: false };
+
+/** Runs a command; a rejection becomes a toast (void commands resolve to null over the WebSocket, hence the wrapper). */
+export async function call<K extends CommandName>(store: AppStore, api: ConnectedApi, command: K, args?: CommandArgs<K>): Promise<CallResult<CommandResult<K>>> {
+  try {
+    const invoke = api.invoke as (command: K, args?: CommandArgs<K>) => Promise<CommandResult<K>>;
+    return { ok: true, value: await (args === undefined ? invoke(command) : invoke(command, args)) };
+  } catch (error) {
+    const gameId = typeof args === 'object' && args !== null && 'gameId' in args ? String(args.gameId) : null;
+    update(store, (s) => pushToast(s, toErrorInfo(error), gameId));
+    return { ok: false };
+  }
+}
+
+/** The commands the UI gives, bound to a store and an API. */
+export function createActions(store: AppStore, api: ConnectedApi) {
+  return {
+    install: (gameId: string, mode: InstallMode) => call(store, api, 'install_game', { gameId, mode }),
+    update: (gameId: string) => call(store, api, 'update_game', { gameId }),
+    play: (gameId: string) => call(store, api, 'play_game', { gameId }),
+    cancel: (gameId: string) => call(store, api, 'cancel_download', { gameId }),
+    uninstall: (gameId: string) => call(store, api, 'uninstall_game', { gameId }),
+    removeDownloaded: (gameId: string) => call(store, api, 'remove_downloaded_game', { gameId }),
+    async pickDirectory(): Promise<string | null> {
+      const picked = await call(store, api, 'pick_game_directory');
+      return picked.ok ? picked.value : null;
+    },
+    async setGameDirectory(path: string): Promise<boolean> {
+      const { ok } = await call(store, api, 'update_game_directory', { path });
+      if (ok) await refresh(store, api);
+      return ok;
+    },
+    async saveSettings(patch: Partial<Omit<Settings, 'schemaVersion'>>): Promise<boolean> {
+      const saved = await call(store, api, 'set_settings', patch);
+      if (saved.ok) store.setState({ settings: saved.value });
+      return saved.ok;
+    },
+    dismissToast: (id: number) => update(store, (s) => dismissToast(s, id)),
+    hasNativePicker: api.hasNativePicker,
+  };
+}
+
+export type Actions = ReturnType<typeof createActions>;
+
+export function useApp<T>(store: AppStore, select: (state: AppState) => T): T {
+  return useStore(store, select);
+}

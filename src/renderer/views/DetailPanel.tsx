@@ -1,0 +1,146 @@
+import { useState, type ReactNode } from 'react';
+import type { GameView, InstallMode } from '../../shared/api';
+import { Badge } from '../components/Badge';
+import { Cover } from '../components/Cover';
+import { ProgressBar } from '../components/ProgressBar';
+import { useActions, useAppState } from '../context';
+import { formatBytes } from '../format';
+import { installSpace, primaryActionOf } from '../store/selectors';
+
+function PrimaryButton({ game, mode }: { game: GameView; mode: InstallMode }) {
+  const actions = useActions();
+  const action = primaryActionOf(game);
+  const run = () => {
+    switch (action.kind) {
+      case 'install':
+        return void actions.install(game.id, game.downloaded ? 'normal' : mode);
+      case 'update':
+        return void actions.update(game.id);
+      case 'play':
+        return void actions.play(game.id);
+      case 'cancel':
+        return void actions.cancel(game.id);
+      case 'none':
+        return undefined;
+    }
+  };
+  return (
+    <button
+      type="button"
+      className={`btn btn-primary btn-${action.kind}`}
+      data-testid="primary-action"
+      data-action={action.kind}
+      disabled={action.kind === 'none'}
+      onClick={run}
+    >
+      {action.label}
+    </button>
+  );
+}
+
+/** The normal / streamed choice, with what each needs on disk. Only before a fresh install. */
+function InstallModeChoice({ game, mode, onChange }: { game: GameView; mode: InstallMode; onChange: (mode: InstallMode) => void }) {
+  const space = installSpace(game);
+  return (
+    <fieldset className="mode-choice" data-testid="install-mode">
+      <legend>Install mode</legend>
+      <label className={mode === 'normal' ? 'mode mode-on' : 'mode'}>
+        <input type="radio" name="mode" value="normal" checked={mode === 'normal'} onChange={() => onChange('normal')} data-testid="mode-normal" />
+        <span className="mode-name">Normal</span>
+        <span className="mode-space">needs ~{formatBytes(space.normal)}</span>
+        <span className="mode-hint">Keeps the archives so you can share the game with others.</span>
+      </label>
+      <label className={mode === 'streamed' ? 'mode mode-on' : 'mode'}>
+        <input type="radio" name="mode" value="streamed" checked={mode === 'streamed'} onChange={() => onChange('streamed')} data-testid="mode-streamed" />
+        <span className="mode-name">Streamed (low disk)</span>
+        <span className="mode-space">needs ~{formatBytes(space.streamed)}</span>
+        <span className="mode-hint">Unpacks straight from peers; this machine will not share it.</span>
+      </label>
+    </fieldset>
+  );
+}
+
+function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="fact">
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+export function DetailPanel({ game, onClose }: { game: GameView; onClose: () => void }) {
+  const actions = useActions();
+  const peers = useAppState((s) => s.peers);
+  const lowDiskDefault = useAppState((s) => s.settings?.lowDiskDefault ?? false);
+  const [mode, setMode] = useState<InstallMode>(lowDiskDefault ? 'streamed' : 'normal');
+  const busy = game.operation !== null;
+  const freshInstall = !game.installed && !game.downloaded && game.sourcePeers.length > 0 && !busy;
+
+  return (
+    <aside className="detail" data-testid="detail-panel" aria-label={`${game.title} details`}>
+      <button type="button" className="detail-close" aria-label="Close details" data-testid="detail-close" onClick={onClose}>
+        ×
+      </button>
+      <div className="detail-hero">
+        <Cover game={game} className="detail-cover" />
+        <div className="detail-heading">
+          <h2 data-testid="detail-title">{game.title}</h2>
+          <Badge game={game} />
+          <p className="detail-sub">
+            {game.releaseYear > 0 ? `${game.releaseYear} · ` : ''}
+            {formatBytes(game.sizeBytes)} · up to {game.maxPlayers} player{game.maxPlayers === 1 ? '' : 's'}
+          </p>
+        </div>
+      </div>
+
+      <div className="detail-actions">
+        <PrimaryButton game={game} mode={mode} />
+        {game.installed && !busy ? (
+          <button type="button" className="btn btn-secondary" data-testid="action-uninstall" disabled={game.running} onClick={() => void actions.uninstall(game.id)}>
+            Uninstall
+          </button>
+        ) : null}
+        {game.downloaded && !busy ? (
+          <button type="button" className="btn btn-secondary" data-testid="action-remove-downloaded" onClick={() => void actions.removeDownloaded(game.id)}>
+            Remove downloaded files
+          </button>
+        ) : null}
+      </div>
+      {freshInstall ? <InstallModeChoice game={game} mode={mode} onChange={setMode} /> : null}
+      {game.operation ? <ProgressBar operation={game.operation} /> : null}
+
+      <p className="detail-description" data-testid="detail-description">
+        {game.description || 'No description in the catalog.'}
+      </p>
+      <dl className="facts">
+        <Fact label="Genres">
+          <span className="chips">
+            {game.genres.map((genre) => (
+              <span className="chip" key={genre}>
+                {genre}
+              </span>
+            ))}
+          </span>
+        </Fact>
+        <Fact label="Players">{game.maxPlayers}</Fact>
+        <Fact label="Latest version">{game.latestVersion ?? '—'}</Fact>
+        <Fact label="Downloaded">{game.localVersion ?? 'no'}</Fact>
+        <Fact label="Installed">{game.installed ? (game.installedVersion ?? 'yes') : 'no'}</Fact>
+        <Fact label="Sources">
+          {game.sourcePeers.length === 0 ? (
+            <span className="muted">No peer offers this version right now</span>
+          ) : (
+            <ul className="sources" data-testid="detail-sources">
+              {game.sourcePeers.map((peerId) => (
+                <li key={peerId}>
+                  <span className="dot dot-on" /> {peers[peerId]?.name ?? `${peerId.slice(0, 12)}…`}
+                </li>
+              ))}
+            </ul>
+          )}
+        </Fact>
+      </dl>
+    </aside>
+  );
+}

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { ChunkHasher } from '../../../src/main/peer/library/chunk-hasher';
+import { makeWorkDir } from '../../support/temp-dir';
+
+let work: { dir: string; cleanup: () => Promise<void> };
+let hasher: ChunkHasher;
+beforeEach(async () => {
+  work = await makeWorkDir('chunk-hasher');
+  hasher = new ChunkHasher();
+});
+afterEach(async () => {
+  await hasher.stop();
+  await work.cleanup();
+});
+
+function expectedCrcs(data: Buffer, chunkSize: number): number[] {
+  const out: number[] = [];
+  for (let offset = 0; offset < data.byteLength; offset += chunkSize) out.push(crc32(data.subarray(offset, offset + chunkSize)) >>> 0);
+  return out;
+}
+
+it('hashes chunks larger and smaller than its read buffer, as unsigned 32-bit values', async () => {
+  const data = randomBytes(3 * 1024 * 1024 + 12_345);
+  const file = path.join(work.dir, 'big.rar');
+  await writeFile(file, data);
+  // 1.5 MiB chunks straddle the worker's 1 MiB reads; 4 MiB is the production default.
+  for (const chunkSize of [1536 * 1024, 4 * 1024 * 1024, 65_536]) {
+    const crcs = await hasher.hashFile(file, chunkSize);
+    expect(crcs).toEqual(expectedCrcs(data, chunkSize));
+    for (const crc of crcs) expect(crc >= 0 && crc <= 0xffffffff).toBe(true);
+  }
+});
+
+it('answers concurrent requests each with its own result', async () => {
+  const files = await Promise.all(
+    ['a', 'b', 'c', 'd'].map(async (name, i) => {
+      const file = path.join(work.dir, `${name}.bin`);
+      const data = randomBytes(10_000 * (i + 1));
+      await writeFile(file, data);
+      return { file, data };
+    }),
+  );
+  const results = await Promise.all(files.map(({ file }) => hasher.hashFile(file, 4096)));
+  results.forEach((crcs, i) => expect(crcs).toEqual(expectedCrcs(files[i]!.data, 4096)));
+});
+
+it('reports a missing file with its errno code and keeps working', async () => {
+  await expect(hasher.hashFile(path.join(work.dir, 'missing.rar'), 4)).rejects.toMatchObject({ code: 'ENOENT' });
+  const file = path.join(work.dir, 'ok.bin');
+  await writeFile(file, 'hello');
+  expect(await hasher.hashFile(file, 4)).toEqual([crc32('hell') >>> 0, crc32('o') >>> 0]);
+  expect(await hasher.hashFile(path.join(work.dir, 'ok.bin'), 1024)).toEqual([crc32('hello') >>> 0]);
+});
+
+it('stop() rejects what is pending with a code, and a later request starts a fresh worker', async () => {
+  const file = path.join(work.dir, 'big.bin');
+  await writeFile(file, randomBytes(8 * 1024 * 1024));
+  const outcome = hasher.hashFile(file, 1024).then(
+    () => 'resolved',
+    (error: unknown) => error,
+  );
+  await hasher.stop();
+  expect(await outcome).toMatchObject({ code: 'REQUEST_CANCELLED' });
+  await writeFile(path.join(work.dir, 'small.bin'), 'abc');
+  expect(await hasher.hashFile(path.join(work.dir, 'small.bin'), 4)).toEqual([crc32('abc') >>> 0]);
+});
