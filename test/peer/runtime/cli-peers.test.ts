@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,6 +46,14 @@ describe('headless CLI peers', () => {
     expect(gamesOnB.find((g) => g.id === 'demo-arena')?.sourcePeers).toEqual([a.peerId]);
     const peersOnB = await cli(['peers', '--state-dir', path.join(dirB, 'state')]);
     expect(peersOnB).toContain('peer-a');
+
+    // `download` drives the running peer: progress lines while it works, then installed.
+    const { stdout } = await run(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'download', 'demo-racer', '--state-dir', path.join(dirA, 'state')], { cwd: repoRoot, timeout: 60_000 });
+    expect(stdout).toMatch(/download\s+\[#+-*\]\s+\d+%/);
+    expect(stdout).toContain('demo-racer is installed.');
+    expect(existsSync(path.join(dirA, 'games', 'demo-racer', 'local', 'bin', 'game.bin'))).toBe(true);
+    const failed = await run(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'download', 'no-such-game', '--state-dir', path.join(dirA, 'state')], { cwd: repoRoot }).catch((error: { code: number; stderr: string }) => error);
+    expect(failed).toMatchObject({ code: 1, stderr: expect.stringContaining('[NOT_IN_CATALOG]') });
 
     // Ctrl-C stops cleanly.
     b.child.kill('SIGINT');
