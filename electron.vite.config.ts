@@ -16,6 +16,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/app/index.ts'),
           'hash-worker': resolve(__dirname, 'src/main/peer/library/hash-worker.ts'),
           'unrar-worker': resolve(__dirname, 'src/main/peer/unpack/unrar-worker.ts'),
+          'unrar-stream-worker': resolve(__dirname, 'src/main/peer/stream/unrar-stream-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

@@ -44,6 +44,8 @@ const SENTENCES: Record<ErrorCode, string> = {
   STREAM_SIZE_MISMATCH: 'The streamed install received the wrong amount of data.',
   STREAM_CRC_MISMATCH: 'The streamed install received corrupted data.',
   STREAM_PROTOCOL_VIOLATION: 'The peer broke the streamed-install protocol.',
+  STREAM_TOTALS_EXCEEDED: 'The streamed install sent more data than the peer announced.',
+  STREAM_PATH_CONFLICT: 'The streamed install tried to write a file where a folder is (or the reverse).',
   INTERNAL: 'Something went wrong inside Lanspread.',
 };
 

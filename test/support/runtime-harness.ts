@@ -21,6 +21,8 @@ export interface GameSpec {
   version: string;
   files?: { path: string; size: number }[];
   seed?: number;
+  /** Split the archive into volumes of about this many bytes. */
+  volumeSize?: number;
 }
 
 export interface TestPeer {
@@ -36,7 +38,7 @@ export async function seedGames(gameDir: string, specs: GameSpec[]): Promise<Map
   const games = new Map<string, GeneratedGame>();
   for (const spec of specs) {
     const files = spec.files ?? [{ path: 'bin/game.bin', size: 200_000 }, { path: 'data/level1.pak', size: 300_000 }];
-    games.set(spec.id, await generateGame({ gameDir, gameId: spec.id, version: spec.version, files, seed: spec.seed ?? 1 }));
+    games.set(spec.id, await generateGame({ gameDir, gameId: spec.id, version: spec.version, files, seed: spec.seed ?? 1, ...(spec.volumeSize ? { volumeSize: spec.volumeSize } : {}) }));
   }
   return games;
 }

@@ -1,4 +1,5 @@
 import { toLanspreadError } from '../../shared/errors';
+import { runDemoGames } from './commands/demo-games';
 import { runDownload } from './commands/download';
 import { runGames } from './commands/games';
 import { runPeers } from './commands/peers';
@@ -17,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
       return runGames(rest);
     case 'download':
       return runDownload(rest);
+    case 'demo-games':
+      return runDemoGames(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -6,8 +6,16 @@ import type { GameManifest, LocalGameState, PeerId, PeerInfo } from '../../share
 import type { PeerManagerTimings } from './peers/peer-manager';
 import type { PeerRecord, RemoteGame } from './peers/peer-game-db';
 import type { SchedulerTuning } from './download/chunk-scheduler';
+import type { StreamInstallProvider } from './stream/stream-provider';
 import type { Unpacker } from './unpack/unpacker';
 import type { Logger } from './util/logger';
+
+export interface StreamInstallReport {
+  version: string;
+  /** The peer whose stream was installed, and those that failed before it. */
+  sender: { peerId: PeerId; name: string };
+  failedSenders: Array<{ peerId: PeerId; name: string; error: ErrorInfo }>;
+}
 
 export interface PeerConfig {
   /** Launcher-owned state: identity, index, intents, journals. Never inside a game folder. */
@@ -31,6 +39,8 @@ export interface PeerConfig {
   uploadLimitBytesPerSec?: number;
   /** Archive extraction; defaults to node-unrar-js in worker threads. */
   unpacker?: Unpacker;
+  /** Unpacks archives for peers asking for a streamed install; defaults to node-unrar-js in a worker. */
+  streamProvider?: StreamInstallProvider;
   /** Archive password per game, when a game's archives are encrypted. */
   archivePassword?: (gameId: string) => string | undefined;
   /** Scheduler knobs (tests shorten stall and grace periods). */
@@ -72,6 +82,8 @@ export interface RuntimeEvents
   /** Some peer's game list changed. */
   'remote-games-changed': { peerId: PeerId };
   'got-game-files': { gameId: string; manifest: GameManifest; sources: PeerId[] };
+  /** A streamed install (re)starts from this peer; attempt 1 is the first sender. */
+  'stream-install-sender': { gameId: string; peerId: PeerId; name: string; attempt: number };
   'runtime-error': { error: ErrorInfo };
 }
 
@@ -113,7 +125,14 @@ export interface PeerRuntime {
    * local/) unless `install` is false. Resolves when all of it is done; progress is in events.
    */
   download(gameId: string, options?: { install?: boolean }): Promise<DownloadReport>;
-  /** Cancels a running download (its payload is discarded); false when none runs. */
+  /**
+   * Low-disk install: a peer that shares the latest version unpacks its archives and streams the
+   * files straight into local/ (through .local.installing/, verified). No archive and no
+   * version.ini land here, so the game is installed but not shared. If the sender fails, the
+   * next peer with the same version is tried (up to 3). Update when local/ exists.
+   */
+  streamInstall(gameId: string): Promise<StreamInstallReport>;
+  /** Cancels a running download (its payload is discarded) or streamed install; false when none runs. */
   cancelDownload(gameId: string): boolean;
   /** Unpacks the downloaded archives into local/ (install, or update when local/ exists). */
   installDownloaded(gameId: string): Promise<void>;

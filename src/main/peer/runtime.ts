@@ -21,6 +21,9 @@ import type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
 import { createRequestHandler } from './server/request-handler';
 import { DownloadManager } from './download/download-manager';
 import { DownloadOrchestrator } from './runtime/download-orchestrator';
+import { StreamInstallOrchestrator } from './runtime/stream-install-orchestrator';
+import { createStreamInstallHandler } from './stream/stream-sender';
+import { UnrarStreamProvider } from './stream/unrar-stream-provider';
 import { DataLaneClient } from './transport/data-lane/lane-client';
 import { DataLaneServer } from './transport/data-lane/lane-server';
 import { createQuicTransport } from './transport/quic/quic-transport';
@@ -115,7 +118,16 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     onHello: (hello, context) => void peers.addCandidate({ peerId: hello.peerId, host: context.remoteHost, port: hello.port, source: 'manual', name: hello.name }),
     throttleUpload: (payload) => countUploaded(throttleUploads(payload)),
   });
-  const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, logger: logger.child('lane') });
+  const streamHandler = createStreamInstallHandler({
+    library,
+    provider: config.streamProvider ?? new UnrarStreamProvider(),
+    passwords: config.archivePassword,
+    beforeSend: async (bytes, signal) => {
+      await limits.upload.take(bytes, signal);
+      uploaded += bytes;
+    },
+  });
+  const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, logger: logger.child('lane') });
   ports.data = (await lane.start()).port;
   ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
   const laneClient = new DataLaneClient({ identity, connectTimeoutMs: 3_000, requestTimeoutMs: 15_000, downloadLimiter: limits.download, logger: logger.child('lane') });
@@ -133,6 +145,16 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     gameDir: () => library.gameDir(),
     ...(config.downloadTuning ? { tuning: config.downloadTuning } : {}),
     logger: logger.child('download'),
+  });
+
+  const streams = new StreamInstallOrchestrator({
+    db,
+    identity,
+    installs,
+    downloadLimiter: limits.download,
+    onInstallEvent: reportInstallEvent,
+    onSender: (event) => events.emit('stream-install-sender', event),
+    logger: logger.child('stream-install'),
   });
 
   peers.on('peer-connected', (payload) => events.emit('peer-connected', payload));
@@ -208,7 +230,8 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
         sources: outcome.sources.map((s) => ({ peerId: s.peerId, name: s.name, bytes: s.bytes, badChunks: s.badChunks, droppedFor: s.dropped?.toInfo() ?? null })),
       };
     },
-    cancelDownload: (gameId) => downloads.cancel(gameId),
+    streamInstall: (gameId) => streams.install(gameId),
+    cancelDownload: (gameId) => streams.cancel(gameId) || downloads.cancel(gameId),
     async installDownloaded(gameId) {
       const service = installs();
       const installed = library.localGames().find((game) => game.id === gameId)?.installed ?? false;

@@ -35,7 +35,7 @@ describe('InstallService on a generated game', () => {
     const v1 = await generateGame({ gameDir, gameId: 'demo', version: '1.0', seed: 1, files: [{ path: 'game.exe', size: 300_000 }, { path: 'data/a.pak', size: 1000 }] });
     const events: InstallEvent[] = [];
     await service.install('demo', { onEvent: (e) => events.push(e) });
-    expect(events[0]).toEqual({ type: 'game-install-begin', gameId: 'demo', operation: 'install', version: '1.0' });
+    expect(events[0]).toEqual({ type: 'game-install-begin', gameId: 'demo', operation: 'install', mode: 'normal', version: '1.0' });
     expect(events.at(-1)).toEqual({ type: 'game-install-finished', gameId: 'demo', operation: 'install', version: '1.0', skippedLinks: [] });
     const progress = events.filter((e) => e.type === 'game-install-progress');
     expect(progress.at(-1)).toMatchObject({ bytesDone: 301_000, bytesTotal: 301_000 });

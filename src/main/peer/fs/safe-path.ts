@@ -83,6 +83,19 @@ export function joinInside(root: string, relative: string): string {
   return joined;
 }
 
+/**
+ * Where an archive or stream entry goes inside a staging directory. Trailing slashes (directory
+ * entries) are ignored; names the launcher owns there (the `.lanspread_owned` marker) are refused.
+ */
+export function stagingPath(targetDir: string, name: string): string {
+  const relative = name.replace(/\/+$/, '');
+  const first = splitRelativePath(relative)[0] ?? '';
+  if (first.toLowerCase().startsWith('.lanspread')) {
+    throw new LanspreadError('PATH_FORBIDDEN', `Entry uses a launcher-owned name: ${printable(name)}`);
+  }
+  return joinInside(targetDir, relative);
+}
+
 function printable(value: string): string {
   return JSON.stringify(String(value).slice(0, 200));
 }

@@ -1,3 +1,4 @@
+import type { InstallMode } from '../../../shared/api';
 import type { ErrorInfo } from '../../../shared/errors';
 
 /**
@@ -5,8 +6,9 @@ import type { ErrorInfo } from '../../../shared/errors';
  * (`game-install-*`, `game-uninstall-*`) to the UI and the CLI.
  */
 export type InstallEvent =
-  | { type: 'game-install-begin'; gameId: string; operation: 'install' | 'update'; version: string | null }
-  | { type: 'game-install-progress'; gameId: string; bytesDone: number; bytesTotal: number }
+  | { type: 'game-install-begin'; gameId: string; operation: 'install' | 'update'; mode: InstallMode; version: string | null }
+  /** `activePeers`: peers sending right now (a streamed install's sender); 0 when extracting locally. */
+  | { type: 'game-install-progress'; gameId: string; bytesDone: number; bytesTotal: number; activePeers: number }
   | { type: 'game-install-finished'; gameId: string; operation: 'install' | 'update'; version: string | null; skippedLinks: string[] }
   | { type: 'game-install-failed'; gameId: string; operation: 'install' | 'update'; error: ErrorInfo }
   | { type: 'game-uninstall-begin'; gameId: string }

@@ -1,12 +1,14 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import type { InstallMode } from '../../../shared/api';
 import type { Catalog } from '../../../shared/catalog';
 import { toLanspreadError } from '../../../shared/errors';
 import type { OperationRegistry } from '../operations/operation-registry';
 import type { Unpacker } from '../unpack/unpacker';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { InstallEvent, InstallEventListener, InstallEventMap } from './install-events';
-import { installGame, updateGame } from './install-transaction';
-import type { InstallOutcome } from './install-transaction';
+import { archiveSource, installGame, updateGame } from './install-transaction';
+import type { InstallOutcome, StagingSource } from './install-transaction';
+import { isRealDirectory, removeIfEmpty } from './fs-checks';
 import { readInstalledRecord } from './intent-store';
 import { gamePaths } from './layout';
 import type { GamePaths } from './layout';
@@ -69,11 +71,28 @@ export class InstallService extends TypedEmitter<InstallEventMap> {
   }
 
   install(gameId: string, call: OperationCallOptions = {}): Promise<InstallOutcome> {
-    return this.runInstall(gameId, 'install', call);
+    return this.runInstall(gameId, 'install', archiveSource(this.ctx), 'normal', call);
   }
 
   update(gameId: string, call: OperationCallOptions = {}): Promise<InstallOutcome> {
-    return this.runInstall(gameId, 'update', call);
+    return this.runInstall(gameId, 'update', archiveSource(this.ctx), 'normal', call);
+  }
+
+  /**
+   * Streamed install (or update, when `local/` exists): the same transaction, with the staging
+   * directory filled by `source` (peers streaming the unpacked files) instead of local archives.
+   * The game root is created if needed and removed again if the install fails and left it empty.
+   */
+  async installStreamed(gameId: string, source: StagingSource, call: OperationCallOptions = {}): Promise<InstallOutcome> {
+    const paths = this.paths(gameId);
+    const operation = (await isRealDirectory(paths.local)) ? 'update' : 'install';
+    const createdRoot = (await mkdir(paths.root, { recursive: true })) !== undefined;
+    try {
+      return await this.runInstall(gameId, operation, source, 'streamed', call);
+    } catch (error) {
+      if (createdRoot) await removeIfEmpty(paths.root).catch(() => false);
+      throw error;
+    }
   }
 
   async uninstall(gameId: string, call: OperationCallOptions = {}): Promise<void> {
@@ -123,22 +142,24 @@ export class InstallService extends TypedEmitter<InstallEventMap> {
     return gamePaths(this.options.gameDir, this.options.stateDir, gameId);
   }
 
-  private async runInstall(gameId: string, operation: 'install' | 'update', call: OperationCallOptions): Promise<InstallOutcome> {
+  private async runInstall(gameId: string, operation: 'install' | 'update', source: StagingSource, mode: InstallMode, call: OperationCallOptions): Promise<InstallOutcome> {
     const paths = this.paths(gameId);
-    return this.options.operations.run(gameId, operation, async () => {
+    return this.options.operations.run(gameId, mode === 'streamed' ? 'stream-install' : operation, async () => {
       let lastProgress = -Infinity;
+      const activePeers = mode === 'streamed' ? 1 : 0;
       const onProgress = (bytesDone: number, bytesTotal: number) => {
         const now = this.now();
         if (bytesDone < bytesTotal && now - lastProgress < this.progressIntervalMs) return;
         lastProgress = now;
-        this.report(call, { type: 'game-install-progress', gameId, bytesDone, bytesTotal });
+        this.report(call, { type: 'game-install-progress', gameId, bytesDone, bytesTotal, activePeers });
       };
       const run = operation === 'install' ? installGame : updateGame;
       const extract = { password: this.options.passwords?.(gameId), signal: call.signal, onProgress };
-      this.report(call, { type: 'game-install-begin', gameId, operation, version: await this.peekVersion(paths) });
+      const version = mode === 'streamed' ? (source.version ?? null) : await this.peekVersion(paths);
+      this.report(call, { type: 'game-install-begin', gameId, operation, mode, version });
       let outcome: InstallOutcome;
       try {
-        outcome = await run(this.ctx, paths, extract);
+        outcome = await run(this.ctx, paths, extract, source);
       } catch (error) {
         const coded = toLanspreadError(error);
         this.report(call, { type: 'game-install-failed', gameId, operation, error: coded.toInfo() });

@@ -21,6 +21,37 @@ export interface ExtractOptions {
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
 
+/**
+ * Where the content of `.local.installing/` comes from: the game's downloaded archives (the
+ * default), or a peer streaming the unpacked files (streamed install). `prepare` runs before
+ * anything is written and says which version the content is.
+ */
+export interface StagingSource {
+  /** Known up front for a stream (the version asked for); archives say it in prepare(). */
+  version?: string;
+  prepare(paths: GamePaths): Promise<PreparedStaging>;
+}
+
+export interface PreparedStaging {
+  version: string;
+  /** Fills the (marked, otherwise empty) staging directory. */
+  fill(targetDir: string, options: ExtractOptions): Promise<UnpackResult>;
+}
+
+/** Extracts the root-level archive sets next to `version.ini`. */
+export function archiveSource(ctx: TransactionContext): StagingSource {
+  return {
+    async prepare(paths) {
+      const version = await readRootVersion(paths);
+      const archives = await firstVolumes(paths);
+      return {
+        version,
+        fill: (targetDir, options) => ctx.unpacker.unpack({ archives, targetDir, password: options.password, signal: options.signal, onProgress: options.onProgress }),
+      };
+    },
+  };
+}
+
 export interface InstallOutcome {
   version: string | null;
   unpacked: UnpackResult;
@@ -55,8 +86,8 @@ async function clearReserved(dir: string, what: string): Promise<void> {
 }
 
 /** Creates and fills `.local.installing/`; on failure removes it and clears the intent. */
-async function extractToStaging(ctx: TransactionContext, paths: GamePaths, operation: 'install' | 'update', version: string, options: ExtractOptions): Promise<UnpackResult> {
-  const archives = await firstVolumes(paths);
+async function extractToStaging(ctx: TransactionContext, paths: GamePaths, operation: 'install' | 'update', staging: PreparedStaging, options: ExtractOptions): Promise<UnpackResult> {
+  const { version } = staging;
   await clearReserved(paths.installing, '.local.installing');
   await writeIntent(paths, operation, 'preparing', version);
   await ctx.checkpoint('intent-preparing');
@@ -68,13 +99,7 @@ async function extractToStaging(ctx: TransactionContext, paths: GamePaths, opera
     await writeOwnedMarker(paths.installing, { gameId: paths.gameId, operation });
     await writeIntent(paths, operation, 'extracting', version);
     await ctx.checkpoint('staging-marked');
-    const unpacked = await ctx.unpacker.unpack({
-      archives,
-      targetDir: paths.installing,
-      password: options.password,
-      signal: options.signal,
-      onProgress: options.onProgress,
-    });
+    const unpacked = await staging.fill(paths.installing, options);
     await ctx.checkpoint('extracted');
     return unpacked;
   } catch (error) {
@@ -85,10 +110,11 @@ async function extractToStaging(ctx: TransactionContext, paths: GamePaths, opera
   }
 }
 
-export async function installGame(ctx: TransactionContext, paths: GamePaths, options: ExtractOptions): Promise<InstallOutcome> {
-  const version = await readRootVersion(paths);
+export async function installGame(ctx: TransactionContext, paths: GamePaths, options: ExtractOptions, source: StagingSource = archiveSource(ctx)): Promise<InstallOutcome> {
+  const staging = await source.prepare(paths);
+  const { version } = staging;
   if (await isRealDirectory(paths.local)) throw new LanspreadError('ALREADY_INSTALLED', `${paths.gameId} is already installed`);
-  const unpacked = await extractToStaging(ctx, paths, 'install', version, options);
+  const unpacked = await extractToStaging(ctx, paths, 'install', staging, options);
   try {
     await writeIntent(paths, 'install', 'promoting', version);
     await ctx.checkpoint('intent-promoting');
@@ -104,11 +130,12 @@ export async function installGame(ctx: TransactionContext, paths: GamePaths, opt
   return { version, unpacked };
 }
 
-export async function updateGame(ctx: TransactionContext, paths: GamePaths, options: ExtractOptions): Promise<InstallOutcome> {
-  const version = await readRootVersion(paths);
+export async function updateGame(ctx: TransactionContext, paths: GamePaths, options: ExtractOptions, source: StagingSource = archiveSource(ctx)): Promise<InstallOutcome> {
+  const staging = await source.prepare(paths);
+  const { version } = staging;
   if (!(await isRealDirectory(paths.local))) throw new LanspreadError('NOT_INSTALLED', `${paths.gameId} is not installed`);
   await clearReserved(paths.backup, '.local.backup');
-  const unpacked = await extractToStaging(ctx, paths, 'update', version, options);
+  const unpacked = await extractToStaging(ctx, paths, 'update', staging, options);
   try {
     await writeIntent(paths, 'update', 'swapping', version);
     await ctx.checkpoint('intent-swapping');

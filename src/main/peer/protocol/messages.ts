@@ -27,7 +27,9 @@ export type Request =
   | { type: 'ListGames' }
   | { type: 'GetGame'; gameId: string }
   /** Raw bytes of one slice of a served file; answered by a ChunkHeader frame then `length` bytes. */
-  | { type: 'GetChunk'; gameId: string; path: string; offset: number; length: number };
+  | { type: 'GetChunk'; gameId: string; path: string; offset: number; length: number }
+  /** Data lane only: answered by StreamInstallFrames (protocol/stream-install.ts), then the connection closes. */
+  | { type: 'StreamInstall'; gameId: string; version: string };
 
 export type Response =
   | ({ type: 'Hello' } & HelloBody)

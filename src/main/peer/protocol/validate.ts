@@ -2,6 +2,8 @@ import { LanspreadError, isErrorCode } from '../../../shared/errors';
 import type { GameFileEntry, GameManifest, GameSummary } from '../../../shared/model';
 import type { HelloBody, Request, Response } from './messages';
 import { MAX_CHUNK_BYTES } from './messages';
+import type { StreamInstallFrame } from './stream-install';
+import { MAX_STREAM_DATA_BYTES, MAX_STREAM_PATH_LENGTH } from './stream-install';
 
 /**
  * Structural validation of decoded JSON. Everything that arrives from a peer goes through here
@@ -73,6 +75,8 @@ export function parseRequest(value: unknown): Request {
         offset: uint(obj, 'offset'),
         length: uint(obj, 'length', MAX_CHUNK_BYTES),
       };
+    case 'StreamInstall':
+      return { type, gameId: str(obj, 'gameId', 256), version: str(obj, 'version', 256) };
     default:
       throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', `Unknown request type: ${String(type).slice(0, 64)}`);
   }
@@ -105,6 +109,32 @@ function manifest(value: unknown): GameManifest {
     chunkSize: uint(obj, 'chunkSize', MAX_CHUNK_BYTES),
     files: array(obj, 'files', 1_000_000).map(fileEntry),
   };
+}
+
+export function parseStreamInstallFrame(value: unknown): StreamInstallFrame {
+  const obj = object(value, 'stream frame');
+  const type = obj.type;
+  switch (type) {
+    case 'Begin':
+      return { type, gameId: str(obj, 'gameId', 256), version: str(obj, 'version', 256), entries: uint(obj, 'entries'), totalBytes: uint(obj, 'totalBytes') };
+    case 'Entry': {
+      const kind = obj.kind;
+      if (kind !== 'file' && kind !== 'directory') throw malformed('kind must be file or directory');
+      return { type, path: str(obj, 'path', MAX_STREAM_PATH_LENGTH), kind, size: uint(obj, 'size') };
+    }
+    case 'Data':
+      return { type, length: uint(obj, 'length', MAX_STREAM_DATA_BYTES) };
+    case 'EntryEnd':
+      return { type, crc32: uint(obj, 'crc32', 0xffffffff) };
+    case 'End':
+      return { type, files: uint(obj, 'files'), directories: uint(obj, 'directories'), bytes: uint(obj, 'bytes') };
+    case 'Error': {
+      const code = obj.code;
+      return { type, code: isErrorCode(code) ? code : 'INTERNAL', message: str(obj, 'message', 4096) };
+    }
+    default:
+      throw new LanspreadError('STREAM_PROTOCOL_VIOLATION', `Unknown stream frame type: ${String(type).slice(0, 64)}`);
+  }
 }
 
 export function parseResponse(value: unknown): Response {

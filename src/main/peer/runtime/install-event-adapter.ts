@@ -12,7 +12,7 @@ export function createInstallEventAdapter(events: TypedEmitter<RuntimeEvents>, n
     switch (event.type) {
       case 'game-install-begin':
         started.set(event.gameId, now());
-        events.emit('game-install-begin', { gameId: event.gameId, mode: 'normal' });
+        events.emit('game-install-begin', { gameId: event.gameId, mode: event.mode });
         return;
       case 'game-install-progress': {
         const elapsedSeconds = Math.max((now() - (started.get(event.gameId) ?? now())) / 1000, 0.001);
@@ -24,7 +24,7 @@ export function createInstallEventAdapter(events: TypedEmitter<RuntimeEvents>, n
           totalBytes: event.bytesTotal,
           bytesPerSecond,
           etaSeconds: bytesPerSecond > 0 ? Math.ceil(remaining / bytesPerSecond) : null,
-          activePeers: 0,
+          activePeers: event.activePeers,
         });
         return;
       }

@@ -47,6 +47,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       }
       case 'GetChunk':
         return serveChunk(deps, request);
+      case 'StreamInstall':
+        // A stream answers with many frames; only the data lane (lane-server.ts) carries that.
+        throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', 'StreamInstall is served on the data lane only');
       default: {
         const unknown: never = request;
         throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', `Unhandled request ${JSON.stringify(unknown)}`);
@@ -55,7 +58,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   };
 }
 
-function requireServed(library: ServedLibrary, gameId: string): string {
+export function requireServed(library: ServedLibrary, gameId: string): string {
   if (!CATALOG_ID_PATTERN.test(gameId)) throw new LanspreadError('PATH_INVALID', 'Invalid game id');
   const gameDir = library.gameDir();
   if (gameDir === null || !library.isServed(gameId)) throw new LanspreadError('GAME_NOT_SERVED', `Game ${gameId} is not shared by this peer`);

@@ -1,8 +1,9 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { createExtractorFromFile } from 'node-unrar-js';
+import type { FileHeader } from 'node-unrar-js';
 import { LanspreadError } from '../../../shared/errors';
-import { joinInside, splitRelativePath } from '../fs/safe-path';
+import { stagingPath } from '../fs/safe-path';
 import { toArchiveError } from './unrar-errors';
 import type { UnpackResult } from './unpacker';
 
@@ -15,14 +16,6 @@ import type { UnpackResult } from './unpacker';
  * - `read`/`write` move bytes straight between the file and the wasm heap, so memory stays
  *   bounded by unrar's own buffers whatever the file sizes.
  */
-
-/** Names under the target's root that belong to the launcher (e.g. the ownership marker). */
-const LAUNCHER_PREFIX = '.lanspread';
-
-interface FileState {
-  position: number;
-  size: number;
-}
 
 /** The parts of node-unrar-js's ExtractorFile we replace (they are protected in its typings). */
 interface ExtractorHooks {
@@ -44,79 +37,135 @@ export interface ExtractSetOptions {
   onBytes(delta: number): void;
 }
 
-/** Sum of the unpacked sizes, from a header-only pass over every volume. */
-export async function listArchiveSize(archive: string, password?: string): Promise<number> {
-  const extractor = await createHookedExtractor(archive, null, password);
+/** Every entry header of a set, from a header-only pass over its volumes (no decompression). */
+export async function listArchiveHeaders(archive: string, password?: string): Promise<FileHeader[]> {
+  const extractor = await openArchiveSet(archive, null, password);
   let encrypted = false;
   try {
     const list = extractor.getFileList();
     encrypted = list.arcHeader.flags.headerEncrypted;
-    let total = 0;
+    const headers: FileHeader[] = [];
     for (const header of list.fileHeaders) {
       encrypted ||= header.flags.encrypted;
-      if (!header.flags.directory) total += header.unpSize;
+      headers.push(header);
     }
-    return total;
+    return headers;
   } catch (error) {
     throw toArchiveError(error, { archive: path.basename(archive), passwordGiven: password !== undefined, encrypted });
   }
 }
 
+/** Sum of the unpacked sizes of a set's files. */
+export async function listArchiveSize(archive: string, password?: string): Promise<number> {
+  let total = 0;
+  for (const header of await listArchiveHeaders(archive, password)) if (!header.flags.directory) total += header.unpSize;
+  return total;
+}
+
 export async function extractArchiveSet(options: ExtractSetOptions): Promise<UnpackResult> {
-  const created = { count: 0 };
-  const extractor = await createHookedExtractor(options.archive, { targetDir: options.targetDir, created, onBytes: options.onBytes }, options.password);
+  const output = fileOutput(options.targetDir, options.onBytes);
+  const extractor = await openArchiveSet(options.archive, output, options.password);
   const result: UnpackResult = { files: 0, directories: 0, bytes: 0, skippedLinks: [] };
+  await walkEntries(extractor, options, output, {
+    directory(name) {
+      // unrar does not create empty directories in file mode; a game may rely on them.
+      mkdirSync(stagingPath(options.targetDir, name), { recursive: true });
+      result.directories += 1;
+    },
+    file(header) {
+      result.files += 1;
+      result.bytes += header.unpSize;
+    },
+    link(name) {
+      result.skippedLinks.push(name);
+    },
+  });
+  return result;
+}
+
+/** Where extracted bytes go: a file per entry (install) or a stream to a peer (streamed install). */
+export interface OutputSide {
+  /** unrar starts writing the entry `name` (relative, as stored in the archive). */
+  create(name: string): OutputFile;
+  /** How many entries create() was called for; the walk resets it per entry. */
+  created: number;
+}
+
+export interface OutputFile {
+  /** A view into the wasm heap, valid only during the call: copy what must outlive it. */
+  write(bytes: Uint8Array): void;
+  close(): void;
+}
+
+export interface EntryVisitor {
+  directory(name: string): void;
+  /** A file entry was written completely. */
+  file(header: FileHeader): void;
+  /** The entry produced no file: a symlink, junction or hard link that unrar skipped. */
+  link(name: string): void;
+}
+
+/** Extracts every entry of an opened set, telling `visitor` what each one turned out to be. */
+export async function walkEntries(extractor: Awaited<ReturnType<typeof openArchiveSet>>, where: { archive: string; password?: string }, output: OutputSide, visitor: EntryVisitor): Promise<void> {
   let encrypted = false;
   try {
     const extraction = extractor.extract();
     encrypted = extraction.arcHeader.flags.headerEncrypted;
     let entries = 0;
+    output.created = 0;
     for (const { fileHeader } of extraction.files) {
       entries += 1;
       encrypted ||= fileHeader.flags.encrypted;
-      if (fileHeader.flags.directory) {
-        // unrar does not create empty directories in file mode; a game may rely on them.
-        mkdirSync(outputPath(options.targetDir, fileHeader.name), { recursive: true });
-        result.directories += 1;
-      } else if (created.count === 0) {
-        // The entry produced no file: a symlink, junction or hard link that unrar skipped.
-        result.skippedLinks.push(fileHeader.name);
-      } else {
-        result.files += 1;
-        result.bytes += fileHeader.unpSize;
-      }
-      created.count = 0;
+      if (fileHeader.flags.directory) visitor.directory(fileHeader.name);
+      else if (output.created === 0) visitor.link(fileHeader.name);
+      else visitor.file(fileHeader);
+      output.created = 0;
     }
     if (entries === 0 && encrypted) {
       // A header-encrypted RAR3 archive can list nothing, without an error, for a wrong password.
-      throw new LanspreadError('ARCHIVE_BAD_PASSWORD', `No entries readable in ${JSON.stringify(path.basename(options.archive))}: wrong password?`);
+      throw new LanspreadError('ARCHIVE_BAD_PASSWORD', `No entries readable in ${JSON.stringify(path.basename(where.archive))}: wrong password?`);
     }
-    return result;
   } catch (error) {
-    throw toArchiveError(error, { archive: path.basename(options.archive), passwordGiven: options.password !== undefined, encrypted });
+    throw toArchiveError(error, { archive: path.basename(where.archive), passwordGiven: where.password !== undefined, encrypted });
   }
 }
 
-interface OutputSide {
-  targetDir: string;
-  created: { count: number };
-  onBytes(delta: number): void;
+function fileOutput(targetDir: string, onBytes: (delta: number) => void): OutputSide {
+  const side: OutputSide = {
+    created: 0,
+    create(name) {
+      const target = stagingPath(targetDir, name);
+      mkdirSync(path.dirname(target), { recursive: true });
+      const fd = openSync(target, 'w');
+      side.created += 1;
+      return {
+        write(bytes) {
+          let done = 0;
+          while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+          onBytes(bytes.byteLength);
+        },
+        close: () => closeSync(fd),
+      };
+    },
+  };
+  return side;
 }
 
-function outputPath(targetDir: string, name: string): string {
-  const relative = name.replace(/\/+$/, '');
-  const first = splitRelativePath(relative)[0] ?? '';
-  if (first.toLowerCase().startsWith(LAUNCHER_PREFIX)) {
-    throw new LanspreadError('PATH_FORBIDDEN', `Archive entry uses a launcher-owned name: ${JSON.stringify(name)}`);
-  }
-  return joinInside(targetDir, relative);
-}
+type Handle = { kind: 'volume'; fd: number; position: number; size: number } | { kind: 'output'; file: OutputFile; position: number; size: number };
 
-async function createHookedExtractor(archive: string, output: OutputSide | null, password?: string) {
+/** Opens a set for listing (`output` null) or extraction with the hooks described at the top. */
+export async function openArchiveSet(archive: string, output: OutputSide | null, password?: string) {
   const archiveDir = path.dirname(path.resolve(archive));
-  const extractor = await createExtractorFromFile({ filepath: path.resolve(archive), targetPath: output?.targetDir ?? archiveDir, password });
+  const extractor = await createExtractorFromFile({ filepath: path.resolve(archive), targetPath: archiveDir, password });
   const hooks = extractor as unknown as ExtractorHooks;
-  const files = new Map<number, FileState>();
+  const handles = new Map<number, Handle>();
+  // Handles unrar holds are ours, not fds: output entries may not be files at all.
+  let nextHandle = 1;
+  const register = (handle: Handle): number => {
+    const id = nextHandle++;
+    handles.set(id, handle);
+    return id;
+  };
 
   hooks.open = (filename: string): number => {
     // Volumes are siblings of the first volume, named by unrar from its absolute path. Anything
@@ -136,51 +185,47 @@ async function createHookedExtractor(archive: string, output: OutputSide | null,
       }
       throw error;
     }
-    files.set(fd, { position: 0, size: fstatSync(fd).size });
-    return fd;
+    return register({ kind: 'volume', fd, position: 0, size: fstatSync(fd).size });
   };
 
   hooks.create = (filename: string): number => {
     if (!output) throw new LanspreadError('INTERNAL', 'create called while listing');
-    const target = outputPath(output.targetDir, filename);
-    mkdirSync(path.dirname(target), { recursive: true });
-    const fd = openSync(target, 'w');
-    files.set(fd, { position: 0, size: 0 });
-    output.created.count += 1;
-    return fd;
+    return register({ kind: 'output', file: output.create(filename), position: 0, size: 0 });
   };
 
-  hooks.read = (fd: number, buf: number, size: number): number => {
-    const file = files.get(fd) as FileState;
-    const count = readSync(fd, hooks.unrar.HEAPU8, buf, size, file.position);
-    file.position += count;
+  hooks.read = (id: number, buf: number, size: number): number => {
+    const handle = handles.get(id);
+    if (handle?.kind !== 'volume') throw new LanspreadError('INTERNAL', 'read from a handle that is not a volume');
+    const count = readSync(handle.fd, hooks.unrar.HEAPU8, buf, size, handle.position);
+    handle.position += count;
     return count;
   };
 
-  hooks.write = (fd: number, buf: number, size: number): boolean => {
-    const file = files.get(fd) as FileState;
-    let done = 0;
-    while (done < size) done += writeSync(fd, hooks.unrar.HEAPU8, buf + done, size - done);
-    file.position += size;
-    file.size += size;
-    output?.onBytes(size);
+  hooks.write = (id: number, buf: number, size: number): boolean => {
+    const handle = handles.get(id);
+    if (handle?.kind !== 'output') throw new LanspreadError('INTERNAL', 'write to a handle that is not an output');
+    handle.file.write(hooks.unrar.HEAPU8.subarray(buf, buf + size));
+    handle.position += size;
+    handle.size += size;
     return true;
   };
 
-  hooks.tell = (fd: number): number => (files.get(fd) as FileState).position;
+  hooks.tell = (id: number): number => (handles.get(id) as Handle).position;
 
-  hooks.seek = (fd: number, pos: number, method: 'SET' | 'CUR' | 'END'): boolean => {
-    const file = files.get(fd) as FileState;
-    const base = method === 'SET' ? 0 : method === 'END' ? file.size : file.position;
+  hooks.seek = (id: number, pos: number, method: 'SET' | 'CUR' | 'END'): boolean => {
+    const handle = handles.get(id) as Handle;
+    const base = method === 'SET' ? 0 : method === 'END' ? handle.size : handle.position;
     const next = base + pos;
-    if (next < 0 || next > file.size) return false;
-    file.position = next;
+    if (next < 0 || next > handle.size) return false;
+    handle.position = next;
     return true;
   };
 
-  hooks.closeFile = (fd: number): void => {
-    files.delete(fd);
-    closeSync(fd);
+  hooks.closeFile = (id: number): void => {
+    const handle = handles.get(id);
+    handles.delete(id);
+    if (handle?.kind === 'volume') closeSync(handle.fd);
+    else handle?.file.close();
   };
 
   return extractor;

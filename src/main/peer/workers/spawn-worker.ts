@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 export const WORKER_ENTRIES = {
   'hash-worker': '../library/hash-worker.ts',
   'unrar-worker': '../unpack/unrar-worker.ts',
+  'unrar-stream-worker': '../stream/unrar-stream-worker.ts',
 } as const;
 
 export type WorkerName = keyof typeof WORKER_ENTRIES;

@@ -8,7 +8,7 @@ import { ByteReader, encodeFrame } from '../../protocol/codec';
 import type { Request } from '../../protocol/messages';
 import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from '../../protocol/messages';
 import { parseResponse } from '../../protocol/validate';
-import { LANE_ALPN, LANE_TLS_VERSION, remoteFingerprint } from './lane-tls';
+import { laneClientOptions, remoteFingerprint } from './lane-tls';
 
 export interface LaneTarget {
   host: string;
@@ -67,17 +67,7 @@ export class LaneConnection {
    */
   constructor(target: LaneTarget, options: LaneConnectionOptions) {
     this.options = options;
-    const socket = connect({
-      host: target.host,
-      port: target.dataPort,
-      key: options.identity.keyPem,
-      cert: options.identity.certPem,
-      minVersion: LANE_TLS_VERSION,
-      maxVersion: LANE_TLS_VERSION,
-      // Self-signed: the pin in the secureConnect handler replaces chain validation.
-      rejectUnauthorized: false,
-      ALPNProtocols: [LANE_ALPN],
-    });
+    const socket = connect(laneClientOptions(target, options.identity));
     this.socket = socket;
     const where = `${target.host}:${target.dataPort}`;
     const input = socket[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;

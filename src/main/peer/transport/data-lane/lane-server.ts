@@ -9,6 +9,7 @@ import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from '../../protocol/messages';
 import { parseRequest } from '../../protocol/validate';
 import type { Logger } from '../../util/logger';
 import { silentLogger } from '../../util/logger';
+import type { StreamInstallHandler, StreamInstallRequest } from '../../stream/stream-sender';
 import type { RequestHandler, ServerReply } from '../types';
 import { LANE_ALPN, LANE_TLS_VERSION, remoteFingerprint } from './lane-tls';
 import { writeWithBackpressure } from './socket-write';
@@ -20,6 +21,8 @@ export interface DataLaneServerOptions {
   port: number;
   /** The same handler the QUIC control plane uses; the lane only lets GetChunk through to it. */
   handler: RequestHandler;
+  /** Answers StreamInstall; without it the request is refused. */
+  streamHandler?: StreamInstallHandler;
   logger?: Logger;
   /** Further connections are refused by the kernel-side accept (net.Server.maxConnections). */
   maxConnections?: number;
@@ -143,6 +146,12 @@ export class DataLaneServer {
         await this.refuse(socket, input, toLanspreadError(error, 'MALFORMED_MESSAGE'));
         return;
       }
+      if (request.type === 'StreamInstall') {
+        // A stream owns its connection to the end: the client opens a fresh one for each.
+        await this.sendStream(socket, request);
+        socket.end();
+        return;
+      }
       if (request.type !== 'GetChunk') {
         await writeWithBackpressure(socket, errorFrame(new LanspreadError('UNKNOWN_MESSAGE_TYPE', `${request.type} is not served on the data lane`)));
         continue;
@@ -175,6 +184,31 @@ export class DataLaneServer {
     // The client counts bytes to find the next frame: a short payload would desynchronise it, so
     // the connection dies (the caller destroys it) and the client sees an error, never a short chunk.
     if (sent !== announced) throw new LanspreadError('STREAM_SIZE_MISMATCH', `Payload ended after ${sent} of ${announced} bytes`);
+  }
+
+  private async sendStream(socket: TLSSocket, request: StreamInstallRequest): Promise<void> {
+    const handler = this.options.streamHandler;
+    if (!handler) {
+      await writeWithBackpressure(socket, errorFrame(new LanspreadError('UNKNOWN_MESSAGE_TYPE', 'This peer does not serve streamed installs')));
+      return;
+    }
+    // The client hanging up stops the provider (for-await's return() runs on the way out).
+    const abort = new AbortController();
+    const onClose = () => abort.abort();
+    socket.once('close', onClose);
+    try {
+      for await (const item of handler(request, abort.signal)) {
+        await writeWithBackpressure(socket, encodeFrame(item.frame, MAX_RESPONSE_BYTES));
+        if (item.payload) await writeWithBackpressure(socket, item.payload);
+      }
+    } catch (error) {
+      if (socket.destroyed) return;
+      const coded = toLanspreadError(error);
+      this.logger.info('Streamed install failed on this side', { code: coded.code, gameId: request.gameId });
+      await writeWithBackpressure(socket, errorFrame(coded)).catch(() => undefined);
+    } finally {
+      socket.off('close', onClose);
+    }
   }
 
   private async refuse(socket: TLSSocket, input: AsyncIterator<Uint8Array>, error: LanspreadError): Promise<void> {

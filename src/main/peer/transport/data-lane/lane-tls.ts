@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { PeerId } from '../../../../shared/model';
 import { fingerprintOfDer } from '../../identity/fingerprint';
 
@@ -14,4 +15,19 @@ export function remoteFingerprint(socket: { getPeerCertificate(detailed?: boolea
   const raw = socket.getPeerCertificate()?.raw;
   if (!raw || raw.byteLength === 0) return null;
   return fingerprintOfDer(raw);
+}
+
+/** Client-side TLS options for a lane connection to `target` (the caller checks the pin). */
+export function laneClientOptions(target: { host: string; dataPort: number }, identity: { keyPem: string; certPem: string }): ConnectionOptions {
+  return {
+    host: target.host,
+    port: target.dataPort,
+    key: identity.keyPem,
+    cert: identity.certPem,
+    minVersion: LANE_TLS_VERSION,
+    maxVersion: LANE_TLS_VERSION,
+    // Self-signed: the pin checked after secureConnect replaces chain validation.
+    rejectUnauthorized: false,
+    ALPNProtocols: [LANE_ALPN],
+  };
 }

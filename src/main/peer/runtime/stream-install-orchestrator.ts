@@ -1,0 +1,111 @@
+import { LanspreadError, toLanspreadError } from '../../../shared/errors';
+import type { PeerId } from '../../../shared/model';
+import type { RateLimiter } from '../bandwidth/rate-limiter';
+import type { PeerIdentity } from '../identity/identity';
+import type { InstallEventListener } from '../install/install-events';
+import type { InstallService } from '../install/install-service';
+import type { PeerGameDB, PeerRecord } from '../peers/peer-game-db';
+import type { RuntimeEvents, StreamInstallReport } from '../runtime-types';
+import { streamStagingSource } from '../stream/stream-staging';
+import { receiveStreamInstall } from '../transport/data-lane/lane-stream';
+import type { Logger } from '../util/logger';
+
+export interface StreamInstallOrchestratorDeps {
+  db: PeerGameDB;
+  identity: PeerIdentity;
+  installs(): InstallService;
+  downloadLimiter: RateLimiter;
+  onInstallEvent: InstallEventListener;
+  onSender(event: RuntimeEvents['stream-install-sender']): void;
+  logger: Logger;
+  maxAttempts?: number;
+}
+
+interface Sender {
+  peerId: PeerId;
+  name: string;
+  host: string;
+  dataPort: number;
+}
+
+const DEFAULT_MAX_ATTEMPTS = 3;
+const CONNECT_TIMEOUT_MS = 3_000;
+/** A sender unpacking a large solid block can be quiet for a while before the next bytes. */
+const IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs streamed installs for the runtime: picks the peers that share the latest version (the
+ * quickest-answering first), hands the install transaction a staging source that streams from
+ * them in turn, and keeps a cancel handle per game.
+ */
+export class StreamInstallOrchestrator {
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(private readonly deps: StreamInstallOrchestratorDeps) {}
+
+  isRunning(gameId: string): boolean {
+    return this.running.has(gameId);
+  }
+
+  cancel(gameId: string): boolean {
+    const controller = this.running.get(gameId);
+    controller?.abort();
+    return controller !== undefined;
+  }
+
+  async install(gameId: string): Promise<StreamInstallReport> {
+    const version = this.deps.db.latestVersion(gameId);
+    if (version === null) throw new LanspreadError('NO_SOURCE', `No peer shares ${gameId}`);
+    const senders = this.deps.db
+      .sourcesFor(gameId, version)
+      .sort(byRoundTrip)
+      .map(senderOf)
+      .filter((sender): sender is Sender => sender !== null);
+    if (senders.length === 0) throw new LanspreadError('NO_SOURCE', `No peer with a data lane shares ${gameId} ${version}`);
+    if (this.running.has(gameId)) throw new LanspreadError('OPERATION_IN_PROGRESS', `${gameId} is already being installed`);
+    const controller = new AbortController();
+    this.running.set(gameId, controller);
+    const failedSenders: StreamInstallReport['failedSenders'] = [];
+    let used: Sender | null = null;
+    try {
+      const source = streamStagingSource({
+        gameId,
+        version,
+        senders,
+        maxAttempts: this.deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        receive: (sender, visitor, signal) => {
+          used = sender;
+          this.deps.onSender({ gameId, peerId: sender.peerId, name: sender.name, attempt: failedSenders.length + 1 });
+          return receiveStreamInstall(sender, gameId, version, visitor, {
+            identity: this.deps.identity,
+            connectTimeoutMs: CONNECT_TIMEOUT_MS,
+            idleTimeoutMs: IDLE_TIMEOUT_MS,
+            downloadLimiter: this.deps.downloadLimiter,
+            signal,
+          });
+        },
+        onRetry: (failed, error, next) => {
+          failedSenders.push({ peerId: failed.peerId, name: failed.name, error: error.toInfo() });
+          this.deps.logger.warn('streamed install failed from one peer; trying the next', { gameId, from: failed.name, code: error.code, next: next.name });
+        },
+      });
+      await this.deps.installs().installStreamed(gameId, source, { signal: controller.signal, onEvent: this.deps.onInstallEvent });
+    } catch (error) {
+      throw controller.signal.aborted ? new LanspreadError('REQUEST_CANCELLED', `Streamed install of ${gameId} was cancelled`, { cause: error }) : toLanspreadError(error);
+    } finally {
+      this.running.delete(gameId);
+    }
+    const sender = used as Sender | null;
+    if (sender === null) throw new LanspreadError('INTERNAL', 'Streamed install finished without a sender');
+    return { version, sender: { peerId: sender.peerId, name: sender.name }, failedSenders };
+  }
+}
+
+function senderOf(record: PeerRecord): Sender | null {
+  const { peerId, name, host, dataPort } = record.info;
+  return dataPort === undefined ? null : { peerId, name, host, dataPort };
+}
+
+function byRoundTrip(a: PeerRecord, b: PeerRecord): number {
+  return (a.rttMs ?? Number.MAX_SAFE_INTEGER) - (b.rttMs ?? Number.MAX_SAFE_INTEGER);
+}
