@@ -67,8 +67,7 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       case 'install_game':
         return this.install(gameIdOf(args), (args as CommandArgs<'install_game'>).mode ?? 'normal');
       case 'update_game':
-        await runtime.download(gameIdOf(args));
-        return undefined;
+        return this.update(gameIdOf(args));
       case 'uninstall_game':
         return runtime.uninstall(gameIdOf(args));
       case 'remove_downloaded_game':
@@ -152,11 +151,22 @@ export class RuntimeLauncherBackend implements LauncherBackend {
   private async install(gameId: string, mode: InstallMode): Promise<void> {
     const { runtime } = this.deps;
     if (!runtime.catalog().games.some((game) => game.id === gameId)) throw new LanspreadError('NOT_IN_CATALOG', `Unknown game ${gameId}`);
-    if (mode === 'streamed') throw new LanspreadError('INTERNAL', 'Streamed installs are not available yet in this build');
     const game = runtime.localGames().find((g) => g.id === gameId);
     if (game?.installed) throw new LanspreadError('ALREADY_INSTALLED', `${gameId} is already installed`);
-    // Archives already here: unpack them. Otherwise fetch from the LAN first (then it installs).
+    // Archives already here: unpack them, whatever the mode (streaming would fetch them again).
     if (game?.downloaded) await runtime.installDownloaded(gameId);
+    else if (mode === 'streamed') await runtime.streamInstall(gameId);
+    else await runtime.download(gameId);
+  }
+
+  /**
+   * A game installed by a streamed install has no archives to keep in sync, so its update is
+   * streamed too; otherwise the new archives are downloaded and installed over the old ones.
+   */
+  private async update(gameId: string): Promise<void> {
+    const { runtime } = this.deps;
+    const game = runtime.localGames().find((g) => g.id === gameId);
+    if (game?.installed && !game.downloaded) await runtime.streamInstall(gameId);
     else await runtime.download(gameId);
   }
 
