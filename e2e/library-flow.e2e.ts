@@ -67,6 +67,8 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
 
   const card = (id: string) => page.getByTestId(`game-card-${id}`);
   const badge = (id: string) => card(id).getByTestId('game-badge');
+  /** The detail panel's progress percentage (0 while none is shown). */
+  const percent = async () => Number.parseInt(((await page.getByTestId('progress-percent').textContent({ timeout: 1_000 }).catch(() => '')) ?? '').replace(/\D+/g, ' ').trim().split(' ')[0] || '0', 10);
 
   it('picks a game folder and sees the remote games', async () => {
     await page.getByTestId('nav-settings').click();
@@ -93,7 +95,6 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
     await card('demo-arena').click();
     await expect.poll(() => page.getByTestId('primary-action').getAttribute('data-action')).toBe('install');
     await page.getByTestId('primary-action').click();
-    const percent = async () => Number.parseInt(((await page.getByTestId('progress-percent').textContent()) ?? '').replace(/\D+/g, ' ').trim().split(' ')[0] ?? '0', 10);
     await expect.poll(percent, { timeout: 10_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(artifacts, 'detail-downloading.png') });
     await expect.poll(() => badge('demo-arena').textContent(), { timeout: 30_000 }).toBe('Installed');
@@ -105,6 +106,24 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
     await page.getByTestId('action-remove-downloaded').click();
     await expect.poll(() => badge('demo-arena').textContent(), { timeout: 20_000 }).toBe('On 1 peer');
     expect(existsSync(path.join(settings.get().gameDir!, 'demo-arena'))).toBe(false);
+    await page.keyboard.press('Escape');
+  });
+
+  it('streams a game in low-disk mode: Installed with no archive on this machine', async () => {
+    await card('demo-arena').click();
+    await page.getByTestId('mode-streamed').check();
+    await page.getByTestId('primary-action').click();
+    await expect.poll(percent, { timeout: 10_000 }).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(artifacts, 'detail-streaming.png') });
+    await expect.poll(() => badge('demo-arena').textContent(), { timeout: 30_000 }).toMatch(/^Installed/);
+    const gameRoot = path.join(settings.get().gameDir!, 'demo-arena');
+    expect(existsSync(path.join(gameRoot, 'local', 'bin', 'arena.bin'))).toBe(true);
+    expect(existsSync(path.join(gameRoot, 'demo-arena.rar'))).toBe(false);
+    expect(existsSync(path.join(gameRoot, 'version.ini'))).toBe(false);
+    // Nothing downloaded, so there is nothing to remove; uninstall clears it again.
+    expect(await page.getByTestId('action-remove-downloaded').count()).toBe(0);
+    await page.getByTestId('action-uninstall').click();
+    await expect.poll(() => badge('demo-arena').textContent(), { timeout: 20_000 }).toBe('On 1 peer');
     await page.keyboard.press('Escape');
   });
 

@@ -40,6 +40,29 @@ const progress = (gameId: string, bytesDone: number, totalBytes = 1000): AnyEven
   payload: { gameId, bytesDone, totalBytes, bytesPerSecond: 100, etaSeconds: 5, activePeers: 2 },
 });
 
+describe('applyEvent: streamed installs', () => {
+  it('shows a streamed install as its own operation and ends it on finished', () => {
+    const state = fold(loaded(), [
+      { event: 'game-install-begin', payload: { gameId: 'quake', mode: 'streamed' } },
+      { event: 'game-install-progress', payload: { gameId: 'quake', bytesDone: 300, totalBytes: 1000, bytesPerSecond: 100, etaSeconds: 7, activePeers: 1 } },
+    ]);
+    expect(state.games.quake?.operation).toMatchObject({ kind: 'stream-install', bytesDone: 300, activePeers: 1 });
+    expect(badgeOf(state.games.quake!).label).toBe('Streaming install');
+    expect(primaryActionOf(state.games.quake!).kind).toBe('cancel');
+    const done = applyEvent(state, { event: 'game-install-finished', payload: { gameId: 'quake', version: '1.0' } });
+    expect(done.games.quake?.operation).toBeNull();
+  });
+
+  it('ends a cancelled streamed install without an error toast, but toasts a real failure', () => {
+    const begun = applyEvent(loaded(), { event: 'game-install-begin', payload: { gameId: 'quake', mode: 'streamed' } });
+    const cancelled = applyEvent(begun, { event: 'game-install-failed', payload: { gameId: 'quake', error: { code: 'REQUEST_CANCELLED', message: 'cancelled' } } });
+    expect(cancelled.games.quake?.operation).toBeNull();
+    expect(cancelled.toasts).toEqual([]);
+    const failed = applyEvent(begun, { event: 'game-install-failed', payload: { gameId: 'quake', error: { code: 'STREAM_CRC_MISMATCH', message: 'bad' } } });
+    expect(failed.toasts.map((t) => t.error.code)).toEqual(['STREAM_CRC_MISMATCH']);
+  });
+});
+
 describe('applyEvent: downloads', () => {
   it('runs begin -> progress -> finished into a downloaded game', () => {
     const state = fold(loaded(), [

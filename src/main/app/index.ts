@@ -21,6 +21,18 @@ if (!app.requestSingleInstanceLock()) app.quit();
 let runtime: PeerRuntime | null = null;
 let window: BrowserWindow | null = null;
 
+/**
+ * `npm start -- --demo` runs seed peers on loopback and names them here (comma-separated
+ * host:port). They are added for this session only, never saved, so the player's settings do not
+ * keep addresses that die with the demo; saving Settings replaces the list, demo peers included.
+ */
+function demoPeers(): string[] {
+  return (process.env.LANSPREAD_DEMO_PEERS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+}
+
 async function boot(): Promise<void> {
   const logger = createLogger('info', 'lanspread');
   const stateDir = app.getPath('userData');
@@ -30,7 +42,7 @@ async function boot(): Promise<void> {
     stateDir,
     gameDir: current.gameDir,
     displayName: current.displayName,
-    manualPeers: current.manualPeers,
+    manualPeers: [...current.manualPeers, ...demoPeers()],
     downloadLimitBytesPerSec: current.downloadLimitBytesPerSec,
     uploadLimitBytesPerSec: current.uploadLimitBytesPerSec,
     logger,

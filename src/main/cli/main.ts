@@ -18,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
       return runGames(rest);
     case 'download':
       return runDownload(rest);
+    case 'stream-install':
+      return runDownload(rest, 'stream-install');
     case 'demo-games':
       return runDemoGames(rest);
     case undefined:

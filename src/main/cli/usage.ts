@@ -20,12 +20,15 @@ Commands:
   peers      List the peers a running 'serve' (same --state-dir) sees.
   games      List the games on the LAN as a running 'serve' (same --state-dir) sees them.
   download   Download (and install) a game through a running 'serve': download <gameId> [--state-dir DIR]
+  stream-install
+             Low-disk install through a running 'serve': a peer unpacks the game and streams the
+             files into local/; no archive lands here. stream-install <gameId> [--state-dir DIR]
   demo-games Write the generated demo games (demo-arena, demo-racer, demo-tanks) into a game directory;
              games already there are kept. Used by \`npm start -- --demo\`.
              --game-dir DIR      where to write them (required)
              --seed-index N      1: all three games (default); 2: demo-arena and demo-racer
 
-Options of peers, games, download:
+Options of peers, games, download, stream-install:
   --state-dir DIR   the state directory of the running peer; default ./.lanspread-state
   --json            machine-readable output
 `;

@@ -201,6 +201,8 @@ function endOperation(state: LauncherState, gameId: string, settledKey: string |
 }
 
 function withToast(state: LauncherState, error: ErrorInfo, gameId: string): LauncherState {
+  // The player pressed Cancel (a streamed install ends as a failure with this code): no error to show.
+  if (error.code === 'REQUEST_CANCELLED') return state;
   return state.games[gameId] ? pushToast(state, error, gameId) : state;
 }
 

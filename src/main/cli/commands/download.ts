@@ -8,11 +8,12 @@ import { LanspreadError } from '../../../shared/errors';
  * `lanspread-peer download <gameId>`: asks the running peer to download and install a game and
  * draws its progress until it settles. The exit code says whether it succeeded.
  */
-export async function runDownload(argv: string[]): Promise<number> {
+export async function runDownload(argv: string[], command: 'download' | 'stream-install' = 'download'): Promise<number> {
   const args = parseArgs(argv, { 'state-dir': { value: true }, mode: { value: true } });
   const gameId = args.command;
-  if (!gameId) throw new LanspreadError('MALFORMED_MESSAGE', 'usage: lanspread-peer download <gameId> [--state-dir DIR] [--mode normal|streamed]');
-  const mode = flag(args, 'mode') === 'streamed' ? 'streamed' : 'normal';
+  if (!gameId) throw new LanspreadError('MALFORMED_MESSAGE', `usage: lanspread-peer ${command} <gameId> [--state-dir DIR]`);
+  // stream-install is the low-disk install: a peer streams the unpacked files, no archive lands here.
+  const mode = command === 'stream-install' || flag(args, 'mode') === 'streamed' ? 'streamed' : 'normal';
   const client = await ControlSocketClient.connect(controlSocketPath(stateDirOf(args)));
   const interactive = process.stdout.isTTY === true;
   let lastLine = '';
@@ -23,8 +24,9 @@ export async function runDownload(argv: string[]): Promise<number> {
   };
   const mine = <T extends { gameId: string }>(fn: (payload: T) => void) => (payload: T) => payload.gameId === gameId && fn(payload);
   client.on('game-download-progress', mine((p) => draw(renderProgress('download', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, p.activePeers))));
-  client.on('game-install-progress', mine((p) => draw(renderProgress('install', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, null))));
+  client.on('game-install-progress', mine((p) => draw(renderProgress(mode === 'streamed' ? 'stream' : 'install', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, mode === 'streamed' ? p.activePeers : null))));
   client.on('game-download-finished', mine((p) => draw(`download finished: ${gameId} ${p.version}`)));
+  client.on('game-install-begin', mine((p) => p.mode === 'streamed' && draw(`streaming ${gameId} from a peer…`)));
   try {
     await client.invoke('install_game', { gameId, mode });
     if (interactive) process.stdout.write('\n');

@@ -223,18 +223,19 @@ export class RuntimeLauncherBackend implements LauncherBackend {
   }
 
   /** Keeps the per-game operation view that GameView.operation shows. */
-  private trackOperation(event: string, payload: { gameId: string } & Partial<LauncherEvents['game-download-progress']>): void {
+  private trackOperation(event: string, payload: { gameId: string; mode?: InstallMode } & Partial<LauncherEvents['game-download-progress']>): void {
     const { gameId } = payload;
     const ended = /-(finished|failed|cancelled)$/.test(event);
     if (ended) {
       this.operations.delete(gameId);
       return;
     }
-    const kind = event.startsWith('game-download') ? 'download' : event.startsWith('game-uninstall') ? 'uninstall' : 'install';
     const previous = this.operations.get(gameId);
+    const kind = operationKindOf(event, payload.mode, previous?.kind);
     this.operations.set(gameId, {
       kind,
-      phase: kind === 'download' ? 'transfer' : kind === 'install' ? 'unpack' : 'finishing',
+      // A streamed install is a transfer and an unpack at once; its bytes are the peer's.
+      phase: kind === 'download' || kind === 'stream-install' ? 'transfer' : kind === 'install' ? 'unpack' : 'finishing',
       bytesDone: payload.bytesDone ?? (previous?.kind === kind ? previous.bytesDone : 0),
       totalBytes: payload.totalBytes ?? (previous?.kind === kind ? previous.totalBytes : 0),
       bytesPerSecond: payload.bytesPerSecond ?? 0,
@@ -250,6 +251,14 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       this.events.emit('games-list-updated', { games: this.gameViews() });
     }, this.deps.listDebounceMs ?? 100);
   }
+}
+
+/** Which operation a game-* event belongs to; install progress keeps a streamed install's kind. */
+function operationKindOf(event: string, mode: InstallMode | undefined, previous: OperationView['kind'] | undefined): OperationView['kind'] {
+  if (event.startsWith('game-download')) return 'download';
+  if (event.startsWith('game-uninstall')) return 'uninstall';
+  if (event === 'game-install-begin') return mode === 'streamed' ? 'stream-install' : 'install';
+  return previous === 'stream-install' ? 'stream-install' : 'install';
 }
 
 function gameIdOf(args: unknown): string {
