@@ -1,15 +1,13 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateGame } from '../src/main/peer/demo/generate-game';
 import { bundledCatalogPath, loadCatalog } from '../src/main/peer/library/catalog';
 import { startPeer } from '../src/main/peer/runtime';
 import { silentLogger } from '../src/main/peer/util/logger';
 import type { BenchFigure } from './figures';
 import { measure, median, type Measured } from './support/measure';
+import { startSeedProcess } from './support/seed-process';
 import { startTcpFileServer, tcpCopyToDisk } from './support/tcp-baseline';
 
 /**
@@ -17,23 +15,9 @@ import { startTcpFileServer, tcpCopyToDisk } from './support/tcp-baseline';
  * process, QUIC control + TLS data lane, scheduler, CRC checks, journal, whole-file check and
  * fdatasync — downloading a 2 GiB game, against a plain TCP copy of the same archive to disk.
  */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GAME_BYTES = Number(process.env.LANSPREAD_BENCH_GAME_BYTES ?? 2 * 1024 ** 3);
 const RUNS = Number(process.env.LANSPREAD_BENCH_RUNS ?? 3);
 const GAME_ID = 'demo-arena';
-
-async function startSeed(gameDir: string, stateDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  // LANSPREAD_BENCH_SEED_NODE_ARGS lets a profiler run inside the seed (e.g. --cpu-prof).
-  const nodeArgs = (process.env.LANSPREAD_BENCH_SEED_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'serve', '--game-dir', gameDir, '--state-dir', stateDir, '--host', '127.0.0.1', '--no-mdns', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`seed exited (${code})`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.startsWith('LANSPREAD_READY ')) resolve((JSON.parse(line.slice(16)) as { port: number }).port);
-    });
-  });
-  return { port, stop: async () => void (child.kill('SIGTERM'), await new Promise((r) => child.once('exit', r))) };
-}
 
 export async function runDownloadBench(): Promise<BenchFigure[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'lanspread-download-bench-'));
@@ -41,7 +25,7 @@ export async function runDownloadBench(): Promise<BenchFigure[]> {
   const game = await generateGame({ gameDir: seedGames, gameId: GAME_ID, version: '1.0', files: [{ path: 'data/game.bin', size: GAME_BYTES }], seed: 3 });
   const archive = game.archives[0] as string;
   const archiveBytes = (await stat(archive)).size;
-  const seed = await startSeed(seedGames, path.join(dir, 'seed', 'state'));
+  const seed = await startSeedProcess(seedGames, path.join(dir, 'seed', 'state'));
   const tcp = await startTcpFileServer(archive);
   const catalog = await loadCatalog(bundledCatalogPath());
   try {

@@ -6,4 +6,5 @@ export const SUITES: Record<string, () => Promise<BenchFigure[]>> = {
   download: async () => (await import('./download.bench')).runDownloadBench(),
   'download-netns': async () => (await import('./download-netns.bench')).runDownloadNetnsBench(),
   install: async () => (await import('./install.bench')).runInstallBench(),
+  stream: async () => (await import('./stream.bench')).runStreamBench(),
 };
