@@ -81,6 +81,14 @@ export interface CliPeer {
   exited: Promise<number | null>;
 }
 
+/** Test teardown: SIGKILLs every CLI peer still running (emptying the list) and waits for each to exit. */
+export async function killCliPeers(children: CliPeer[]): Promise<void> {
+  for (const child of children.splice(0)) {
+    if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
+    await child.exited;
+  }
+}
+
 /** Starts `lanspread-peer <args>` (from source) and waits for its LANSPREAD_READY line. */
 export async function spawnCliPeer(args: string[], options: { wrap?: string[] } = {}): Promise<CliPeer> {
   const command = [process.execPath, path.join(repoRoot, 'bin/lanspread-peer.mjs'), ...args];

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeWorkDir, repoRoot, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
+import { killCliPeers, makeWorkDir, repoRoot, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
 
 const run = promisify(execFile);
 
@@ -18,10 +18,7 @@ describe('headless CLI peers', () => {
   const cleanups: (() => Promise<void>)[] = [];
 
   afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
-      await child.exited;
-    }
+    await killCliPeers(children);
     for (const runtime of runtimes.splice(0)) await runtime.stop();
     for (const cleanup of cleanups.splice(0)) await cleanup();
   });

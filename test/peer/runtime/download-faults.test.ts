@@ -4,7 +4,7 @@ import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadOrCreateIdentity } from '../../../src/main/peer/identity/identity';
 import { QuicPeerClient } from '../../../src/main/peer/transport/peer-client';
-import { makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type GameSpec, type TestPeer } from '../../support/runtime-harness';
+import { killCliPeers, makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type GameSpec, type TestPeer } from '../../support/runtime-harness';
 
 const IDS = ['demo-arena'];
 const GAME: GameSpec = { id: 'demo-arena', version: '1.0', files: [{ path: 'data/big.bin', size: 6_000_000 }], seed: 11 };
@@ -22,10 +22,7 @@ describe('downloads from real peers that misbehave', () => {
     work = await makeWorkDir('download-faults');
   });
   afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
-      await child.exited;
-    }
+    await killCliPeers(children);
     for (const peer of peers.splice(0)) await peer.stop();
     await work.cleanup();
   });

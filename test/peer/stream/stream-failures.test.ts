@@ -5,7 +5,7 @@ import { LanspreadError } from '../../../src/shared/errors';
 import type { ErrorCode } from '../../../src/shared/errors';
 import type { ProvidedItem, StreamInstallProvider } from '../../../src/main/peer/stream/stream-provider';
 import { crc32Update } from '../../../src/main/peer/util/crc32';
-import { makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type GameSpec, type TestPeer } from '../../support/runtime-harness';
+import { killCliPeers, makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type GameSpec, type TestPeer } from '../../support/runtime-harness';
 
 const GAME = 'demo-arena';
 const IDS = [GAME];
@@ -99,10 +99,7 @@ describe('streamed install: hostile and failing senders', () => {
     work = await makeWorkDir('stream-failures');
   });
   afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
-      await child.exited;
-    }
+    await killCliPeers(children);
     for (const peer of peers.splice(0)) await peer.stop();
     await work.cleanup();
   });

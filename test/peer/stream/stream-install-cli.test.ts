@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeWorkDir, repoRoot, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
+import { killCliPeers, makeWorkDir, repoRoot, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
 
 const GAME = 'demo-arena';
 const FILES = [{ path: 'bin/game.bin', size: 6_000_000 }, { path: 'data/level.pak', size: 3_000_000 }];
@@ -26,10 +26,7 @@ describe('lanspread-peer stream-install, and recovery after the receiver is SIGK
   const cleanups: Array<() => Promise<void>> = [];
 
   afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
-      await child.exited;
-    }
+    await killCliPeers(children);
     for (const runtime of runtimes.splice(0)) await runtime.stop();
     for (const cleanup of cleanups.splice(0)) await cleanup();
   });
