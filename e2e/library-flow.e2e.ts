@@ -67,6 +67,18 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
 
   const card = (id: string) => page.getByTestId(`game-card-${id}`);
   const badge = (id: string) => card(id).getByTestId('game-badge');
+  /** Starts recording every text the progress percentage shows (read back from window.__percents). */
+  const recordPercents = () =>
+    page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { __percents: string[] }).__percents = seen;
+      new MutationObserver(() => {
+        for (const element of document.querySelectorAll('[data-testid="progress-percent"]')) {
+          const text = (element.textContent ?? '').trim();
+          if (seen.at(-1) !== text) seen.push(text);
+        }
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
   /** The detail panel's progress percentage (0 while none is shown). */
   const percent = async () => Number.parseInt(((await page.getByTestId('progress-percent').textContent({ timeout: 1_000 }).catch(() => '')) ?? '').replace(/\D+/g, ' ').trim().split(' ')[0] || '0', 10);
 
@@ -94,10 +106,16 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
   it('installs a game with live progress up to Installed, then uninstalls and removes its files', async () => {
     await card('demo-arena').click();
     await expect.poll(() => page.getByTestId('primary-action').getAttribute('data-action')).toBe('install');
+    await recordPercents();
     await page.getByTestId('primary-action').click();
     await expect.poll(percent, { timeout: 10_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(artifacts, 'detail-downloading.png') });
     await expect.poll(() => badge('demo-arena').textContent(), { timeout: 30_000 }).toBe('Installed');
+    // Every progress text the page showed: the download climbed to 100%, never backwards.
+    const shown = await page.evaluate(() => (window as unknown as { __percents: string[] }).__percents);
+    const downloading = shown.filter((text) => text.startsWith('Downloading')).map((text) => Number.parseInt(text.replace(/\D+/g, ''), 10));
+    expect(downloading.at(-1)).toBe(100);
+    expect(downloading).toEqual([...downloading].sort((a, b) => a - b));
     expect(existsSync(path.join(settings.get().gameDir!, 'demo-arena', 'local', 'bin', 'arena.bin'))).toBe(true);
 
     await page.getByTestId('action-uninstall').click();
@@ -112,10 +130,15 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
   it('streams a game in low-disk mode: Installed with no archive on this machine', async () => {
     await card('demo-arena').click();
     await page.getByTestId('mode-streamed').check();
+    await recordPercents();
     await page.getByTestId('primary-action').click();
     await expect.poll(percent, { timeout: 10_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(artifacts, 'detail-streaming.png') });
     await expect.poll(() => badge('demo-arena').textContent(), { timeout: 30_000 }).toMatch(/^Installed/);
+    const streamed = (await page.evaluate(() => (window as unknown as { __percents: string[] }).__percents))
+      .filter((text) => text.startsWith('Streaming install'))
+      .map((text) => Number.parseInt(text.replace(/\D+/g, ''), 10));
+    expect(streamed.at(-1)).toBe(100);
     const gameRoot = path.join(settings.get().gameDir!, 'demo-arena');
     expect(existsSync(path.join(gameRoot, 'local', 'bin', 'arena.bin'))).toBe(true);
     expect(existsSync(path.join(gameRoot, 'demo-arena.rar'))).toBe(false);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LauncherEvents } from '../../../src/shared/api';
+import { generateGame } from '../../../src/main/peer/demo/generate-game';
 import { haveRarFixtures, sharedRarFixtures } from '../../support/install-helpers';
 import { makeWorkDir, startTestPeer, waitFor, type GameSpec, type TestPeer } from '../../support/runtime-harness';
 
@@ -86,6 +87,31 @@ describe('streamed install between real peers (QUIC control, TLS data lane, unra
     });
     expect(seed.games.get(GAME)?.archives.length).toBeGreaterThan(3);
     await streamAndCompare(seed);
+  });
+
+  it('updates a streamed game by streaming the newer version: the old local/ is swapped out, no backup left', async () => {
+    const files = [{ path: 'bin/game.bin', size: 700_000 }, { path: 'maps/one.map', size: 90_000 }];
+    const seed = await peer('seed', { games: [{ id: GAME, version: '1.0', files, seed: 21 }] });
+    const receiver = await peer('receiver', { manualPeers: [`127.0.0.1:${seed.runtime.port}`] });
+    await waitFor(() => receiver.runtime.remoteGames().get(GAME)?.latestVersion === '1.0', 20_000, 'version 1.0 on the LAN');
+    await receiver.runtime.streamInstall(GAME);
+
+    // The seed moves to 2.0 (other bytes, one more file); the receiver streams the update.
+    const next = await generateGame({ gameDir: seed.gameDir, gameId: GAME, version: '2.0', files: [...files, { path: 'maps/two.map', size: 50_000 }], seed: 22 });
+    await seed.runtime.rescan();
+    await waitFor(() => receiver.runtime.remoteGames().get(GAME)?.latestVersion === '2.0', 20_000, 'version 2.0 on the LAN');
+    const begins: unknown[] = [];
+    receiver.runtime.on('game-install-begin', (payload) => begins.push(payload));
+    const report = await receiver.runtime.streamInstall(GAME);
+
+    expect(report.version).toBe('2.0');
+    expect(begins).toEqual([{ gameId: GAME, mode: 'streamed' }]);
+    const local = await treeOf(path.join(receiver.gameDir, GAME, 'local'));
+    const expected = new Map<string, number | 'dir'>([['bin/', 'dir'], ['maps/', 'dir']]);
+    for (const file of next.files) expected.set(file.path, file.crc32);
+    expect(local).toEqual(expected);
+    expect(await readdir(path.join(receiver.gameDir, GAME))).toEqual(['local']);
+    await waitFor(() => receiver.runtime.localGames().find((g) => g.id === GAME)?.installedVersion === '2.0', 10_000, 'installed version 2.0');
   });
 
   async function seedFromFixture(dir: string, files: string[]): Promise<TestPeer> {
