@@ -67,18 +67,23 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
 
   const card = (id: string) => page.getByTestId(`game-card-${id}`);
   const badge = (id: string) => card(id).getByTestId('game-badge');
-  /** Starts recording every text the progress percentage shows (read back from window.__percents). */
+  /**
+   * Starts recording every text the progress percentage shows, in the page (a script string:
+   * this file is type-checked without the DOM library). Read back with shownPercents().
+   */
   const recordPercents = () =>
-    page.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { __percents: string[] }).__percents = seen;
+    page.evaluate(`(() => {
+      const seen = (window.__percents = []);
       new MutationObserver(() => {
         for (const element of document.querySelectorAll('[data-testid="progress-percent"]')) {
-          const text = (element.textContent ?? '').trim();
-          if (seen.at(-1) !== text) seen.push(text);
+          const text = (element.textContent || '').trim();
+          if (seen[seen.length - 1] !== text) seen.push(text);
         }
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    })()`);
+  /** Percentages recorded since recordPercents() for progress texts starting with `label`. */
+  const shownPercents = async (label: string) =>
+    ((await page.evaluate('window.__percents')) as string[]).filter((text) => text.startsWith(label)).map((text) => Number.parseInt(text.replace(/\D+/g, ''), 10));
   /** The detail panel's progress percentage (0 while none is shown). */
   const percent = async () => Number.parseInt(((await page.getByTestId('progress-percent').textContent({ timeout: 1_000 }).catch(() => '')) ?? '').replace(/\D+/g, ' ').trim().split(' ')[0] || '0', 10);
 
@@ -112,8 +117,7 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
     await page.screenshot({ path: path.join(artifacts, 'detail-downloading.png') });
     await expect.poll(() => badge('demo-arena').textContent(), { timeout: 30_000 }).toBe('Installed');
     // Every progress text the page showed: the download climbed to 100%, never backwards.
-    const shown = await page.evaluate(() => (window as unknown as { __percents: string[] }).__percents);
-    const downloading = shown.filter((text) => text.startsWith('Downloading')).map((text) => Number.parseInt(text.replace(/\D+/g, ''), 10));
+    const downloading = await shownPercents('Downloading');
     expect(downloading.at(-1)).toBe(100);
     expect(downloading).toEqual([...downloading].sort((a, b) => a - b));
     expect(existsSync(path.join(settings.get().gameDir!, 'demo-arena', 'local', 'bin', 'arena.bin'))).toBe(true);
@@ -135,9 +139,7 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
     await expect.poll(percent, { timeout: 10_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(artifacts, 'detail-streaming.png') });
     await expect.poll(() => badge('demo-arena').textContent(), { timeout: 30_000 }).toMatch(/^Installed/);
-    const streamed = (await page.evaluate(() => (window as unknown as { __percents: string[] }).__percents))
-      .filter((text) => text.startsWith('Streaming install'))
-      .map((text) => Number.parseInt(text.replace(/\D+/g, ''), 10));
+    const streamed = await shownPercents('Streaming install');
     expect(streamed.at(-1)).toBe(100);
     const gameRoot = path.join(settings.get().gameDir!, 'demo-arena');
     expect(existsSync(path.join(gameRoot, 'local', 'bin', 'arena.bin'))).toBe(true);
