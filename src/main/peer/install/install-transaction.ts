@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { LanspreadError } from '../../../shared/errors';
-import { syncDirectory } from '../fs/atomic-write';
+import { syncDirectory, syncTree } from '../fs/atomic-write';
 import { findArchiveSets } from '../unpack/archive-sets';
 import type { UnpackResult } from '../unpack/unpacker';
 import { hasOwnedMarker, isRealDirectory, isRegularFile, removeIfEmpty, removeOwnedMarker, removeTree, writeOwnedMarker } from './fs-checks';
@@ -100,6 +100,9 @@ async function extractToStaging(ctx: TransactionContext, paths: GamePaths, opera
     await writeIntent(paths, operation, 'extracting', version);
     await ctx.checkpoint('staging-marked');
     const unpacked = await staging.fill(paths.installing, options);
+    // Durable before it can be promoted: an unplugged machine must not wake up to a local/
+    // whose files the kernel never wrote.
+    await syncTree(paths.installing);
     await ctx.checkpoint('extracted');
     return unpacked;
   } catch (error) {
