@@ -80,6 +80,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   let busyBefore = new Set<string>();
   operations.on('changed', ({ active }) => {
     const busyNow = new Set(active.map((operation) => operation.gameId));
+    for (const gameId of busyNow) if (!busyBefore.has(gameId)) library.notifyBusy(gameId);
     for (const gameId of busyBefore) {
       if (busyNow.has(gameId)) continue;
       library.notifyIdle(gameId);

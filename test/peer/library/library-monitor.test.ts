@@ -104,6 +104,23 @@ describe('LibraryMonitor', () => {
     expect(changes).toEqual(['demo-arena']);
   });
 
+  it('stops watching a game root while an operation runs on it, then watches it again and reports it once', async () => {
+    busy.add('demo-arena');
+    monitor!.notifyBusy('demo-arena');
+    for (let i = 0; i < 20; i++) await writeFile(path.join(work.dir, 'demo-arena', 'game.rar'), `write ${i}`);
+    await settle(400);
+    expect(changes).toEqual([]);
+    busy.delete('demo-arena');
+    monitor!.notifyIdle('demo-arena');
+    await waitFor(() => changes.length === 1);
+    await settle(300);
+    expect(changes).toEqual(['demo-arena']);
+    // Watched again: a later change is seen as usual.
+    changes = [];
+    await writeFile(path.join(work.dir, 'demo-arena', 'version.ini'), '4\n');
+    await waitFor(() => changes.includes('demo-arena'));
+  });
+
   it('stop() clears every timer, including a pending debounce, and is idempotent', async () => {
     expect(timers.live.size).toBeGreaterThan(0);
     await writeFile(path.join(work.dir, 'demo-arena', 'version.ini'), '3\n');

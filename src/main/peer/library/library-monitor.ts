@@ -46,6 +46,8 @@ export class LibraryMonitor extends TypedEmitter<LibraryMonitorEvents> {
   private watcher: FSWatcher | null = null;
   private readonly debounce = new Map<string, NodeJS.Timeout>();
   private readonly held = new Set<string>();
+  /** Game roots not watched while an operation runs on them. */
+  private readonly paused = new Set<string>();
   private fallbackTimer: NodeJS.Timeout | null = null;
   private busyTimer: NodeJS.Timeout | null = null;
 
@@ -75,14 +77,31 @@ export class LibraryMonitor extends TypedEmitter<LibraryMonitorEvents> {
     for (const timer of this.debounce.values()) this.timers.clearTimeout(timer);
     this.debounce.clear();
     this.held.clear();
+    this.paused.clear();
     if (this.fallbackTimer) this.timers.clearInterval(this.fallbackTimer);
     if (this.busyTimer) this.timers.clearInterval(this.busyTimer);
     this.fallbackTimer = this.busyTimer = null;
     await watcher?.close();
   }
 
-  /** An operation on `gameId` ended: deliver its held-back change now. */
+  /**
+   * An operation on `gameId` started: stop watching its root until it ends. A download writes
+   * its files thousands of times a second, and each write would cost the watcher a stat or a
+   * directory re-read on the main thread for a change that is held back anyway.
+   */
+  notifyBusy(gameId: string): void {
+    if (!this.watcher || this.paused.has(gameId)) return;
+    this.paused.add(gameId);
+    this.watcher.unwatch(path.join(this.options.gameDir, gameId));
+  }
+
+  /** An operation on `gameId` ended: watch its root again and deliver its held-back change now. */
   notifyIdle(gameId: string): void {
+    if (this.paused.delete(gameId)) {
+      this.watcher?.add(path.join(this.options.gameDir, gameId));
+      // Whatever changed while unwatched is found by this rescan.
+      this.held.add(gameId);
+    }
     if (this.held.delete(gameId)) this.schedule(gameId);
   }
 

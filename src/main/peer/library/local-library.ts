@@ -207,6 +207,11 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     await monitor.start();
   }
 
+  /** The runtime tells the monitor when an operation on a game starts (its root is not watched meanwhile). */
+  notifyBusy(gameId: string): void {
+    this.monitor?.notifyBusy(gameId);
+  }
+
   /** The runtime tells the monitor when an operation on a game ended, so held-back rescans run. */
   notifyIdle(gameId: string): void {
     this.monitor?.notifyIdle(gameId);
