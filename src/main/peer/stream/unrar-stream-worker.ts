@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
 import { listArchiveHeaders, openArchiveSet, walkEntries } from '../unpack/unrar-extract';
 import type { OutputSide } from '../unpack/unrar-extract';
+import type { FileHeader } from 'node-unrar-js';
 import { crc32Update } from '../util/crc32';
 import type { ProvidedItem } from './stream-provider';
 import { FLOW_OUTSTANDING, FLOW_STOP } from './unrar-stream-protocol';
@@ -39,12 +40,22 @@ function waitForWindow(): void {
   }
 }
 
-function streamOutput(totals: { files: number; bytes: number }, sizes: Map<string, number[]>): OutputSide {
+/**
+ * unrar calls `create` while it processes the next header of the walk, so the header that says
+ * an entry's size is found by position, not by name (unrar may rewrite names it writes).
+ */
+interface Walk {
+  headers: FileHeader[];
+  /** Index of the header unrar is processing now. */
+  position: number;
+}
+
+function streamOutput(totals: { files: number; bytes: number }, walk: Walk): OutputSide {
   const side: OutputSide = {
     created: 0,
     create(name) {
       side.created += 1;
-      const size = sizes.get(name)?.shift() ?? 0;
+      const size = walk.headers[walk.position]?.unpSize ?? 0;
       emit({ type: 'entry', path: name, kind: 'file', size });
       let crc = 0;
       return {
@@ -67,32 +78,31 @@ function streamOutput(totals: { files: number; bytes: number }, sizes: Map<strin
 }
 
 async function run(): Promise<void> {
-  // Header-only pass first: the totals go out before any content, and each entry's size is
-  // announced from its header when unrar starts writing it.
-  const sizes = new Map<string, number[]>();
+  // Header-only pass first: the totals go out before any content.
+  const walks: Walk[] = [];
   let entries = 0;
   let totalBytes = 0;
   for (const archive of job.archives) {
-    for (const header of await listArchiveHeaders(archive, job.password)) {
-      entries += 1;
-      if (header.flags.directory) continue;
-      totalBytes += header.unpSize;
-      sizes.set(header.name, [...(sizes.get(header.name) ?? []), header.unpSize]);
-    }
+    const headers = await listArchiveHeaders(archive, job.password);
+    walks.push({ headers, position: 0 });
+    entries += headers.length;
+    for (const header of headers) if (!header.flags.directory) totalBytes += header.unpSize;
   }
   emit({ type: 'begin', entries, totalBytes });
   const totals = { files: 0, directories: 0, bytes: 0 };
-  for (const archive of job.archives) {
-    const output = streamOutput(totals, sizes);
+  for (const [index, archive] of job.archives.entries()) {
+    const walk = walks[index] as Walk;
+    const output = streamOutput(totals, walk);
     const extractor = await openArchiveSet(archive, output, job.password);
     await walkEntries(extractor, { archive, password: job.password }, output, {
       directory(name) {
         totals.directories += 1;
         emit({ type: 'entry', path: name.replace(/\/+$/, ''), kind: 'directory', size: 0 });
+        walk.position += 1;
       },
-      file: () => undefined,
+      file: () => void (walk.position += 1),
       // Links are never materialised by an install either; the receiver simply never sees them.
-      link: () => undefined,
+      link: () => void (walk.position += 1),
     });
   }
   emit({ type: 'end', ...totals });
