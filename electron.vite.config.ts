@@ -5,7 +5,8 @@ import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
  * main: the Electron main process plus the worker entries, emitted beside it as
  * out/main/<name>.js (the names src/main/peer/workers/spawn-worker.ts loads).
  * preload: CommonJS, because sandboxed preloads cannot be ES modules.
- * renderer: React, JSX through Vite's built-in transform.
+ * renderer: React, JSX through Vite's built-in transform; minified (electron-vite leaves it
+ * readable by default), since the web UI mode sends it over the network.
  */
 export default defineConfig({
   main: {
@@ -33,7 +34,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
-    build: { rollupOptions: { input: resolve(__dirname, 'src/renderer/index.html') } },
+    build: { minify: true, rollupOptions: { input: resolve(__dirname, 'src/renderer/index.html') } },
     oxc: { jsx: { runtime: 'automatic' } },
   },
 });
