@@ -27,8 +27,14 @@ export interface MdnsDiscoveryOptions {
   dataPort?: number;
   /** Also run on 127.0.0.1 (tests, several peers on one machine). */
   includeLoopback?: boolean;
-  /** The library's browser queries once; we ask again this often so late joiners are found. */
+  /**
+   * The library's browser queries once; we ask again, first after this long, then at doubling
+   * intervals up to `requeryMaxIntervalMs` (RFC 6762 5.2): every peer answers every query, so
+   * a fixed short interval would cost a 100-machine LAN party n² answers each round. Peers that
+   * join announce themselves; the requery only catches announcements that were lost.
+   */
   requeryIntervalMs?: number;
+  requeryMaxIntervalMs?: number;
   /** How often interfaces are re-read (a laptop joins Wi-Fi, a cable is pulled). */
   interfaceCheckIntervalMs?: number;
   /**
@@ -48,7 +54,8 @@ export interface MdnsDiscoveryOptions {
 }
 
 const DEFAULTS = {
-  requeryIntervalMs: 5_000,
+  requeryIntervalMs: 2_000,
+  requeryMaxIntervalMs: 60_000,
   interfaceCheckIntervalMs: 10_000,
   reemitAfterMs: 30_000,
   mdnsPort: 5353,
@@ -99,6 +106,7 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
     super();
     this.settings = {
       requeryIntervalMs: options.requeryIntervalMs ?? DEFAULTS.requeryIntervalMs,
+      requeryMaxIntervalMs: Math.max(options.requeryMaxIntervalMs ?? DEFAULTS.requeryMaxIntervalMs, options.requeryIntervalMs ?? DEFAULTS.requeryIntervalMs),
       interfaceCheckIntervalMs: options.interfaceCheckIntervalMs ?? DEFAULTS.interfaceCheckIntervalMs,
       reemitAfterMs: options.reemitAfterMs ?? DEFAULTS.reemitAfterMs,
       mdnsPort: options.mdnsPort ?? DEFAULTS.mdnsPort,
@@ -169,16 +177,22 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
     await this.syncInterfaces();
     if (!this.running) return;
     if (this.responders.size === 0) this.logger.warn('No usable network interface for mDNS yet; will keep looking');
-    this.requeryTimer = setInterval(() => {
-      for (const responder of this.responders.values()) responder.query();
-    }, this.settings.requeryIntervalMs);
+    this.scheduleRequery(this.settings.requeryIntervalMs);
     this.interfaceTimer = setInterval(() => {
       this.syncInterfaces().catch((error: unknown) => this.logger.warn('mDNS interface check failed', { error: toLanspreadError(error).message }));
     }, this.settings.interfaceCheckIntervalMs);
   }
 
+  private scheduleRequery(delayMs: number): void {
+    this.requeryTimer = setTimeout(() => {
+      if (!this.running) return;
+      for (const responder of this.responders.values()) responder.query();
+      this.scheduleRequery(Math.min(delayMs * 2, this.settings.requeryMaxIntervalMs));
+    }, delayMs);
+  }
+
   private async stopNow(): Promise<void> {
-    if (this.requeryTimer) clearInterval(this.requeryTimer);
+    if (this.requeryTimer) clearTimeout(this.requeryTimer);
     if (this.interfaceTimer) clearInterval(this.interfaceTimer);
     this.requeryTimer = this.interfaceTimer = null;
     await this.syncing.catch(noop);
