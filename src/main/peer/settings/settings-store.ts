@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultSettings, SETTINGS_SCHEMA_VERSION, type Settings } from '../../../shared/settings';
+import { LanspreadError } from '../../../shared/errors';
 import { writeFileAtomic } from '../fs/atomic-write';
 import type { SettingsAccess } from '../launcher/launcher-backend';
 
@@ -14,6 +15,8 @@ const FILE_NAME = 'settings.json';
 export class SettingsStore implements SettingsAccess {
   private timer: NodeJS.Timeout | null = null;
   private saving: Promise<void> = Promise.resolve();
+  /** The debounced save every update() of the current window waits for. */
+  private window: Deferred | null = null;
 
   private constructor(
     private readonly file: string,
@@ -37,21 +40,56 @@ export class SettingsStore implements SettingsAccess {
     return this.current;
   }
 
+  /**
+   * Applies `patch` at once and resolves once it is on disk. Saves are debounced (several quick
+   * changes write once), and every update of a window waits for that one save: if it fails, each
+   * caller gets a coded error the UI can show, instead of believing its change was kept.
+   */
   async update(patch: Partial<Omit<Settings, 'schemaVersion'>>): Promise<Settings> {
     this.current = migrate({ ...this.current, ...patch }, this.current);
     if (this.timer) clearTimeout(this.timer);
-    // A failed background save is retried by the next change or the final flush, which reports it.
+    const window = (this.window ??= deferred());
     this.timer = setTimeout(() => void this.flush().catch(() => undefined), this.debounceMs);
+    await window.promise;
     return this.current;
   }
 
+  /** Saves now (also what the debounce timer runs); settles the updates waiting in the window. */
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    const window = this.window;
+    this.window = null;
     const snapshot = JSON.stringify(this.current, null, 2);
-    this.saving = this.saving.catch(() => undefined).then(() => writeFileAtomic(this.file, snapshot));
+    this.saving = this.saving
+      .catch(() => undefined)
+      .then(() => writeFileAtomic(this.file, snapshot))
+      .catch((error: unknown) => {
+        const code = (error as { code?: unknown }).code === 'ENOSPC' ? 'DISK_FULL' : 'INTERNAL';
+        throw new LanspreadError(code, `Settings could not be saved to ${this.file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      });
+    this.saving.then(
+      () => window?.resolve(),
+      (error: unknown) => window?.reject(error),
+    );
     return this.saving;
   }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 /** Brings any stored shape to the current schema, field by field. */
