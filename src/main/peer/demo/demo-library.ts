@@ -11,6 +11,7 @@ import { writeRar5Stored, type Rar5Entry } from './rar5-stored-writer';
 
 export interface DemoGame {
   id: string;
+  title: string;
   version: string;
   /** Drives every content byte; a new version of a game needs a new seed. */
   seed: number;
@@ -24,6 +25,7 @@ const MiB = 1024 * 1024;
 export const DEMO_GAMES: readonly DemoGame[] = [
   {
     id: 'demo-arena',
+    title: 'Demo Arena',
     version: '1.2',
     seed: 0xa4e4a,
     files: [
@@ -35,6 +37,7 @@ export const DEMO_GAMES: readonly DemoGame[] = [
   },
   {
     id: 'demo-racer',
+    title: 'Demo Racer',
     version: '2.0',
     seed: 0x4acee,
     files: [
@@ -45,6 +48,7 @@ export const DEMO_GAMES: readonly DemoGame[] = [
   },
   {
     id: 'demo-tanks',
+    title: 'Demo Tanks',
     version: '0.9',
     seed: 0x7a4c5,
     files: [
@@ -83,6 +87,22 @@ function demoFileSeed(gameSeed: number, fileIndex: number): number {
   return (Math.imul(gameSeed, 0x01000193) ^ Math.imul(fileIndex + 1, 0x85ebca6b)) >>> 0;
 }
 
+/**
+ * The catalog starts demo games with `run.sh` / `run.cmd`: each stays up for a minute so Play
+ * shows the game as running, then exits and the running state clears.
+ */
+function launchScripts(game: DemoGame): Rar5Entry[] {
+  const script = (name: string, content: string): Rar5Entry => {
+    const bytes = new TextEncoder().encode(content);
+    return { name, size: bytes.byteLength, data: () => [bytes] };
+  };
+  const banner = `${game.title} ${game.version} (Lanspread demo) is running`;
+  return [
+    script('run.sh', `#!/bin/sh\necho "${banner}"\nsleep 60\n`),
+    script('run.cmd', `@echo off\r\necho ${banner}\r\ntimeout /t 60 /nobreak >nul\r\n`),
+  ];
+}
+
 export type DemoGameOutcome = 'generated' | 'already-there';
 
 /**
@@ -99,6 +119,7 @@ export async function writeDemoGame(gameDir: string, game: DemoGame): Promise<De
     size: file.size,
     data: () => pseudoRandomChunks(file.size, demoFileSeed(game.seed, index)),
   }));
+  entries.push(...launchScripts(game));
   const archivePath = path.join(root, game.volumeSize ? `${game.id}.part1.rar` : `${game.id}.rar`);
   await writeRar5Stored({ archivePath, entries, volumeSize: game.volumeSize, mtime: DEMO_ARCHIVE_MTIME });
   await writeFile(versionIni, `${game.version}\n`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { chmod, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Catalog, Platform } from '../../../shared/catalog';
 import { LanspreadError } from '../../../shared/errors';
@@ -21,6 +21,9 @@ export function createGameLauncher(catalog: () => Catalog, gameDir: () => string
     const cwd = launch.cwd ? joinInside(local, launch.cwd) : path.dirname(executable);
     const stats = await stat(executable).catch(() => null);
     if (!stats?.isFile()) throw new LanspreadError('NOT_INSTALLED', `${launch.executable} is missing from ${gameId}; reinstall the game`);
+    // RAR archives made on Windows carry no Unix modes, so nothing unpacked is executable; the
+    // catalog names this file as the game's entry point, so it may be run.
+    if (platform !== 'win32' && (stats.mode & 0o100) === 0) await chmod(executable, stats.mode | 0o755);
     const child = spawn(executable, launch.args, { cwd, detached: true, stdio: 'ignore', windowsHide: false });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
