@@ -1,10 +1,13 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateIdentity } from '../../../src/main/peer/identity/identity';
 import { parseStreamInstallFrame } from '../../../src/main/peer/protocol/validate';
 import { MAX_STREAM_DATA_BYTES } from '../../../src/main/peer/protocol/stream-install';
+import type { ServedLibrary } from '../../../src/main/peer/server/served-library';
+import type { StreamInstallProvider } from '../../../src/main/peer/stream/stream-provider';
 import { StreamReceiver } from '../../../src/main/peer/stream/stream-receiver';
+import { createStreamInstallHandler } from '../../../src/main/peer/stream/stream-sender';
 import { receiveStreamInstall } from '../../../src/main/peer/transport/data-lane/lane-stream';
 import { LanspreadError } from '../../../src/shared/errors';
 import { makeWorkDir, startTestPeer, waitFor, type TestPeer } from '../../support/runtime-harness';
@@ -74,6 +77,50 @@ describe('StreamReceiver sequencing', () => {
     await f.receiver.frame({ type: 'Entry', path: 'one', kind: 'directory', size: 0 });
     await expect(rejectedCode(Promise.resolve(f.receiver.frame({ type: 'Entry', path: 'two', kind: 'directory', size: 0 })))).resolves.toBe('STREAM_TOTALS_EXCEEDED');
     expect(await readdir(f.dir)).toEqual(['one']);
+  });
+});
+
+describe('stream handler concurrency', () => {
+  let work: { dir: string; cleanup: () => Promise<void> };
+  beforeAll(async () => {
+    work = await makeWorkDir('stream-busy');
+    await mkdir(path.join(work.dir, 'demo-arena'), { recursive: true });
+    await writeFile(path.join(work.dir, 'demo-arena', 'demo-arena.rar'), 'not read by this provider');
+  });
+  afterAll(async () => {
+    await work.cleanup();
+  });
+
+  it('serves at most maxConcurrentStreams at once and refuses more with PEER_BUSY until one ends', async () => {
+    const library: ServedLibrary = {
+      gameDir: () => work.dir,
+      summaries: () => [{ id: 'demo-arena', version: '1.0', sizeBytes: 1, fileCount: 1 }],
+      revision: () => 1,
+      isServed: (id) => id === 'demo-arena',
+      manifest: () => Promise.reject(new Error('not used')),
+    };
+    // A provider that announces its totals and then waits, like a sender blocked on a slow receiver.
+    const provider: StreamInstallProvider = {
+      open: () => ({
+        async *[Symbol.asyncIterator]() {
+          yield { type: 'begin', entries: 0, totalBytes: 0 } as const;
+          await new Promise(() => undefined);
+        },
+      }),
+    };
+    const handler = createStreamInstallHandler({ library, provider, maxConcurrentStreams: 2 });
+    const request = { type: 'StreamInstall', gameId: 'demo-arena', version: '1.0' } as const;
+    const open = () => handler(request, new AbortController().signal)[Symbol.asyncIterator]();
+    const first = open();
+    const second = open();
+    expect((await first.next()).value).toMatchObject({ frame: { type: 'Begin' } });
+    expect((await second.next()).value).toMatchObject({ frame: { type: 'Begin' } });
+    await expect(open().next()).rejects.toMatchObject({ code: 'PEER_BUSY' });
+    await first.return?.(undefined);
+    const third = open();
+    expect((await third.next()).value).toMatchObject({ frame: { type: 'Begin' } });
+    await second.return?.(undefined);
+    await third.return?.(undefined);
   });
 });
 
