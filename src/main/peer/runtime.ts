@@ -250,14 +250,16 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      await discovery?.stop();
       await downloadManager.stop();
       await peers.stop();
+      // The control server goes before the mDNS goodbye: peers check a goodbye with a Ping,
+      // and a peer that is leaving must not answer it.
+      await transport.stop();
+      await discovery?.stop();
       await library.stop();
       await hasher.stop();
       laneClient.stop();
       await lane.stop();
-      await transport.stop();
       events.removeAllListeners();
     },
   };

@@ -99,9 +99,21 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     await this.once_(key, () => this.greet({ host: candidate.host, port: candidate.port, peerId: candidate.peerId }, candidate.source));
   }
 
-  /** A peer announced it is leaving (mDNS goodbye). */
+  /**
+   * A peer announced it is leaving (mDNS goodbye). mDNS is unauthenticated, so anyone on the LAN
+   * could send one: the peer is dropped only once it fails to answer a pinned Ping (a peer that
+   * really leaves has stopped its control server before it says goodbye).
+   */
   goodbye(peerId: PeerId): void {
-    this.prune(peerId, 'goodbye');
+    const record = this.deps.db.get(peerId);
+    if (!record || !this.running) return;
+    void this.deps.transport.request(targetOf(record), { type: 'Ping' }, { timeoutMs: this.timings.pingTimeoutMs }).then(
+      (response) => {
+        if (response.type !== 'Pong') this.prune(peerId, 'goodbye');
+        else this.deps.logger.info('ignored a goodbye from a peer that still answers', { peerId: peerId.slice(0, 12) });
+      },
+      () => this.prune(peerId, 'goodbye'),
+    );
   }
 
   /** Re-fetches one peer's game list (e.g. after its library revision changed). */
