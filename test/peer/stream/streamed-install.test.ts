@@ -64,7 +64,7 @@ describe('streamed install between real peers (QUIC control, TLS data lane, unra
     expect(await readdir(path.join(receiver.gameDir, GAME))).toEqual(['local']);
     await waitFor(() => receiver.runtime.localGames().find((g) => g.id === GAME)?.installed === true, 10_000, 'the library to show it installed');
     const state = receiver.runtime.localGames().find((g) => g.id === GAME);
-    expect(state).toMatchObject({ installed: true, downloaded: false });
+    expect(state).toMatchObject({ installed: true, downloaded: false, availability: 'LocalOnly' });
 
     const types = events.map(([type]) => type);
     expect(types[0]).toBe('game-install-begin');
