@@ -6,13 +6,13 @@ import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { LanspreadError } from '../src/shared/errors';
 import { generateIdentity } from '../src/main/peer/identity/identity';
 import { DataLaneClient } from '../src/main/peer/transport/data-lane/lane-client';
 import { DataLaneServer } from '../src/main/peer/transport/data-lane/lane-server';
 import type { BenchFigure } from './figures';
+import { measure, type Measured } from './support/measure';
 
 /**
  * download.lane.* figures: 1 GiB moved through the data lane (a seed process reading a file,
@@ -31,12 +31,6 @@ const WRITE_BYTES = MIB;
 const WRITES_AHEAD = 2;
 const RUNS = Number(process.env.LANE_BENCH_RUNS ?? 3);
 const SEED_ROLE = 'lanspread-data-lane-seed';
-
-interface Measured {
-  seconds: number;
-  peakRssMb: number;
-  lagP99Ms: number;
-}
 
 interface SeedInfo {
   lanePort: number;
@@ -115,21 +109,6 @@ async function writeFully(handle: FileHandle, buffer: Buffer, length: number, po
     const { bytesWritten } = await handle.write(buffer, written, length - written, position + written);
     written += bytesWritten;
   }
-}
-
-async function measure(work: () => Promise<void>): Promise<Measured> {
-  const lag = monitorEventLoopDelay({ resolution: 10 });
-  let peak = process.memoryUsage.rss();
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 25);
-  lag.enable();
-  const start = performance.now();
-  try {
-    await work();
-  } finally {
-    clearInterval(sampler);
-    lag.disable();
-  }
-  return { seconds: (performance.now() - start) / 1000, peakRssMb: Math.max(peak, process.memoryUsage.rss()) / MIB, lagP99Ms: lag.percentile(99) / 1e6 };
 }
 
 async function tcpCopy(port: number, target: string): Promise<void> {

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { generateGame } from '../src/main/peer/demo/generate-game';
 import { WorkerUnpacker } from '../src/main/peer/unpack/worker-unpacker';
 import { makeTempDir, repoRoot, sharedRarFixtures } from '../test/support/install-helpers';
 import type { BenchFigure } from './figures';
+import { measure, type Measured } from './support/measure';
 
 /**
  * install.* figures: node-unrar-js extraction in a worker (our Unpacker) against Debian `unar`
@@ -18,28 +18,9 @@ const GIB = 1024 * 1024 * 1024;
 const RSS_BUDGET_MB = 300;
 const LAG_BUDGET_MS = 50;
 
-interface Measured {
-  seconds: number;
-  peakRssMb: number;
-  lagP99Ms: number;
-}
-
 async function extractWithUnpacker(archive: string, target: string): Promise<Measured> {
   await rm(target, { recursive: true, force: true });
-  const lag = monitorEventLoopDelay({ resolution: 10 });
-  let peak = process.memoryUsage.rss();
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 25);
-  lag.enable();
-  const start = performance.now();
-  try {
-    await new WorkerUnpacker().unpack({ archives: [archive], targetDir: target });
-  } finally {
-    clearInterval(sampler);
-    lag.disable();
-  }
-  const seconds = (performance.now() - start) / 1000;
-  peak = Math.max(peak, process.memoryUsage.rss());
-  return { seconds, peakRssMb: peak / 1024 / 1024, lagP99Ms: lag.percentile(99) / 1e6 };
+  return measure(async () => void (await new WorkerUnpacker().unpack({ archives: [archive], targetDir: target })));
 }
 
 async function unarSeconds(archive: string, target: string): Promise<number | null> {
