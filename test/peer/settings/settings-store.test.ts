@@ -40,6 +40,12 @@ describe('SettingsStore', () => {
     }
   });
 
+  it('updateNow() saves without waiting for the debounce', async () => {
+    const store = await SettingsStore.open(work.dir, { debounceMs: 60_000 });
+    await store.updateNow({ gameDir: '/srv/games' });
+    expect(await onDisk()).toMatchObject({ gameDir: '/srv/games' });
+  });
+
   it('flush() saves at once and settles an update still waiting for its debounce', async () => {
     const store = await SettingsStore.open(work.dir, { debounceMs: 60_000 });
     const pending = store.update({ manualPeers: ['10.0.0.5:7400'] });

@@ -44,7 +44,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const logger = createLogger((flag(args, 'log-level') ?? 'info') as LogLevel, 'peer');
   // Settings persist in the state dir (the web UI can change them); flags given now win.
   const settings = await SettingsStore.open(stateDir, { displayName: os.hostname() });
-  await settings.update({
+  await settings.updateNow({
     gameDir,
     ...(flag(args, 'name') ? { displayName: flag(args, 'name') } : {}),
     ...(args.flags.has('peer') ? { manualPeers: flagList(args, 'peer') } : {}),

@@ -155,7 +155,7 @@ export class InstallService extends TypedEmitter<InstallEventMap> {
       };
       const run = operation === 'install' ? installGame : updateGame;
       const extract = { password: this.options.passwords?.(gameId), signal: call.signal, onProgress };
-      const version = mode === 'streamed' ? (source.version ?? null) : await this.peekVersion(paths);
+      const version = source.version ?? (await this.peekVersion(paths));
       this.report(call, { type: 'game-install-begin', gameId, operation, mode, version });
       let outcome: InstallOutcome;
       try {

@@ -54,6 +54,13 @@ export class SettingsStore implements SettingsAccess {
     return this.current;
   }
 
+  /** Applies `patch` and saves at once, without the debounce (start-up, where nothing else batches). */
+  async updateNow(patch: Partial<Omit<Settings, 'schemaVersion'>>): Promise<Settings> {
+    this.current = migrate({ ...this.current, ...patch }, this.current);
+    await this.flush();
+    return this.current;
+  }
+
   /** Saves now (also what the debounce timer runs); settles the updates waiting in the window. */
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
