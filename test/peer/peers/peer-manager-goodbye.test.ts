@@ -23,7 +23,7 @@ function transport(state: { alive: boolean }): PeerTransport {
   };
 }
 
-describe('PeerManager and mDNS goodbyes', () => {
+describe('PeerManager and mDNS', () => {
   const managers: PeerManager[] = [];
   afterEach(async () => {
     for (const manager of managers.splice(0)) await manager.stop();
@@ -49,6 +49,20 @@ describe('PeerManager and mDNS goodbyes', () => {
     await settle();
     expect(db.has(OTHER)).toBe(true);
     expect(gone).toEqual([]);
+  });
+
+  it('shows a peer as found by mDNS when its own Hello arrived before its announcement', async () => {
+    const db = new PeerGameDB();
+    const manager = new PeerManager({ db, transport: transport({ alive: true }), ownHello: () => ({ protocolVersion: PROTOCOL_VERSION, peerId: 'a'.repeat(64), name: 'me', port: 1 }), logger: silentLogger, timings: { pingIntervalMs: 60_000 } });
+    managers.push(manager);
+    manager.start();
+    // The incoming Hello and the announcement race: both orders end as 'mdns'.
+    const hello = manager.addCandidate({ peerId: OTHER, host: '10.0.0.2', port: 2, source: 'manual' });
+    const announced = manager.addCandidate({ peerId: OTHER, host: '10.0.0.2', port: 2, source: 'mdns' });
+    await Promise.all([hello, announced]);
+    expect(db.get(OTHER)?.info.source).toBe('mdns');
+    await manager.addCandidate({ peerId: OTHER, host: '10.0.0.2', port: 2, source: 'manual' });
+    expect(db.get(OTHER)?.info.source).toBe('mdns');
   });
 
   it('drops a peer that said goodbye and no longer answers', async () => {

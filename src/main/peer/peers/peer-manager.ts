@@ -53,6 +53,8 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
   private readonly now: () => number;
   private readonly connecting = new Map<string, Promise<void>>();
   private readonly pinging = new Set<PeerId>();
+  /** Peers mDNS has announced: they show as found by mDNS whichever way they were greeted. */
+  private readonly seenOnMdns = new Set<PeerId>();
   private manualAddresses: { host: string; port: number }[] = [];
   private pingTimer: NodeJS.Timeout | null = null;
   private manualTimer: NodeJS.Timeout | null = null;
@@ -82,6 +84,7 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     this.pingTimer = this.manualTimer = null;
     this.unsubscribeLost?.();
     this.unsubscribeLost = null;
+    this.seenOnMdns.clear();
     await Promise.allSettled([...this.connecting.values()]);
   }
 
@@ -93,8 +96,14 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
   /** A peer was announced (mDNS) or introduced itself (incoming Hello). */
   async addCandidate(candidate: Omit<PeerInfo, 'name' | 'protocolVersion'> & Partial<Pick<PeerInfo, 'name' | 'protocolVersion'>>): Promise<void> {
     if (!this.running || candidate.peerId === this.deps.ownHello().peerId) return;
+    // A peer can introduce itself (its Hello) before its announcement arrives here, or while
+    // we are still greeting it: an mDNS sighting at any point means it was found on the LAN.
+    if (candidate.source === 'mdns') this.seenOnMdns.add(candidate.peerId);
     const known = this.deps.db.get(candidate.peerId);
-    if (known && known.info.host === candidate.host && known.info.port === candidate.port) return;
+    if (known && known.info.host === candidate.host && known.info.port === candidate.port) {
+      if (candidate.source === 'mdns') known.info = { ...known.info, source: 'mdns' };
+      return;
+    }
     const key = `${candidate.peerId}@${candidate.host}:${candidate.port}`;
     await this.once_(key, () => this.greet({ host: candidate.host, port: candidate.port, peerId: candidate.peerId }, candidate.source));
   }
@@ -140,6 +149,8 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
       const response = await this.deps.transport.request(target, { type: 'Hello', ...this.deps.ownHello() }, { timeoutMs: this.timings.requestTimeoutMs });
       await this.admit(target, source, response);
     } catch (error) {
+      // Only admitted peers keep their mDNS mark, so invented announcements cannot pile up here.
+      if (!this.deps.db.has(target.peerId)) this.seenOnMdns.delete(target.peerId);
       this.deps.logger.debug('peer did not answer Hello', { host: target.host, port: target.port, error: toLanspreadError(error).message });
     }
   }
@@ -173,7 +184,7 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
       protocolVersion: response.protocolVersion,
       host: target.host,
       port: target.port,
-      source,
+      source: this.seenOnMdns.has(response.peerId) ? 'mdns' : source,
       ...(response.dataPort === undefined ? {} : { dataPort: response.dataPort }),
     };
     const { added } = this.deps.db.upsertPeer(info, this.now());
@@ -212,6 +223,7 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
   }
 
   private prune(peerId: PeerId, reason: string): void {
+    this.seenOnMdns.delete(peerId);
     if (!this.deps.db.removePeer(peerId)) return;
     void this.deps.transport.closePeer(peerId).catch(() => undefined);
     this.deps.logger.info('peer disconnected', { peerId: peerId.slice(0, 12), reason });
