@@ -92,7 +92,10 @@ describe('DownloadManager', () => {
     await expectSameAsSeed();
     const dyingStats = outcome.sources.find((stats) => stats.peerId === 'a');
     expect(dyingStats?.dropped?.code).toBe('PEER_GONE');
-    expect(dyingStats?.chunks).toBeLessThan(4);
+    // The chunk it died in never counts. (Not a fixed "< 4": with 4 requests in flight, a 5th
+    // can start before the 4th dies and still complete, so 4 delivered chunks is legitimate.)
+    expect(dyingStats?.chunks).toBeLessThan(dying.chunksServed);
+    expect(dying.chunksServed).toBeGreaterThanOrEqual(4);
   });
 
   it('detects a corrupting source, re-fetches its chunks and drops it after 3 bad chunks', async () => {
