@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LanspreadError } from '../../../shared/errors';
@@ -7,6 +6,7 @@ import { resolveServedFile } from '../fs/safe-path';
 import type { HelloBody, Request, Response } from '../protocol/messages';
 import { PROTOCOL_VERSION } from '../protocol/messages';
 import type { RequestContext, RequestHandler, ServerReply } from '../transport/types';
+import { readFileRange } from './file-range-reader';
 import type { ServedLibrary } from './served-library';
 
 export interface RequestHandlerDeps {
@@ -74,6 +74,6 @@ async function serveChunk(deps: RequestHandlerDeps, request: Extract<Request, { 
   }
   const frame: Response = { type: 'ChunkHeader', length: request.length };
   if (request.length === 0) return { frame };
-  const bytes = createReadStream(file, { start: request.offset, end: request.offset + request.length - 1, highWaterMark: 256 * 1024 });
+  const bytes = readFileRange(file, request.offset, request.length);
   return { frame, payload: deps.throttleUpload ? deps.throttleUpload(bytes) : bytes };
 }

@@ -10,7 +10,10 @@ export interface RequestContext {
 
 export interface ServerReply {
   frame: Response;
-  /** Raw bytes that follow the frame; for a ChunkHeader exactly `length` bytes. */
+  /**
+   * Raw bytes that follow the frame; for a ChunkHeader exactly `length` bytes. A piece may be a
+   * reused buffer: the sender must be done with it (written, not queued) before pulling the next.
+   */
   payload?: AsyncIterable<Uint8Array>;
 }
 

@@ -12,7 +12,7 @@ import { silentLogger } from '../../util/logger';
 import type { StreamInstallHandler, StreamInstallRequest } from '../../stream/stream-sender';
 import type { RequestHandler, ServerReply } from '../types';
 import { LANE_ALPN, LANE_TLS_VERSION, remoteFingerprint } from './lane-tls';
-import { writeWithBackpressure } from './socket-write';
+import { writeAndRelease, writeWithBackpressure } from './socket-write';
 
 export interface DataLaneServerOptions {
   identity: PeerIdentity;
@@ -178,7 +178,8 @@ export class DataLaneServer {
           throw new LanspreadError('STREAM_SIZE_MISMATCH', `Payload exceeds the announced ${announced} bytes`);
         }
         sent += piece.byteLength;
-        await writeWithBackpressure(socket, piece);
+        // Payload pieces may be pooled buffers (readFileRange): done with each before the next.
+        await writeAndRelease(socket, piece);
       }
     }
     // The client counts bytes to find the next frame: a short payload would desynchronise it, so

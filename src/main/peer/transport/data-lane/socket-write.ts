@@ -30,3 +30,16 @@ export function writeWithBackpressure(socket: Socket, piece: Uint8Array): Promis
 function closed(): LanspreadError {
   return new LanspreadError('PEER_GONE', 'Connection closed while sending');
 }
+
+/**
+ * Writes one piece and resolves once the socket is done with it (its write callback ran, so the
+ * bytes were handed to the kernel), which lets the caller reuse the buffer. This is also the
+ * backpressure: at most one piece is queued in user space.
+ */
+export function writeAndRelease(socket: Socket, piece: Uint8Array): Promise<void> {
+  if (socket.destroyed) return Promise.reject(closed());
+  return new Promise<void>((resolve, reject) => {
+    // On destroy, Node calls pending write callbacks with an error: no waiter is left behind.
+    socket.write(piece, (error) => (error ? reject(closed()) : resolve()));
+  });
+}
