@@ -102,6 +102,24 @@ describe('RateLimiter', () => {
     expect(stdout.trim()).toBe('waiting=0');
   });
 
+  it('tryTake passes at once while the bucket holds enough, and never jumps the queue', async () => {
+    let now = 0;
+    const limiter = new RateLimiter({ bytesPerSec: MiB, burstMs: 100, now: () => now });
+    expect(limiter.tryTake(0)).toBe(true);
+    // The bucket starts full: 100 ms at 1 MiB/s.
+    expect(limiter.tryTake(MiB / 10)).toBe(true);
+    expect(limiter.tryTake(1)).toBe(false);
+    const waiting = limiter.take(MiB / 20);
+    expect(limiter.waiting).toBe(1);
+    now += 1000;
+    // Tokens are back, but a taker waits ahead: tryTake must not overtake it.
+    expect(limiter.tryTake(1)).toBe(false);
+    await waiting;
+    expect(limiter.tryTake(1)).toBe(true);
+    limiter.setRate(0);
+    expect(limiter.tryTake(10 * MiB)).toBe(true);
+  });
+
   it('refuses a negative or non-finite rate with a coded error', () => {
     expect(() => new RateLimiter({ bytesPerSec: -1 })).toThrow(LanspreadError);
     expect(() => new RateLimiter({ bytesPerSec: 0 }).setRate(Number.NaN)).toThrow(LanspreadError);

@@ -100,6 +100,62 @@ describe('DataLane', () => {
     expect(calls.every((call) => call.context.remotePeerId === ids.client.peerId)).toBe(true);
   });
 
+  it('pauses reading while a sink pushes back and loses no byte of the pipelined chunks', async () => {
+    const { handler } = memoryHandler(FILE, piecewise(256 * 1024));
+    const { port } = await startServer(handler);
+    const client = startClient({ connectionsPerPeer: 1, maxInFlightPerConnection: 4 });
+    const target = { host: '127.0.0.1', dataPort: port, peerId: ids.server.peerId };
+    const chunkSize = 1_000_003;
+    let waits = 0;
+    const jobs = [];
+    for (let offset = 0; offset < FILE.byteLength; offset += chunkSize) {
+      const length = Math.min(chunkSize, FILE.byteLength - offset);
+      const pieces: Buffer[] = [];
+      // Every third piece makes the connection wait (as a busy disk does).
+      const sink = (piece: Uint8Array) => {
+        pieces.push(Buffer.from(piece));
+        if (pieces.length % 3 !== 0) return undefined;
+        waits += 1;
+        return new Promise<void>((resolve) => setTimeout(resolve, 1));
+      };
+      jobs.push(client.fetchChunk(target, chunk(offset, length), sink).then(() => ({ offset, length, bytes: Buffer.concat(pieces) })));
+    }
+    for (const { offset, length, bytes } of await Promise.all(jobs)) expect(bytes.equals(FILE.subarray(offset, offset + length))).toBe(true);
+    expect(waits).toBeGreaterThan(10);
+  });
+
+  it('does not count our own wait on a slow sink as the peer being silent', async () => {
+    const { handler } = memoryHandler(FILE);
+    const { port } = await startServer(handler);
+    const client = startClient({ connectionsPerPeer: 1, requestTimeoutMs: 200 });
+    const target = { host: '127.0.0.1', dataPort: port, peerId: ids.server.peerId };
+    let first = true;
+    const pieces: Buffer[] = [];
+    const sink = (piece: Uint8Array) => {
+      pieces.push(Buffer.from(piece));
+      if (!first) return undefined;
+      first = false;
+      return new Promise<void>((resolve) => setTimeout(resolve, 600));
+    };
+    await client.fetchChunk(target, chunk(0, 2 * 1024 * 1024), sink);
+    expect(Buffer.concat(pieces).equals(FILE.subarray(0, 2 * 1024 * 1024))).toBe(true);
+  });
+
+  it('fails only the request whose sink failed with its code; the others get PEER_GONE', async () => {
+    const { handler } = memoryHandler(FILE, piecewise(64 * 1024, 5));
+    const { port } = await startServer(handler);
+    const client = startClient({ connectionsPerPeer: 1, maxInFlightPerConnection: 4 });
+    const target = { host: '127.0.0.1', dataPort: port, peerId: ids.server.peerId };
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const failing = client.fetchChunk(target, chunk(0, 1024 * 1024), async () => Promise.reject(full));
+    const queued = client.fetchChunk(target, chunk(1024 * 1024, 1024 * 1024), () => undefined);
+    expect(await codeOf(failing)).toBe('DISK_FULL');
+    expect(await codeOf(queued)).toBe('PEER_GONE');
+    const sink = collector();
+    await client.fetchChunk(target, chunk(10, 1000), sink.sink);
+    expect(sink.bytes().equals(FILE.subarray(10, 1010))).toBe(true);
+  });
+
   it('turns an Error frame into a coded error and keeps serving on the same connection', async () => {
     const { handler } = memoryHandler(FILE);
     const { port } = await startServer(handler);

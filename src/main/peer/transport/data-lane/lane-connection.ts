@@ -4,10 +4,11 @@ import { LanspreadError, toLanspreadError } from '../../../../shared/errors';
 import type { PeerId } from '../../../../shared/model';
 import type { RateLimiter } from '../../bandwidth/rate-limiter';
 import type { PeerIdentity } from '../../identity/identity';
-import { ByteReader, encodeFrame } from '../../protocol/codec';
+import { decodeFrameBody, encodeFrame, FRAME_HEADER_BYTES } from '../../protocol/codec';
 import type { Request } from '../../protocol/messages';
 import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from '../../protocol/messages';
 import { parseResponse } from '../../protocol/validate';
+import { InputQueue } from './input-queue';
 import { laneClientOptions, remoteFingerprint } from './lane-tls';
 
 export interface LaneTarget {
@@ -40,15 +41,23 @@ interface InFlight {
 
 /**
  * One pinned TLS connection to one peer with pipelined GetChunk requests. Responses come back
- * in request order, so a FIFO pairs them up. A single read loop runs while anything is
- * outstanding and hands payload pieces straight to each request's sink.
+ * in request order, so a FIFO pairs them up.
+ *
+ * Reading is push-based: each decrypted piece (a TLS record, at most 16 KiB) is parsed and
+ * handed to the request's sink synchronously in the socket's 'data' event. Only when a sink
+ * (or the download cap) returns a promise is the socket paused until it settles. An async
+ * iterator with a timer per read cost a promise chain and a timer per record, 65,536 of each
+ * per GiB, on the thread that also decrypts; that thread bounds a download's speed.
  */
 export class LaneConnection {
   private readonly socket: TLSSocket;
-  private readonly reader: ByteReader;
   private readonly options: LaneConnectionOptions;
   private readonly queue: InFlight[] = [];
-  private reading = false;
+  private readonly input = new InputQueue();
+  /** Payload bytes of the head request still to come; null while a frame is expected. */
+  private payloadLeft: number | null = null;
+  /** A sink or the download cap holds reading back: the socket is paused until it settles. */
+  private holding = false;
   /** Why we tore the connection down ourselves; otherwise a loss is PEER_GONE. */
   private failure: LanspreadError | null = null;
   private closed = false;
@@ -70,8 +79,6 @@ export class LaneConnection {
     const socket = connect(laneClientOptions(target, options.identity));
     this.socket = socket;
     const where = `${target.host}:${target.dataPort}`;
-    const input = socket[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
-    this.reader = new ByteReader({ [Symbol.asyncIterator]: () => this.timedInput(input) });
     this.connectTimer = setTimeout(
       () => this.destroy(new LanspreadError('PEER_UNREACHABLE', `Data lane to ${where} not established within ${options.connectTimeoutMs} ms`)),
       options.connectTimeoutMs,
@@ -89,7 +96,12 @@ export class LaneConnection {
       this.verified = true;
       socket.setNoDelay(true);
       for (const frame of this.held.splice(0)) socket.write(frame);
-      if (this.queue.length > 0 && !this.reading) void this.readLoop();
+      this.updateTimeout();
+    });
+    socket.on('data', (piece: Uint8Array) => this.onData(piece));
+    // Silence while a request is outstanding (and we are not holding reading back ourselves).
+    socket.on('timeout', () => {
+      if (this.queue.length > 0 && !this.holding) this.destroy(new LanspreadError('REQUEST_TIMEOUT', `No data from peer for ${options.requestTimeoutMs} ms`));
     });
     socket.on('close', () => this.onClose());
   }
@@ -144,7 +156,7 @@ export class LaneConnection {
         return;
       }
       this.socket.write(frame);
-      if (!this.reading) void this.readLoop();
+      if (this.queue.length === 1) this.updateTimeout();
     });
   }
 
@@ -167,70 +179,131 @@ export class LaneConnection {
     entry.reject(cancelled());
   }
 
-  private async readLoop(): Promise<void> {
-    this.reading = true;
+  private onData(piece: Uint8Array): void {
+    if (this.failure) return;
+    this.input.push(piece);
+    if (!this.holding) this.consume();
+  }
+
+  /** Parses buffered input until it runs out, or a sink asks to wait (then resumes by itself). */
+  private consume(): void {
     try {
-      while (this.queue.length > 0) {
-        const entry = this.queue[0] as InFlight;
-        await this.readOne(entry);
-        this.queue.shift();
-        for (const listener of this.slotListeners) listener();
+      while (this.input.length > 0 && !this.failure) {
+        if (this.payloadLeft === null) {
+          if (!this.readHeader()) return;
+          continue;
+        }
+        const wait = this.readPayloadPiece();
+        if (wait) {
+          this.holdUntil(wait);
+          return;
+        }
       }
     } catch (error) {
       this.fail(this.lossReason(error));
-    } finally {
-      this.reading = false;
     }
   }
 
-  private async readOne(entry: InFlight): Promise<void> {
-    const raw = await this.reader.readFrame(MAX_RESPONSE_BYTES);
-    if (raw === null) throw gone();
-    const response = parseResponse(raw);
+  /** Handles the next response frame once it is complete; false while more bytes are needed. */
+  private readHeader(): boolean {
+    const length = this.input.peekUint32();
+    if (length === null) return false;
+    if (length > MAX_RESPONSE_BYTES) throw new LanspreadError('FRAME_TOO_LARGE', `Frame of ${length} bytes exceeds limit of ${MAX_RESPONSE_BYTES}`);
+    if (this.input.length < FRAME_HEADER_BYTES + length) return false;
+    const raw = this.input.take(FRAME_HEADER_BYTES + length).subarray(FRAME_HEADER_BYTES);
+    const response = parseResponse(decodeFrameBody(raw));
+    const entry = this.queue[0];
+    if (!entry) throw new LanspreadError('STREAM_PROTOCOL_VIOLATION', `Unsolicited ${response.type} frame`);
     if (response.type === 'Error') {
       if (!entry.settled) entry.reject(new LanspreadError(response.code, response.message));
-      return;
+      this.finishHead();
+      return true;
     }
     if (response.type !== 'ChunkHeader' || response.length !== entry.request.length) {
       throw new LanspreadError('STREAM_PROTOCOL_VIOLATION', `Expected a ChunkHeader of ${entry.request.length} bytes, got ${JSON.stringify(response).slice(0, 200)}`);
     }
     entry.streaming = true;
-    const limiter = this.options.downloadLimiter;
-    let sinkError: unknown;
-    try {
-      await this.reader.pipeExact(response.length, async (piece) => {
-        if (limiter) await limiter.take(piece.byteLength);
-        if (entry.settled) return;
-        try {
-          await entry.sink(piece);
-        } catch (error) {
-          sinkError = error ?? new Error('sink failed');
-          throw error;
-        }
-      });
-    } catch (error) {
-      if (sinkError === undefined) throw error;
-      // A failing sink (disk full, ...) is that request's error alone, but the rest of its
-      // payload is still on the wire: the connection cannot be reused.
-      entry.reject(toLanspreadError(sinkError));
-      throw new LanspreadError('PEER_GONE', 'Data lane connection dropped after a chunk sink failed', { cause: sinkError });
-    }
-    entry.streaming = false;
-    if (!entry.settled) entry.resolve();
+    this.payloadLeft = response.length;
+    if (response.length === 0) this.completeHead(entry);
+    return true;
   }
 
-  /** Reading from the socket is the one place a stalled peer shows: each wait is bounded. */
-  private timedInput(input: AsyncIterator<Uint8Array>): AsyncIterator<Uint8Array> {
-    return {
-      next: () => {
-        const timer = setTimeout(
-          () => this.destroy(new LanspreadError('REQUEST_TIMEOUT', `No data from peer for ${this.options.requestTimeoutMs} ms`)),
-          this.options.requestTimeoutMs,
-        );
-        return input.next().finally(() => clearTimeout(timer));
+  /** Hands one piece of payload on; a promise when reading must wait for it. */
+  private readPayloadPiece(): Promise<void> | undefined {
+    const entry = this.queue[0] as InFlight;
+    const piece = this.input.takeUpTo(this.payloadLeft as number);
+    this.payloadLeft = (this.payloadLeft as number) - piece.byteLength;
+    const last = this.payloadLeft === 0;
+    const limiter = this.options.downloadLimiter;
+    const delivered = limiter && !limiter.tryTake(piece.byteLength) ? limiter.take(piece.byteLength).then(() => this.deliver(entry, piece)) : this.deliver(entry, piece);
+    if (!last) return delivered;
+    if (!delivered) {
+      this.completeHead(entry);
+      return undefined;
+    }
+    // The connection may have failed while waiting: fail() already settled everything queued.
+    return delivered.then(() => {
+      if (!this.failure) this.completeHead(entry);
+    });
+  }
+
+  private deliver(entry: InFlight, piece: Uint8Array): Promise<void> | undefined {
+    if (entry.settled) return undefined;
+    let result: void | Promise<void>;
+    try {
+      result = entry.sink(piece);
+    } catch (error) {
+      throw this.sinkFailed(entry, error);
+    }
+    return result ? result.catch((error: unknown) => Promise.reject(this.sinkFailed(entry, error))) : undefined;
+  }
+
+  /**
+   * A failing sink (disk full, ...) is that request's error alone, but the rest of its payload
+   * is still on the wire: the connection cannot be reused.
+   */
+  private sinkFailed(entry: InFlight, error: unknown): LanspreadError {
+    const cause = error ?? new Error('sink failed');
+    if (!entry.settled) entry.reject(toLanspreadError(cause));
+    return new LanspreadError('PEER_GONE', 'Data lane connection dropped after a chunk sink failed', { cause });
+  }
+
+  private completeHead(entry: InFlight): void {
+    entry.streaming = false;
+    if (!entry.settled) entry.resolve();
+    this.finishHead();
+  }
+
+  private finishHead(): void {
+    this.queue.shift();
+    this.payloadLeft = null;
+    this.updateTimeout();
+    for (const listener of this.slotListeners) listener();
+  }
+
+  private holdUntil(wait: Promise<void>): void {
+    this.holding = true;
+    this.socket.pause();
+    this.updateTimeout();
+    wait.then(
+      () => {
+        this.holding = false;
+        if (this.failure) return;
+        this.socket.resume();
+        this.updateTimeout();
+        this.consume();
       },
-      return: () => input.return?.() ?? Promise.resolve({ done: true, value: undefined }),
-    };
+      (error: unknown) => {
+        this.holding = false;
+        this.fail(this.lossReason(error));
+      },
+    );
+  }
+
+  /** The peer's silence only counts while a request waits on it and we are not holding back. */
+  private updateTimeout(): void {
+    if (this.closed || !this.verified) return;
+    this.socket.setTimeout(this.queue.length > 0 && !this.holding ? this.options.requestTimeoutMs : 0);
   }
 
   private lossReason(error: unknown): LanspreadError {
@@ -243,6 +316,7 @@ export class LaneConnection {
   private fail(reason: LanspreadError): void {
     this.failure ??= reason;
     this.socket.destroy();
+    this.input.clear();
     const pending = this.queue.splice(0);
     for (const entry of pending) if (!entry.settled) entry.reject(reason);
     for (const listener of this.slotListeners) listener();
