@@ -63,6 +63,8 @@ export type DownloadOutcome =
 /** Per-chunk CRCs of a whole file (the library's worker-thread ChunkHasher). */
 export interface FileHasher {
   hashFile(path: string, chunkSize: number): Promise<number[]>;
+  /** Gets the worker ready ahead of use, so its start-up is not on the download's tail. */
+  warmUp?(): void;
 }
 
 export interface DownloadManagerOptions {
@@ -168,6 +170,7 @@ export class DownloadManager {
     let scheduler: ChunkScheduler | null = null;
     try {
       await transaction.begin();
+      this.options.hasher?.warmUp?.();
       emit({ type: 'game-download-begin', payload: { gameId, version: plan.manifest.version, totalBytes: plan.totalBytes } });
       const alreadyVerified = await this.resumeFromJournal(plan, journal, combined);
       const alreadyBytes = sumLengths(alreadyVerified);
@@ -197,7 +200,9 @@ export class DownloadManager {
       entry.pendingSources = [];
       progress.start();
       await scheduler.run(combined);
-      await this.verifyWholeFiles(plan, journal, combined);
+      // The flush to disk and the read-back check overlap: one waits on the disk, the other
+      // on the CPU, and the commit after both finds the payload already durable.
+      await allSettledOrThrow([this.verifyWholeFiles(plan, journal, combined), transaction.syncPayload()]);
       await transaction.commit();
       await journal.delete();
       progress.sample();
@@ -273,6 +278,11 @@ function groupByFile(chunks: readonly PlannedChunk[]): Map<number, PlannedChunk[
 function failed(emit: (event: DownloadEvent) => void, gameId: string, error: LanspreadError, sources: SourceStats[]): DownloadOutcome {
   emit({ type: 'game-download-failed', payload: { gameId, error: error.toInfo() } });
   return { status: 'failed', error: error.toInfo(), sources };
+}
+
+/** Waits for every task to settle (none keeps running behind a failure), then throws the first error. */
+async function allSettledOrThrow(tasks: Promise<unknown>[]): Promise<void> {
+  for (const result of await Promise.allSettled(tasks)) if (result.status === 'rejected') throw result.reason;
 }
 
 function sumLengths(chunks: Iterable<PlannedChunk>): number {

@@ -24,6 +24,11 @@ export class ChunkHasher {
     });
   }
 
+  /** Starts the worker now (it still does not keep the process alive), so the next request finds it running. */
+  warmUp(): void {
+    this.ensureWorker();
+  }
+
   async stop(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
