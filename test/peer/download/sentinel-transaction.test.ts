@@ -64,17 +64,6 @@ describe('SentinelTransaction', () => {
     expect(await readFile(path.join(root, 'local', 'keep.txt'), 'utf8')).toBe('mine');
   });
 
-  it('writes a list of pieces as one run of bytes, empty pieces included, and the sentinel too', async () => {
-    const root = path.join(dir, 'g');
-    const transaction = new SentinelTransaction(buildDownloadPlan(manifest, root));
-    await transaction.begin();
-    await transaction.write(1, 1, [Buffer.from('ab'), Buffer.alloc(0), Buffer.from('cde'), Buffer.from('f')]);
-    await transaction.write(0, 0, [Buffer.from('v'), Buffer.from('2')]);
-    await transaction.commit();
-    expect(await readFile(path.join(root, 'same-size.rar'))).toEqual(Buffer.from([0, ...Buffer.from('abcdef'), 0]));
-    expect(await readFile(path.join(root, 'version.ini'), 'utf8')).toBe('v2');
-  });
-
   it('a failure sweeps the sentinels without restoring the old one and keeps the payload', async () => {
     const root = path.join(dir, 'g');
     await mkdir(root, { recursive: true });

@@ -13,8 +13,6 @@ import type { SentinelTransaction } from './sentinel-transaction';
  */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 const MAX_PENDING_WRITES = 2;
-/** Far below IOV_MAX (1024), even when a source sends tiny pieces. */
-const MAX_BATCH_PIECES = 256;
 
 export function createChunkFetcher(gameId: string, transaction: SentinelTransaction): ChunkFetcher {
   return async (source, chunk, signal, onBytes) => {
@@ -25,23 +23,21 @@ export function createChunkFetcher(gameId: string, transaction: SentinelTransact
     let overrun = false;
     let writes: Promise<void> = Promise.resolve();
     // Socket pieces are small (TLS records); gathering them into large positional writes cuts
-    // the syscalls and thread-pool hops per chunk by an order of magnitude. They go down as one
-    // writev, not copied together first: that copy was a GiB of memmove per GiB on the thread
-    // that also decrypts, which bounds a download's speed.
-    let gathered: Uint8Array[] = [];
-    let gatheredBytes = 0;
+    // the syscalls and thread-pool hops per chunk by an order of magnitude.
+    let batch = Buffer.allocUnsafe(Math.min(WRITE_BATCH_BYTES, chunk.length));
+    let batchFilled = 0;
     let batchPosition = chunk.offset;
     let pendingWrites = 0;
     const flushBatch = (): void => {
-      if (gatheredBytes === 0) return;
-      const pieces = gathered;
+      if (batchFilled === 0) return;
+      const data = batch.subarray(0, batchFilled);
       const position = batchPosition;
-      batchPosition += gatheredBytes;
-      gathered = [];
-      gatheredBytes = 0;
+      batchPosition += batchFilled;
+      batch = Buffer.allocUnsafe(Math.min(WRITE_BATCH_BYTES, chunk.offset + chunk.length - batchPosition));
+      batchFilled = 0;
       pendingWrites++;
       writes = writes.then(() =>
-        transaction.write(chunk.fileIndex, position, pieces).then(
+        transaction.write(chunk.fileIndex, position, data).then(
           () => void pendingWrites--,
           (error: unknown) => {
             writeError ??= toLanspreadError(error);
@@ -59,10 +55,14 @@ export function createChunkFetcher(gameId: string, transaction: SentinelTransact
       received += piece.byteLength;
       crc = crc32Update(piece, crc);
       onBytes(piece.byteLength);
-      // The piece is the socket's own buffer, never reused by it: holding it until written is safe.
-      gathered.push(piece);
-      gatheredBytes += piece.byteLength;
-      if (gatheredBytes >= WRITE_BATCH_BYTES || gathered.length >= MAX_BATCH_PIECES) flushBatch();
+      let at = 0;
+      while (at < piece.byteLength) {
+        const take = Math.min(piece.byteLength - at, batch.byteLength - batchFilled);
+        batch.set(piece.subarray(at, at + take), batchFilled);
+        batchFilled += take;
+        at += take;
+        if (batchFilled === batch.byteLength) flushBatch();
+      }
       // Keep reading the socket while the disk works; push back only past a bounded backlog.
       return pendingWrites >= MAX_PENDING_WRITES ? writes : undefined;
     };

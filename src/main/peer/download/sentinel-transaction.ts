@@ -1,4 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
@@ -66,23 +65,21 @@ export class SentinelTransaction {
     });
   }
 
-  /**
-   * Writes bytes of a file at `position` (positional, never truncating); version.ini goes to
-   * memory. Several pieces go down in one writev, so a caller can hand over what it received
-   * without first copying it together.
-   */
-  async write(fileIndex: number, position: number, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
-    const pieces = data instanceof Uint8Array ? [data] : data;
+  /** Writes bytes of a file at `position` (positional, never truncating); version.ini goes to memory. */
+  async write(fileIndex: number, position: number, data: Uint8Array): Promise<void> {
     if (this.isSentinel(fileIndex)) {
-      let at = position;
-      for (const piece of pieces) {
-        this.sentinelBuffer.set(piece, at);
-        at += piece.byteLength;
-      }
+      this.sentinelBuffer.set(data, position);
       return;
     }
     const target = this.plan.targets[fileIndex] as string;
-    const write = () => this.handles.with(target, (handle) => writeAllAt(handle, pieces, position));
+    const write = () =>
+      this.handles.with(target, async (handle) => {
+        let done = 0;
+        while (done < data.byteLength) {
+          const { bytesWritten } = await handle.write(data, done, data.byteLength - done, position + done);
+          done += bytesWritten;
+        }
+      });
     // One write per file at a time: the file system serialises writers of one file on its inode
     // lock anyway, and thread-pool threads queued on that lock spin (perf: rwsem_spin_on_owner).
     const previous = this.writing.get(target) ?? Promise.resolve();
@@ -93,7 +90,7 @@ export class SentinelTransaction {
     } finally {
       if (this.writing.get(target) === current) this.writing.delete(target);
     }
-    this.writeback.wrote(target, byteLength(pieces));
+    this.writeback.wrote(target, data.byteLength);
   }
 
   async commit(): Promise<void> {
@@ -192,39 +189,6 @@ export class SentinelTransaction {
       if (entry.isFile()) await rm(path.join(this.root, entry.name), { force: true });
     }
   }
-}
-
-/** writev until every byte is down: a short write goes on from where it stopped. */
-async function writeAllAt(handle: FileHandle, pieces: readonly Uint8Array[], position: number): Promise<void> {
-  let remaining = dropBytes(pieces, 0);
-  let at = position;
-  while (remaining.length > 0) {
-    const { bytesWritten } = await handle.writev(remaining, at);
-    if (bytesWritten === 0) throw new LanspreadError('INTERNAL', `The file system accepted no bytes at ${at}`);
-    at += bytesWritten;
-    remaining = dropBytes(remaining, bytesWritten);
-  }
-}
-
-/** The pieces without their first `count` bytes, and without empty pieces. */
-function dropBytes(pieces: readonly Uint8Array[], count: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let skip = count;
-  for (const piece of pieces) {
-    if (skip >= piece.byteLength) {
-      skip -= piece.byteLength;
-      continue;
-    }
-    out.push(skip > 0 ? piece.subarray(skip) : piece);
-    skip = 0;
-  }
-  return out;
-}
-
-function byteLength(pieces: readonly Uint8Array[]): number {
-  let total = 0;
-  for (const piece of pieces) total += piece.byteLength;
-  return total;
 }
 
 async function guard<T>(work: () => Promise<T>): Promise<T> {
