@@ -7,6 +7,7 @@ import type { DownloadPlan } from './download-plan';
 import { FileHandleCache } from './file-handle-cache';
 import { SENTINEL_FILE } from './types';
 import { WritebackPacer } from './writeback-pacer';
+import { WriteSlots } from './write-slots';
 
 export const SENTINEL_TMP = '.version.ini.tmp';
 export const SENTINEL_DISCARDED = '.version.ini.discarded';
@@ -33,8 +34,7 @@ const MAX_SENTINEL_BYTES = 1024 * 1024;
  */
 export class SentinelTransaction {
   private readonly handles = new FileHandleCache();
-  /** The last write queued per payload file. */
-  private readonly writing = new Map<string, Promise<void>>();
+  private readonly slots = new WriteSlots();
   private readonly writeback = new WritebackPacer((file) => this.handles.with(file, (handle) => handle.datasync()));
   private readonly sentinelBuffer: Buffer;
 
@@ -80,16 +80,7 @@ export class SentinelTransaction {
           done += bytesWritten;
         }
       });
-    // One write per file at a time: the file system serialises writers of one file on its inode
-    // lock anyway, and thread-pool threads queued on that lock spin (perf: rwsem_spin_on_owner).
-    const previous = this.writing.get(target) ?? Promise.resolve();
-    const current = previous.then(write, write);
-    this.writing.set(target, current);
-    try {
-      await guard(() => current);
-    } finally {
-      if (this.writing.get(target) === current) this.writing.delete(target);
-    }
+    await guard(() => this.slots.run(target, write));
     this.writeback.wrote(target, data.byteLength);
   }
 
