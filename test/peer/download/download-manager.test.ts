@@ -7,6 +7,7 @@ import { journalPath } from '../../../src/main/peer/download/resume-journal';
 import type { GameManifest } from '../../../src/shared/model';
 import { makeTempDir } from '../../support/install-helpers';
 import { CHUNK, SeedSource, exists, fileCrc, treeCrcs, writeSeedGame } from './seed-helpers';
+import { crc32 } from 'node:zlib';
 
 const GAME = 'demo-game';
 
@@ -48,6 +49,12 @@ async function expectSameAsSeed(): Promise<void> {
     const relative = file.path.split('/');
     expect(await fileCrc(path.join(gameDir, GAME, ...relative)), file.path).toBe(await fileCrc(path.join(seedRoot, ...relative)));
   }
+}
+
+function chunkCrcsOf(bytes: Buffer, chunkSize: number): number[] {
+  const crcs: number[] = [];
+  for (let offset = 0; offset < bytes.byteLength; offset += chunkSize) crcs.push(crc32(bytes.subarray(offset, offset + chunkSize)) >>> 0);
+  return crcs;
 }
 
 async function rootEntries(): Promise<string[]> {
@@ -167,6 +174,53 @@ describe('DownloadManager', () => {
     const startedAt = progressOf(events)[0]!.bytesDone;
     expect(startedAt).toBeGreaterThan(0);
     expect(fresh.bytesRequested).toBeLessThanOrEqual(total - startedAt + CHUNK * manifest.files.length);
+  });
+
+  it('checks each payload file from disk once, as soon as its last chunk is verified', async () => {
+    const source = new SeedSource('a', 'a', seedRoot, { delayMs: 2 });
+    const checked: Array<{ file: string; servedBefore: number }> = [];
+    const hasher = {
+      hashFile: async (file: string, chunkSize: number) => {
+        checked.push({ file: path.relative(path.join(gameDir, GAME), file), servedBefore: source.chunksServed });
+        return chunkCrcsOf(await readFile(file), chunkSize);
+      },
+    };
+    const outcome = await new DownloadManager({ hasher }).download({ gameId: GAME, gameDir, stateDir, manifest, sources: [source], tuning: { inFlightPerSource: 2 } });
+    expect(outcome.status).toBe('finished');
+    await expectSameAsSeed();
+    const totalChunks = manifest.files.reduce((sum, file) => sum + file.chunkCrcs.length, 0);
+    // Every payload file with bytes, once; version.ini lives in memory until the commit.
+    expect(checked.map((check) => check.file).sort()).toEqual(['extras/manual.pdf', 'game.part1.rar', 'game.part2.rar']);
+    // The first volume was read back while the later ones were still being fetched.
+    const first = checked.find((check) => check.file === 'game.part1.rar')!;
+    expect(first.servedBefore).toBeLessThan(totalChunks - 5);
+  });
+
+  it('fails with FILE_CRC_MISMATCH when a file changed on disk after its chunks were verified; the next attempt fetches only those', async () => {
+    const damaged = path.join(gameDir, GAME, 'game.part2.rar');
+    const hasher = {
+      hashFile: async (file: string, chunkSize: number) => {
+        const bytes = await readFile(file);
+        // Something else wrote into the file after its chunks had checked out.
+        if (file === damaged) bytes[CHUNK + 7] = (bytes[CHUNK + 7] ?? 0) ^ 0xff;
+        if (file === damaged) await writeFile(file, bytes);
+        return chunkCrcsOf(bytes, chunkSize);
+      },
+    };
+    const { events, onEvent } = collect();
+    const first = await new DownloadManager({ hasher, journalFlushIntervalMs: 10 }).download({ gameId: GAME, gameDir, stateDir, manifest, sources: [new SeedSource('a', 'a', seedRoot)], onEvent });
+    expect(first.status).toBe('failed');
+    if (first.status === 'failed') expect(first.error.code).toBe('FILE_CRC_MISMATCH');
+    expect(events.at(-1)?.type).toBe('game-download-failed');
+    expect(await exists(path.join(gameDir, GAME, 'version.ini'))).toBe(false);
+    expect(await exists(path.join(gameDir, GAME, '.version.ini.tmp'))).toBe(false);
+
+    const fresh = new SeedSource('b', 'b', seedRoot);
+    const second = await new DownloadManager({ journalFlushIntervalMs: 10 }).download({ gameId: GAME, gameDir, stateDir, manifest, sources: [fresh] });
+    expect(second.status).toBe('finished');
+    await expectSameAsSeed();
+    // Only the damaged chunk, plus version.ini, which is never kept between attempts.
+    expect(fresh.chunksServed).toBe(2);
   });
 
   it('discards a journal of another version and downloads everything', async () => {

@@ -13,7 +13,8 @@
  * rejects. Sources must all serve `manifest.version` (the caller selects them).
  *
  * On disk (see SentinelTransaction): an old version.ini is parked while the transfer runs;
- * version.ini is committed last, after every file was re-checked whole from disk. A failure
+ * version.ini is committed last, after every file was re-checked whole from disk (each as soon
+ * as its last chunk is verified: WholeFileChecks). A failure
  * keeps the payload and the journal (`<stateDir>/games/<id>/download_journal.json`), so the
  * next download of the same manifest resumes; cancel and disk-full discard payload and journal.
  * local/ and install metadata are never touched.
@@ -27,6 +28,8 @@ import { createChunkFetcher } from './chunk-fetcher';
 import type { SchedulerTuning, SourceStats } from './chunk-scheduler';
 import { ChunkScheduler } from './chunk-scheduler';
 import { findBadChunksOnDisk } from './disk-verify';
+import type { FileCheck } from './whole-file-checks';
+import { WholeFileChecks } from './whole-file-checks';
 import type { DownloadPlan } from './download-plan';
 import { buildDownloadPlan } from './download-plan';
 import { ProgressTracker } from './progress-tracker';
@@ -166,6 +169,7 @@ export class DownloadManager {
     }
     const journal = new ResumeJournal(plan, request.stateDir, this.options.journalFlushIntervalMs);
     const combined = AbortSignal.any([entry.cancel.signal, entry.interrupt.signal]);
+    const checks = new WholeFileChecks(plan, this.fileCheck(plan, combined));
     let tracker: ProgressTracker | null = null;
     let scheduler: ChunkScheduler | null = null;
     try {
@@ -173,6 +177,7 @@ export class DownloadManager {
       this.options.hasher?.warmUp?.();
       emit({ type: 'game-download-begin', payload: { gameId, version: plan.manifest.version, totalBytes: plan.totalBytes } });
       const alreadyVerified = await this.resumeFromJournal(plan, journal, combined);
+      for (const chunk of alreadyVerified) checks.verified(chunk);
       const alreadyBytes = sumLengths(alreadyVerified);
       const remaining = plan.chunks.filter((chunk) => !alreadyVerified.has(chunk));
       const progress = new ProgressTracker({
@@ -193,6 +198,7 @@ export class DownloadManager {
         onChunkVerified: (chunk) => {
           progress.verified(chunk.length);
           if (!transaction.isSentinel(chunk.fileIndex)) journal.markVerified(chunk.fileIndex, chunk.chunkIndex);
+          checks.verified(chunk);
         },
       });
       entry.scheduler = scheduler;
@@ -202,7 +208,7 @@ export class DownloadManager {
       await scheduler.run(combined);
       // The flush to disk and the read-back check overlap: one waits on the disk, the other
       // on the CPU, and the commit after both finds the payload already durable.
-      await allSettledOrThrow([this.verifyWholeFiles(plan, journal, combined), transaction.syncPayload()]);
+      await allSettledOrThrow([this.verifyWholeFiles(checks, journal), transaction.syncPayload()]);
       await transaction.commit();
       await journal.delete();
       progress.sample();
@@ -211,6 +217,8 @@ export class DownloadManager {
       return { status: 'finished', version: plan.manifest.version, sources: scheduler.stats() };
     } catch (thrown) {
       tracker?.stop();
+      // Files read back early may still be open: nothing of this download touches the disk after it ends.
+      await checks.settle();
       const error = toLanspreadError(thrown);
       const stats = scheduler?.stats() ?? [];
       if (entry.cancel.signal.aborted) {
@@ -247,32 +255,27 @@ export class DownloadManager {
     return good;
   }
 
-  /** Whole-file check in the hash worker: the main (Electron) thread never hashes gigabytes. */
-  private async badChunksByHasher(plan: DownloadPlan, chunks: readonly PlannedChunk[], hasher: FileHasher): Promise<PlannedChunk[]> {
-    const bad: PlannedChunk[] = [];
-    for (const [fileIndex, fileChunks] of groupByFile(chunks)) {
-      const crcs = await hasher.hashFile(plan.targets[fileIndex] as string, plan.manifest.chunkSize).catch(() => null);
-      for (const chunk of fileChunks) if (crcs?.[chunk.chunkIndex] !== chunk.crc) bad.push(chunk);
-    }
-    return bad;
+  /** One file read back from disk: in the hash worker when there is one, so the main (Electron) thread never hashes gigabytes. */
+  private fileCheck(plan: DownloadPlan, signal: AbortSignal): FileCheck {
+    const hasher = this.options.hasher;
+    if (!hasher) return (chunks) => findBadChunksOnDisk(plan, chunks, signal);
+    return async (chunks) => {
+      const first = chunks[0];
+      if (!first) return [];
+      const crcs = await hasher.hashFile(plan.targets[first.fileIndex] as string, plan.manifest.chunkSize).catch(() => null);
+      return chunks.filter((chunk) => crcs?.[chunk.chunkIndex] !== chunk.crc);
+    };
   }
 
   /** Every file checked whole from disk before the sentinel may say "downloaded". */
-  private async verifyWholeFiles(plan: DownloadPlan, journal: ResumeJournal, signal: AbortSignal): Promise<void> {
-    const onDisk = plan.chunks.filter((chunk) => chunk.fileIndex !== plan.sentinelIndex);
-    const bad = this.options.hasher ? await this.badChunksByHasher(plan, onDisk, this.options.hasher) : await findBadChunksOnDisk(plan, onDisk, signal);
+  private async verifyWholeFiles(checks: WholeFileChecks, journal: ResumeJournal): Promise<void> {
+    const bad = await checks.finish();
     if (bad.length === 0) return;
     // Forget them, so the next attempt fetches exactly these again.
     for (const chunk of bad) journal.markUnverified(chunk.fileIndex, chunk.chunkIndex);
     const first = bad[0] as PlannedChunk;
     throw new LanspreadError('FILE_CRC_MISMATCH', `${bad.length} chunk(s) changed on disk after verification, first in ${JSON.stringify(first.path)} at ${first.offset}`);
   }
-}
-
-function groupByFile(chunks: readonly PlannedChunk[]): Map<number, PlannedChunk[]> {
-  const byFile = new Map<number, PlannedChunk[]>();
-  for (const chunk of chunks) byFile.set(chunk.fileIndex, [...(byFile.get(chunk.fileIndex) ?? []), chunk]);
-  return byFile;
 }
 
 function failed(emit: (event: DownloadEvent) => void, gameId: string, error: LanspreadError, sources: SourceStats[]): DownloadOutcome {
