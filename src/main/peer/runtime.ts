@@ -251,6 +251,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
       if (stopped) return;
       stopped = true;
       await downloadManager.stop();
+      await streams.stop();
       await peers.stop();
       // The control server goes before the mDNS goodbye: peers check a goodbye with a Ping,
       // and a peer that is leaving must not answer it.

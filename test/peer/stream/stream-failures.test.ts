@@ -156,6 +156,27 @@ describe('streamed install: hostile and failing senders', () => {
     expect(receiver.runtime.cancelDownload(GAME)).toBe(false);
   });
 
+  it('stopping the runtime mid-stream cancels the install and cleans up before stop() resolves', async () => {
+    const seed = await startTestPeer(work.dir, 'seed', { catalogIds: IDS, games: [SPEC], uploadLimitBytesPerSec: 2_000_000 });
+    peers.push(seed);
+    const receiver = await startTestPeer(work.dir, 'receiver', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`] });
+    peers.push(receiver);
+    await waitFor(() => receiver.runtime.remoteGames().get(GAME)?.sources.length === 1, 20_000, 'the receiver to see the seed');
+    let stopping: Promise<void> | null = null;
+    receiver.runtime.on('game-install-progress', ({ bytesDone }) => {
+      if (stopping === null && bytesDone > 0) stopping = receiver.runtime.stop();
+    });
+    const failure = await receiver.runtime.streamInstall(GAME).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(stopping).not.toBeNull();
+    await stopping;
+    expect((failure as LanspreadError).code).toBe('REQUEST_CANCELLED');
+    await expect(stat(path.join(receiver.gameDir, GAME))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(path.join(receiver.stateDir, 'games', GAME, 'install_intent.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('retries from a second sender when the first is SIGKILLed mid-stream', async () => {
     const seedProcesses: CliPeer[] = [];
     for (const name of ['seed-a', 'seed-b']) {

@@ -39,7 +39,7 @@ const IDLE_TIMEOUT_MS = 30_000;
  * them in turn, and keeps a cancel handle per game.
  */
 export class StreamInstallOrchestrator {
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { controller: AbortController; settled: Promise<unknown> }>();
 
   constructor(private readonly deps: StreamInstallOrchestratorDeps) {}
 
@@ -48,9 +48,19 @@ export class StreamInstallOrchestrator {
   }
 
   cancel(gameId: string): boolean {
-    const controller = this.running.get(gameId);
-    controller?.abort();
-    return controller !== undefined;
+    const running = this.running.get(gameId);
+    running?.controller.abort();
+    return running !== undefined;
+  }
+
+  /**
+   * Shutdown: cancels every streamed install and waits until each transaction has cleaned up.
+   * Its socket is its own (not the lane client's), so nothing else would stop it writing.
+   */
+  async stop(): Promise<void> {
+    const running = [...this.running.values()];
+    for (const { controller } of running) controller.abort();
+    await Promise.allSettled(running.map(({ settled }) => settled));
   }
 
   async install(gameId: string): Promise<StreamInstallReport> {
@@ -64,7 +74,16 @@ export class StreamInstallOrchestrator {
     if (senders.length === 0) throw new LanspreadError('NO_SOURCE', `No peer with a data lane shares ${gameId} ${version}`);
     if (this.running.has(gameId)) throw new LanspreadError('OPERATION_IN_PROGRESS', `${gameId} is already being installed`);
     const controller = new AbortController();
-    this.running.set(gameId, controller);
+    const work = this.run(gameId, version, senders, controller);
+    this.running.set(gameId, { controller, settled: work });
+    try {
+      return await work;
+    } finally {
+      this.running.delete(gameId);
+    }
+  }
+
+  private async run(gameId: string, version: string, senders: Sender[], controller: AbortController): Promise<StreamInstallReport> {
     const failedSenders: StreamInstallReport['failedSenders'] = [];
     let used: Sender | null = null;
     try {
@@ -92,8 +111,6 @@ export class StreamInstallOrchestrator {
       await this.deps.installs().installStreamed(gameId, source, { signal: controller.signal, onEvent: this.deps.onInstallEvent });
     } catch (error) {
       throw controller.signal.aborted ? new LanspreadError('REQUEST_CANCELLED', `Streamed install of ${gameId} was cancelled`, { cause: error }) : toLanspreadError(error);
-    } finally {
-      this.running.delete(gameId);
     }
     const sender = used as Sender | null;
     if (sender === null) throw new LanspreadError('INTERNAL', 'Streamed install finished without a sender');
