@@ -135,12 +135,18 @@ describe('streamed install: hostile and failing senders', () => {
     });
   }
 
-  it('cancel stops a streamed install: coded REQUEST_CANCELLED, nothing left behind', async () => {
+  /** A receiver that sees one seed whose upload cap keeps a stream running for a few seconds. */
+  async function receiverOfSlowSeed(): Promise<TestPeer> {
     const seed = await startTestPeer(work.dir, 'seed', { catalogIds: IDS, games: [SPEC], uploadLimitBytesPerSec: 2_000_000 });
     peers.push(seed);
     const receiver = await startTestPeer(work.dir, 'receiver', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`] });
     peers.push(receiver);
     await waitFor(() => receiver.runtime.remoteGames().get(GAME)?.sources.length === 1, 20_000, 'the receiver to see the seed');
+    return receiver;
+  }
+
+  it('cancel stops a streamed install: coded REQUEST_CANCELLED, nothing left behind', async () => {
+    const receiver = await receiverOfSlowSeed();
     let cancelled = false;
     receiver.runtime.on('game-install-progress', ({ bytesDone }) => {
       if (!cancelled && bytesDone > 0) cancelled = receiver.runtime.cancelDownload(GAME);
@@ -157,11 +163,7 @@ describe('streamed install: hostile and failing senders', () => {
   });
 
   it('stopping the runtime mid-stream cancels the install and cleans up before stop() resolves', async () => {
-    const seed = await startTestPeer(work.dir, 'seed', { catalogIds: IDS, games: [SPEC], uploadLimitBytesPerSec: 2_000_000 });
-    peers.push(seed);
-    const receiver = await startTestPeer(work.dir, 'receiver', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`] });
-    peers.push(receiver);
-    await waitFor(() => receiver.runtime.remoteGames().get(GAME)?.sources.length === 1, 20_000, 'the receiver to see the seed');
+    const receiver = await receiverOfSlowSeed();
     let stopping: Promise<void> | null = null;
     receiver.runtime.on('game-install-progress', ({ bytesDone }) => {
       if (stopping === null && bytesDone > 0) stopping = receiver.runtime.stop();
