@@ -3,6 +3,7 @@ import type { ChunkFetcher } from './chunk-scheduler';
 import { LocalFailure } from './chunk-scheduler';
 import { crc32Update } from '../util/crc32';
 import type { SentinelTransaction } from './sentinel-transaction';
+import { BufferPool } from '../util/buffer-pool';
 
 /**
  * Streams a chunk from a source straight to its offset on disk while the CRC runs over the
@@ -13,8 +14,12 @@ import type { SentinelTransaction } from './sentinel-transaction';
  */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 const MAX_PENDING_WRITES = 2;
+/** Enough for every chunk this download receives at once (a batch filling, two being written). */
+const MAX_KEPT_BATCHES = 32;
 
 export function createChunkFetcher(gameId: string, transaction: SentinelTransaction): ChunkFetcher {
+  // Batches live until their write completes: reused, not allocated per MiB (see BufferPool).
+  const batches = new BufferPool(WRITE_BATCH_BYTES, MAX_KEPT_BATCHES);
   return async (source, chunk, signal, onBytes) => {
     let crc = 0;
     let received = 0;
@@ -24,27 +29,30 @@ export function createChunkFetcher(gameId: string, transaction: SentinelTransact
     let writes: Promise<void> = Promise.resolve();
     // Socket pieces are small (TLS records); gathering them into large positional writes cuts
     // the syscalls and thread-pool hops per chunk by an order of magnitude.
-    let batch = Buffer.allocUnsafe(Math.min(WRITE_BATCH_BYTES, chunk.length));
+    let batch: Buffer | null = null;
+    let batchCapacity = 0;
     let batchFilled = 0;
     let batchPosition = chunk.offset;
     let pendingWrites = 0;
     const flushBatch = (): void => {
-      if (batchFilled === 0) return;
-      const data = batch.subarray(0, batchFilled);
+      if (!batch || batchFilled === 0) return;
+      const full = batch;
+      const data = full.subarray(0, batchFilled);
       const position = batchPosition;
       batchPosition += batchFilled;
-      batch = Buffer.allocUnsafe(Math.min(WRITE_BATCH_BYTES, chunk.offset + chunk.length - batchPosition));
+      batch = null;
       batchFilled = 0;
       pendingWrites++;
-      writes = writes.then(() =>
-        transaction.write(chunk.fileIndex, position, data).then(
+      writes = writes
+        .then(() => transaction.write(chunk.fileIndex, position, data))
+        .then(
           () => void pendingWrites--,
           (error: unknown) => {
             writeError ??= toLanspreadError(error);
             throw writeError;
           },
-        ),
-      );
+        )
+        .finally(() => batches.give(full));
     };
     const sink = (piece: Uint8Array): Promise<void> | undefined => {
       if (closed || writeError) return writes;
@@ -57,11 +65,15 @@ export function createChunkFetcher(gameId: string, transaction: SentinelTransact
       onBytes(piece.byteLength);
       let at = 0;
       while (at < piece.byteLength) {
-        const take = Math.min(piece.byteLength - at, batch.byteLength - batchFilled);
+        if (!batch) {
+          batch = batches.take();
+          batchCapacity = Math.min(batch.byteLength, chunk.offset + chunk.length - batchPosition);
+        }
+        const take = Math.min(piece.byteLength - at, batchCapacity - batchFilled);
         batch.set(piece.subarray(at, at + take), batchFilled);
         batchFilled += take;
         at += take;
-        if (batchFilled === batch.byteLength) flushBatch();
+        if (batchFilled === batchCapacity) flushBatch();
       }
       // Keep reading the socket while the disk works; push back only past a bounded backlog.
       return pendingWrites >= MAX_PENDING_WRITES ? writes : undefined;
@@ -75,6 +87,7 @@ export function createChunkFetcher(gameId: string, transaction: SentinelTransact
       if (!writeError) flushBatch();
       closed = true;
       await writes.catch(() => undefined);
+      if (batch) batches.give(batch);
     }
     if (writeError) throw new LocalFailure(writeError);
     if (overrun) throw new LanspreadError('CHUNK_CRC_MISMATCH', `${source.name} sent more than ${chunk.length} bytes for ${chunk.path}@${chunk.offset}`);

@@ -1,9 +1,8 @@
 import { open } from 'node:fs/promises';
+import { BufferPool } from '../util/buffer-pool';
 
-const PIECE_BYTES = 1024 * 1024;
-/** Buffers kept for the next request; beyond this, concurrent requests allocate and drop. */
-const MAX_POOLED = 8;
-const pool: Buffer[] = [];
+/** 1 MiB pieces; up to 8 buffers kept for the next request, beyond that concurrent requests allocate and drop. */
+const pool = new BufferPool(1024 * 1024, 8);
 
 /**
  * Reads `length` bytes of `file` from `offset` as pieces of at most 1 MiB, ending early only
@@ -18,7 +17,7 @@ const pool: Buffer[] = [];
  */
 export async function* readFileRange(file: string, offset: number, length: number): AsyncGenerator<Uint8Array, void, undefined> {
   const handle = await open(file, 'r');
-  const buffers = [pool.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES), pool.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES)] as const;
+  const buffers = [pool.take(), pool.take()] as const;
   const end = offset + length;
   const readAt = (buffer: Buffer, position: number) => handle.read(buffer, 0, Math.min(buffer.byteLength, end - position), position);
   let position = offset;
@@ -38,6 +37,6 @@ export async function* readFileRange(file: string, offset: number, length: numbe
     // Stopped early: the read in flight still fills a buffer, so it must land before the buffer is reused.
     await reading?.catch(() => undefined);
     await handle.close();
-    for (const buffer of buffers) if (pool.length < MAX_POOLED) pool.push(buffer);
+    for (const buffer of buffers) pool.give(buffer);
   }
 }
