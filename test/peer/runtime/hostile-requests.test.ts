@@ -85,7 +85,7 @@ describe('hostile requests against a running peer', () => {
     expect(await refused('demo-arena', '../../state/identity/key.pem')).toBe('PATH_OUTSIDE_ROOT');
     expect(await refused('demo-racer', 'version.ini')).toBe('GAME_NOT_SERVED');
     const pieces: Uint8Array[] = [];
-    await lane.fetchChunk(laneTarget, { gameId: 'demo-arena', path: 'version.ini', offset: 0, length: 4 }, (piece) => void pieces.push(piece));
+    await lane.fetchChunk(laneTarget, { gameId: 'demo-arena', path: 'version.ini', offset: 0, length: 4 }, (piece) => void pieces.push(Buffer.from(piece)));
     expect(Buffer.concat(pieces).toString()).toBe('1.0\n');
   });
 

@@ -32,6 +32,23 @@ describe('InputQueue', () => {
     expect(queue.length).toBe(0);
   });
 
+  it('detachFrom copies the unread part of pieces living in a reused buffer, and only those', () => {
+    const shared = new Uint8Array(8);
+    const own = bytes(9, 9);
+    const queue = new InputQueue();
+    shared.set([1, 2, 3, 4]);
+    queue.push(shared.subarray(0, 4));
+    queue.push(own);
+    queue.take(1);
+    queue.detachFrom(shared.buffer);
+    shared.fill(0); // the socket writes its next record
+    expect(queue.length).toBe(5);
+    const detached = queue.takeUpTo(10);
+    expect([...detached]).toEqual([2, 3, 4]);
+    expect(detached.buffer).not.toBe(shared.buffer);
+    expect(queue.takeUpTo(10).buffer).toBe(own.buffer);
+  });
+
   it('clear() forgets everything', () => {
     const queue = new InputQueue();
     queue.push(bytes(0, 0, 0, 9));

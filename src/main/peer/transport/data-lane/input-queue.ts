@@ -1,6 +1,8 @@
 /**
  * Received socket pieces not yet consumed, oldest first. Payload bytes leave as subarrays of
  * the pieces (no copy); only a frame header split across pieces is gathered into one buffer.
+ * Pieces may be views of a buffer the socket reuses: `detachFrom` copies what is left of those
+ * before the socket writes into it again.
  */
 export class InputQueue {
   private readonly pieces: Uint8Array[] = [];
@@ -15,6 +17,17 @@ export class InputQueue {
     if (piece.byteLength === 0) return;
     this.pieces.push(piece);
     this.bytes += piece.byteLength;
+  }
+
+  /** Gives every queued piece that is a view of `shared` memory of its own (only the unread part). */
+  detachFrom(shared: ArrayBufferLike): void {
+    for (let index = 0; index < this.pieces.length; index++) {
+      const piece = this.pieces[index] as Uint8Array;
+      if (piece.buffer !== shared) continue;
+      // A copy: Buffer's slice() would be another view.
+      this.pieces[index] = new Uint8Array(piece.subarray(index === 0 ? this.head : 0));
+      if (index === 0) this.head = 0;
+    }
   }
 
   clear(): void {
