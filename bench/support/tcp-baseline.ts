@@ -14,8 +14,7 @@ const SERVER = `
 const net = require('node:net'); const fs = require('node:fs/promises');
 const file = process.argv[1];
 const send = (socket, data) => new Promise((resolve, reject) => socket.write(data, (error) => (error ? reject(error) : resolve())));
-const server = net.createServer(async (socket) => {
-  socket.on('error', () => {});
+const serve = async (socket) => {
   const handle = await fs.open(file, 'r');
   const buffers = [Buffer.allocUnsafeSlow(1 << 20), Buffer.allocUnsafeSlow(1 << 20)];
   let position = 0, turn = 0;
@@ -33,6 +32,10 @@ const server = net.createServer(async (socket) => {
   } finally {
     await handle.close();
   }
+};
+const server = net.createServer((socket) => {
+  socket.on('error', () => {});
+  serve(socket).catch(() => socket.destroy());
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 process.stdin.resume(); process.stdin.on('end', () => process.exit(0));

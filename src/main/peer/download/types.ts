@@ -8,7 +8,10 @@ export interface ChunkRequest {
   length: number;
 }
 
-/** Receives a chunk's bytes piece by piece; the next piece waits until the returned promise settles. */
+/**
+ * Receives a chunk's bytes piece by piece; the next piece waits until the returned promise
+ * settles. A piece may be a view of a buffer the source reuses: valid only during the call.
+ */
 export type PieceSink = (piece: Uint8Array) => void | Promise<void>;
 
 /**
