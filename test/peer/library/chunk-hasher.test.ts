@@ -24,11 +24,11 @@ function expectedCrcs(data: Buffer, chunkSize: number): number[] {
 }
 
 it('hashes chunks larger and smaller than its read buffer, as unsigned 32-bit values', async () => {
-  const data = randomBytes(3 * 1024 * 1024 + 12_345);
+  const data = randomBytes(13 * 1024 * 1024 + 12_345);
   const file = path.join(work.dir, 'big.rar');
   await writeFile(file, data);
-  // 1.5 MiB chunks straddle the worker's 1 MiB reads; 4 MiB is the production default.
-  for (const chunkSize of [1536 * 1024, 4 * 1024 * 1024, 65_536]) {
+  // 6 MiB chunks take two of the worker's 4 MiB reads each; 4 MiB is the production default.
+  for (const chunkSize of [6 * 1024 * 1024, 4 * 1024 * 1024, 1536 * 1024, 65_536]) {
     const crcs = await hasher.hashFile(file, chunkSize);
     expect(crcs).toEqual(expectedCrcs(data, chunkSize));
     for (const crc of crcs) expect(crc >= 0 && crc <= 0xffffffff).toBe(true);

@@ -4,7 +4,8 @@ import { crc32Update } from '../util/crc32';
 
 /**
  * Worker entry: computes the CRC32 of each `chunkSize` slice of a file, reading in bounded
- * pieces so memory stays flat whatever the file size. Requests are handled one at a time.
+ * pieces so memory stays flat whatever the file size. Requests run concurrently, each with
+ * its own two read buffers.
  */
 export interface HashRequest {
   id: number;
