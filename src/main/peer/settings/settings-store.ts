@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultSettings, SETTINGS_SCHEMA_VERSION, type Settings } from '../../../shared/settings';
-import { LanspreadError } from '../../../shared/errors';
+import { LanspreadError, toLanspreadError } from '../../../shared/errors';
 import { writeFileAtomic } from '../fs/atomic-write';
 import type { SettingsAccess } from '../launcher/launcher-backend';
 
@@ -72,7 +72,8 @@ export class SettingsStore implements SettingsAccess {
       .catch(() => undefined)
       .then(() => writeFileAtomic(this.file, snapshot))
       .catch((error: unknown) => {
-        const code = (error as { code?: unknown }).code === 'ENOSPC' ? 'DISK_FULL' : 'INTERNAL';
+        // The shared mapping gives the code (ENOSPC and EDQUOT are DISK_FULL); the message says what failed.
+        const { code } = toLanspreadError(error);
         throw new LanspreadError(code, `Settings could not be saved to ${this.file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       });
     this.saving.then(
