@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,14 +9,18 @@ import { LanspreadError } from '../src/shared/errors';
 import { generateIdentity } from '../src/main/peer/identity/identity';
 import { DataLaneClient } from '../src/main/peer/transport/data-lane/lane-client';
 import { DataLaneServer } from '../src/main/peer/transport/data-lane/lane-server';
+import { readFileRange } from '../src/main/peer/server/file-range-reader';
+import { BufferPool } from '../src/main/peer/util/buffer-pool';
 import type { BenchFigure } from './figures';
-import { measure, type Measured } from './support/measure';
+import { measure, median, type Measured } from './support/measure';
+import { startTcpFileServer, tcpCopyToDisk } from './support/tcp-baseline';
 
 /**
- * download.lane.* figures: 1 GiB moved through the data lane (a seed process reading a file,
- * this process writing chunks at their offsets) against a plain TCP copy of the same file to
- * disk, in the same run, on loopback. The seed runs in its own process so sender and receiver
- * do not share an event loop (as between two real peers).
+ * download.lane.* figures: 1 GiB moved through the data lane (a seed process reading a file
+ * with the seed's own reader, this process writing chunks at their offsets) against the
+ * download suite's plain TCP copy of the same file to disk (bench/support/tcp-baseline), in the
+ * same run, on loopback. The seed runs in its own process so sender and receiver do not share
+ * an event loop (as between two real peers).
  */
 
 const MIB = 1024 * 1024;
@@ -34,11 +36,10 @@ const SEED_ROLE = 'lanspread-data-lane-seed';
 
 interface SeedInfo {
   lanePort: number;
-  tcpPort: number;
   peerId: string;
 }
 
-/** Seed side (child process): serves the file over the lane and over plain TCP. */
+/** Seed side (child process): serves the file over the lane. */
 async function runSeed(file: string): Promise<void> {
   const identity = await generateIdentity();
   const lane = new DataLaneServer({
@@ -47,29 +48,24 @@ async function runSeed(file: string): Promise<void> {
     port: 0,
     handler: async (request) => {
       if (request.type !== 'GetChunk') throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', request.type);
-      const payload = createReadStream(file, { start: request.offset, end: request.offset + request.length - 1, highWaterMark: 256 * 1024 });
-      return { frame: { type: 'ChunkHeader', length: request.length }, payload };
+      return { frame: { type: 'ChunkHeader', length: request.length }, payload: readFileRange(file, request.offset, request.length) };
     },
   });
   const { port: lanePort } = await lane.start();
-  const tcp = createServer((socket) => createReadStream(file, { highWaterMark: 256 * 1024 }).pipe(socket));
-  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
-  const address = tcp.address();
-  const tcpPort = typeof address === 'object' && address ? address.port : 0;
-  process.stdout.write(`${JSON.stringify({ lanePort, tcpPort, peerId: identity.peerId } satisfies SeedInfo)}\n`);
+  process.stdout.write(`${JSON.stringify({ lanePort, peerId: identity.peerId } satisfies SeedInfo)}\n`);
   process.stdin.resume();
-  process.stdin.on('end', () => {
-    void lane.stop();
-    tcp.close();
-  });
+  process.stdin.on('end', () => void lane.stop());
 }
+
+/** Write buffers are reused, as the downloader's are (a buffer per MiB would cost major GCs). */
+const writeBuffers = new BufferPool(WRITE_BYTES, 32);
 
 /**
  * Gathers pieces into WRITE_BYTES buffers and writes each at its file position, with up to
  * WRITES_AHEAD writes outstanding so the socket keeps being read while the disk works.
  */
 class PositionalWriter {
-  private buffer = Buffer.allocUnsafe(WRITE_BYTES);
+  private buffer = writeBuffers.take();
   private filled = 0;
   private position: number;
   private readonly pending: Promise<void>[] = [];
@@ -94,12 +90,14 @@ class PositionalWriter {
 
   async flush(final = true): Promise<void> {
     if (this.filled > 0) {
-      this.pending.push(writeFully(this.handle, this.buffer, this.filled, this.position));
+      const full = this.buffer;
+      this.pending.push(writeFully(this.handle, full, this.filled, this.position).finally(() => writeBuffers.give(full)));
       this.position += this.filled;
-      this.buffer = Buffer.allocUnsafe(WRITE_BYTES);
+      this.buffer = writeBuffers.take();
       this.filled = 0;
     }
     while (this.pending.length > (final ? 0 : WRITES_AHEAD - 1)) await this.pending.shift();
+    if (final) writeBuffers.give(this.buffer);
   }
 }
 
@@ -108,19 +106,6 @@ async function writeFully(handle: FileHandle, buffer: Buffer, length: number, po
   while (written < length) {
     const { bytesWritten } = await handle.write(buffer, written, length - written, position + written);
     written += bytesWritten;
-  }
-}
-
-async function tcpCopy(port: number, target: string): Promise<void> {
-  const handle = await open(target, 'w');
-  try {
-    const writer = new PositionalWriter(handle, 0);
-    const socket = connect({ host: '127.0.0.1', port });
-    for await (const piece of socket) await writer.push(piece as Buffer);
-    await writer.flush();
-    await handle.datasync();
-  } finally {
-    await handle.close();
   }
 }
 
@@ -190,11 +175,6 @@ function startSeed(file: string): Promise<{ child: ChildProcess; info: SeedInfo 
   });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 export async function runDataLaneBench(): Promise<BenchFigure[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'lanspread-lane-bench-'));
   const source = path.join(dir, 'payload.bin');
@@ -202,6 +182,7 @@ export async function runDataLaneBench(): Promise<BenchFigure[]> {
   const viaLane = path.join(dir, 'via-lane.bin');
   await makePayload(source);
   const { child, info } = await startSeed(source);
+  const tcpServer = await startTcpFileServer(source);
   const client = new DataLaneClient({ identity: await generateIdentity(), connectTimeoutMs: 10_000, requestTimeoutMs: 30_000, connectionsPerPeer: 2, maxInFlightPerConnection: 4 });
   try {
     const tcpRuns: Measured[] = [];
@@ -209,7 +190,7 @@ export async function runDataLaneBench(): Promise<BenchFigure[]> {
     // Alternate so drift on the shared machine (page cache, other work) hits both alike.
     for (let i = 0; i < RUNS; i++) {
       await rm(viaTcp, { force: true });
-      tcpRuns.push(await measure(() => tcpCopy(info.tcpPort, viaTcp)));
+      tcpRuns.push(await measure(() => tcpCopyToDisk(tcpServer.port, viaTcp)));
       await rm(viaLane, { force: true });
       laneRuns.push(await measure(() => laneDownload(client, info, viaLane)));
     }
@@ -232,6 +213,8 @@ export async function runDataLaneBench(): Promise<BenchFigure[]> {
     client.stop();
     child.stdin?.end();
     child.kill();
+    tcpServer.child.stdin?.end();
+    tcpServer.child.kill();
     await rm(dir, { recursive: true, force: true });
   }
 }
