@@ -6,5 +6,6 @@ export const SUITES: Record<string, () => Promise<BenchFigure[]>> = {
   download: async () => (await import('./download.bench')).runDownloadBench(),
   'download-netns': async () => (await import('./download-netns.bench')).runDownloadNetnsBench(),
   install: async () => (await import('./install.bench')).runInstallBench(),
+  machine: async () => (await import('./machine.bench')).runMachineBench(),
   stream: async () => (await import('./stream.bench')).runStreamBench(),
 };

@@ -55,9 +55,13 @@ export async function startTcpFileServer(file: string): Promise<{ port: number; 
  * `onread` option: no user-space copy, no Buffer per read), two batches take turns, a full one
  * is written while the other fills (two writes in flight at most, like the downloader), and
  * reading pauses only while the batch it would fill next is still being written.
+ *
+ * `overwrite` writes over an existing file of the same size instead of truncating it, so its
+ * page-cache pages are reused rather than freshly allocated (as a download does over a file
+ * that is already there).
  */
-export async function tcpCopyToDisk(port: number, target: string): Promise<void> {
-  const handle = await open(target, 'w');
+export async function tcpCopyToDisk(port: number, target: string, { overwrite = false } = {}): Promise<void> {
+  const handle = await open(target, overwrite ? 'r+' : 'w');
   try {
     await new Promise<void>((resolve, reject) => {
       const batches = [Buffer.allocUnsafeSlow(BATCH), Buffer.allocUnsafeSlow(BATCH)];
