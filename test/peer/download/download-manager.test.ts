@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DownloadEvent } from '../../../src/main/peer/download/download-manager';
 import { DownloadManager } from '../../../src/main/peer/download/download-manager';
 import { journalPath } from '../../../src/main/peer/download/resume-journal';
+import { ChunkHasher } from '../../../src/main/peer/library/chunk-hasher';
 import type { GameManifest } from '../../../src/shared/model';
 import { makeTempDir } from '../../support/install-helpers';
 import { CHUNK, SeedSource, exists, fileCrc, treeCrcs, writeSeedGame } from './seed-helpers';
@@ -51,10 +52,20 @@ async function expectSameAsSeed(): Promise<void> {
   }
 }
 
-function chunkCrcsOf(bytes: Buffer, chunkSize: number): number[] {
-  const crcs: number[] = [];
-  for (let offset = 0; offset < bytes.byteLength; offset += chunkSize) crcs.push(crc32(bytes.subarray(offset, offset + chunkSize)) >>> 0);
-  return crcs;
+type Range = { offset: number; length: number };
+
+/** What the hash worker answers: each range's CRC, null where the bytes end before it does. */
+function rangeCrcsOf(bytes: Buffer, ranges: readonly Range[]): Array<number | null> {
+  return ranges.map(({ offset, length }) => (offset + length <= bytes.byteLength ? crc32(bytes.subarray(offset, offset + length)) >>> 0 : null));
+}
+
+/** The chunks the journal records as verified, decoded from its per-file bitsets. */
+async function journaledChunks(): Promise<Array<{ path: string; offset: number; length: number }>> {
+  const journal = JSON.parse(await readFile(journalPath(stateDir, GAME), 'utf8')) as { verified: Record<string, string> };
+  return manifest.files.flatMap((file) => {
+    const bits = Buffer.from(journal.verified[file.path] ?? '', 'base64');
+    return file.chunkCrcs.flatMap((_, i) => ((bits[i >> 3] ?? 0) & (1 << (i & 7)) ? [{ path: file.path, offset: i * CHUNK, length: Math.min(CHUNK, file.size - i * CHUNK) }] : []));
+  });
 }
 
 async function rootEntries(): Promise<string[]> {
@@ -176,13 +187,52 @@ describe('DownloadManager', () => {
     expect(fresh.bytesRequested).toBeLessThanOrEqual(total - startedAt + CHUNK * manifest.files.length);
   });
 
+  it('re-checks the journaled chunks in the hash worker before fetching, and fetches again one changed on disk since', async () => {
+    const vanishing = ['a', 'b'].map((id) => new SeedSource(id, id, seedRoot, { failAfterChunks: 10 }));
+    const first = await new DownloadManager({ journalFlushIntervalMs: 10 }).download({ gameId: GAME, gameDir, stateDir, manifest, sources: vanishing });
+    expect(first.status).toBe('failed');
+    const journaled = await journaledChunks();
+    expect(journaled.length).toBeGreaterThan(1);
+    const damaged = journaled[0]!;
+    const damagedFile = path.join(gameDir, GAME, ...damaged.path.split('/'));
+    const bytes = await readFile(damagedFile);
+    bytes[damaged.offset + 3] = (bytes[damaged.offset + 3] ?? 0) ^ 0xff;
+    await writeFile(damagedFile, bytes);
+
+    const fresh = new SeedSource('c', 'c', seedRoot);
+    const worker = new ChunkHasher();
+    const rechecked: Array<{ file: string; ranges: Range[]; servedBefore: number }> = [];
+    const hasher = {
+      hashRanges: (file: string, ranges: readonly Range[]) => {
+        rechecked.push({ file: path.relative(path.join(gameDir, GAME), file), ranges: [...ranges], servedBefore: fresh.chunksServed });
+        return worker.hashRanges(file, ranges);
+      },
+    };
+    const { events, onEvent } = collect();
+    try {
+      const second = await new DownloadManager({ hasher }).download({ gameId: GAME, gameDir, stateDir, manifest, sources: [fresh], onEvent });
+      expect(second.status).toBe('finished');
+    } finally {
+      await worker.stop();
+    }
+    await expectSameAsSeed();
+    // Every journaled chunk went through the worker before the first byte was fetched.
+    const before = rechecked.filter((call) => call.servedBefore === 0).flatMap((call) => call.ranges.map((range) => `${call.file}@${range.offset}+${range.length}`));
+    for (const chunk of journaled) expect(before).toContain(`${chunk.path}@${chunk.offset}+${chunk.length}`);
+    // Progress starts at the journaled bytes less the damaged chunk, and exactly the rest is fetched.
+    const startedAt = progressOf(events)[0]!.bytesDone;
+    expect(startedAt).toBe(journaled.reduce((sum, chunk) => sum + chunk.length, 0) - damaged.length);
+    const total = manifest.files.reduce((sum, file) => sum + file.size, 0);
+    expect(fresh.bytesRequested).toBe(total - startedAt);
+  });
+
   it('checks each payload file from disk once, as soon as its last chunk is verified', async () => {
     const source = new SeedSource('a', 'a', seedRoot, { delayMs: 2 });
     const checked: Array<{ file: string; servedBefore: number }> = [];
     const hasher = {
-      hashFile: async (file: string, chunkSize: number) => {
+      hashRanges: async (file: string, ranges: readonly Range[]) => {
         checked.push({ file: path.relative(path.join(gameDir, GAME), file), servedBefore: source.chunksServed });
-        return chunkCrcsOf(await readFile(file), chunkSize);
+        return rangeCrcsOf(await readFile(file), ranges);
       },
     };
     const outcome = await new DownloadManager({ hasher }).download({ gameId: GAME, gameDir, stateDir, manifest, sources: [source], tuning: { inFlightPerSource: 2 } });
@@ -199,12 +249,12 @@ describe('DownloadManager', () => {
   it('fails with FILE_CRC_MISMATCH when a file changed on disk after its chunks were verified; the next attempt fetches only those', async () => {
     const damaged = path.join(gameDir, GAME, 'game.part2.rar');
     const hasher = {
-      hashFile: async (file: string, chunkSize: number) => {
+      hashRanges: async (file: string, ranges: readonly Range[]) => {
         const bytes = await readFile(file);
         // Something else wrote into the file after its chunks had checked out.
         if (file === damaged) bytes[CHUNK + 7] = (bytes[CHUNK + 7] ?? 0) ^ 0xff;
         if (file === damaged) await writeFile(file, bytes);
-        return chunkCrcsOf(bytes, chunkSize);
+        return rangeCrcsOf(bytes, ranges);
       },
     };
     const { events, onEvent } = collect();

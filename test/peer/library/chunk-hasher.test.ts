@@ -35,6 +35,27 @@ it('hashes chunks larger and smaller than its read buffer, as unsigned 32-bit va
   }
 });
 
+it('hashes given byte ranges, in the order asked, with null where the file ends first', async () => {
+  const data = randomBytes(9 * 1024 * 1024 + 100);
+  const file = path.join(work.dir, 'ranges.rar');
+  await writeFile(file, data);
+  const ranges = [
+    // Larger than the worker's 4 MiB read, starting off any read boundary.
+    { offset: 123, length: 5 * 1024 * 1024 },
+    { offset: 0, length: 1 },
+    { offset: data.byteLength - 100, length: 100 },
+    // Overlapping an earlier range: ranges are independent.
+    { offset: 1000, length: 65_536 },
+    { offset: data.byteLength - 10, length: 11 },
+    { offset: data.byteLength + 5, length: 10 },
+    { offset: 500, length: 0 },
+  ];
+  const expected = ranges.map(({ offset, length }) => (offset + length <= data.byteLength ? crc32(data.subarray(offset, offset + length)) >>> 0 : null));
+  expect(expected.slice(-3)).toEqual([null, null, 0]);
+  expect(await hasher.hashRanges(file, ranges)).toEqual(expected);
+  await expect(hasher.hashRanges(path.join(work.dir, 'missing.rar'), ranges)).rejects.toMatchObject({ code: 'ENOENT' });
+});
+
 it('answers concurrent requests each with its own result', async () => {
   const files = await Promise.all(
     ['a', 'b', 'c', 'd'].map(async (name, i) => {

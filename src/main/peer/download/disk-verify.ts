@@ -8,11 +8,9 @@ import type { PlannedChunk } from './types';
 
 /**
  * Re-reads given chunks from disk and checks them against the manifest's chunk CRCs, on the
- * calling thread. Used where the hash worker does not fit: re-checking a resumed download's
- * journaled chunks (the worker hashes whole files, and most of a barely started file is still
- * to come) and downloads run without a worker. Hashing goes in bounded slices with an
- * event-loop yield between slices: the loop stays responsive and memory stays at one slice,
- * whatever the file size.
+ * calling thread: for a DownloadManager made without the hash worker (the runtime always gives
+ * it one). Hashing goes in bounded slices with an event-loop yield between slices: the loop
+ * stays responsive and memory stays at one slice, whatever the file size.
  */
 const SLICE_BYTES = 1024 * 1024;
 

@@ -63,16 +63,16 @@ export type DownloadOutcome =
   | { status: 'failed'; error: ErrorInfo; sources: SourceStats[] }
   | { status: 'cancelled'; sources: SourceStats[] };
 
-/** Per-chunk CRCs of a whole file (the library's worker-thread ChunkHasher). */
-export interface FileHasher {
-  hashFile(path: string, chunkSize: number): Promise<number[]>;
+/** CRCs of byte ranges of a file, null where the file is too short (the library's worker-thread ChunkHasher). */
+export interface RangeHasher {
+  hashRanges(path: string, ranges: ReadonlyArray<{ offset: number; length: number }>): Promise<Array<number | null>>;
   /** Gets the worker ready ahead of use, so its start-up is not on the download's tail. */
   warmUp?(): void;
 }
 
 export interface DownloadManagerOptions {
-  /** When given, the end-of-download check hashes in a worker instead of on this thread. */
-  hasher?: FileHasher;
+  /** When given, reading chunks back from disk (whole-file checks, resume re-checks) hashes in a worker instead of on this thread. */
+  hasher?: RangeHasher;
   progressIntervalMs?: number;
   journalFlushIntervalMs?: number;
   tuning?: Partial<SchedulerTuning>;
@@ -169,14 +169,15 @@ export class DownloadManager {
     }
     const journal = new ResumeJournal(plan, request.stateDir, this.options.journalFlushIntervalMs);
     const combined = AbortSignal.any([entry.cancel.signal, entry.interrupt.signal]);
-    const checks = new WholeFileChecks(plan, this.fileCheck(plan, combined));
+    const diskCheck = this.diskCheck(plan, combined);
+    const checks = new WholeFileChecks(plan, diskCheck);
     let tracker: ProgressTracker | null = null;
     let scheduler: ChunkScheduler | null = null;
     try {
       await transaction.begin();
       this.options.hasher?.warmUp?.();
       emit({ type: 'game-download-begin', payload: { gameId, version: plan.manifest.version, totalBytes: plan.totalBytes } });
-      const alreadyVerified = await this.resumeFromJournal(plan, journal, combined);
+      const alreadyVerified = await resumeFromJournal(plan, journal, diskCheck, combined);
       for (const chunk of alreadyVerified) checks.verified(chunk);
       const alreadyBytes = sumLengths(alreadyVerified);
       const remaining = plan.chunks.filter((chunk) => !alreadyVerified.has(chunk));
@@ -241,29 +242,16 @@ export class DownloadManager {
     }
   }
 
-  /** Chunks a previous run verified and whose bytes on disk still match (re-checked: cheap insurance). */
-  private async resumeFromJournal(plan: DownloadPlan, journal: ResumeJournal, signal: AbortSignal): Promise<Set<PlannedChunk>> {
-    const recorded = await journal.load();
-    if (recorded.length === 0) return new Set();
-    const byKey = new Map(plan.chunks.map((chunk) => [`${chunk.fileIndex}:${chunk.chunkIndex}`, chunk]));
-    const candidates = recorded
-      .map(({ fileIndex, chunkIndex }) => byKey.get(`${fileIndex}:${chunkIndex}`))
-      .filter((chunk): chunk is PlannedChunk => chunk !== undefined && chunk.fileIndex !== plan.sentinelIndex);
-    const bad = new Set(await findBadChunksOnDisk(plan, candidates, signal));
-    const good = new Set(candidates.filter((chunk) => !bad.has(chunk)));
-    for (const chunk of good) journal.markVerified(chunk.fileIndex, chunk.chunkIndex);
-    return good;
-  }
-
-  /** One file read back from disk: in the hash worker when there is one, so the main (Electron) thread never hashes gigabytes. */
-  private fileCheck(plan: DownloadPlan, signal: AbortSignal): FileCheck {
+  /** Chunks of one file read back from disk: in the hash worker when there is one, so the main (Electron) thread never hashes gigabytes. */
+  private diskCheck(plan: DownloadPlan, signal: AbortSignal): FileCheck {
     const hasher = this.options.hasher;
     if (!hasher) return (chunks) => findBadChunksOnDisk(plan, chunks, signal);
     return async (chunks) => {
       const first = chunks[0];
       if (!first) return [];
-      const crcs = await hasher.hashFile(plan.targets[first.fileIndex] as string, plan.manifest.chunkSize).catch(() => null);
-      return chunks.filter((chunk) => crcs?.[chunk.chunkIndex] !== chunk.crc);
+      const ranges = chunks.map(({ offset, length }) => ({ offset, length }));
+      const crcs = await hasher.hashRanges(plan.targets[first.fileIndex] as string, ranges).catch(() => null);
+      return chunks.filter((chunk, i) => crcs?.[i] !== chunk.crc);
     };
   }
 
@@ -276,6 +264,30 @@ export class DownloadManager {
     const first = bad[0] as PlannedChunk;
     throw new LanspreadError('FILE_CRC_MISMATCH', `${bad.length} chunk(s) changed on disk after verification, first in ${JSON.stringify(first.path)} at ${first.offset}`);
   }
+}
+
+/** Chunks a previous run verified and whose bytes on disk still match (re-checked: cheap insurance). */
+async function resumeFromJournal(plan: DownloadPlan, journal: ResumeJournal, check: FileCheck, signal: AbortSignal): Promise<Set<PlannedChunk>> {
+  const recorded = await journal.load();
+  if (recorded.length === 0) return new Set();
+  const byKey = new Map(plan.chunks.map((chunk) => [`${chunk.fileIndex}:${chunk.chunkIndex}`, chunk]));
+  const byFile = new Map<number, PlannedChunk[]>();
+  for (const { fileIndex, chunkIndex } of recorded) {
+    const chunk = byKey.get(`${fileIndex}:${chunkIndex}`);
+    if (!chunk || chunk.fileIndex === plan.sentinelIndex) continue;
+    const list = byFile.get(fileIndex) ?? [];
+    list.push(chunk);
+    byFile.set(fileIndex, list);
+  }
+  const good = new Set<PlannedChunk>();
+  // File by file: one read-back in flight keeps memory at one file's read buffers.
+  for (const chunks of byFile.values()) {
+    if (signal.aborted) throw new LanspreadError('REQUEST_CANCELLED', 'Download cancelled');
+    const bad = new Set(await check(chunks));
+    for (const chunk of chunks) if (!bad.has(chunk)) good.add(chunk);
+  }
+  for (const chunk of good) journal.markVerified(chunk.fileIndex, chunk.chunkIndex);
+  return good;
 }
 
 function failed(emit: (event: DownloadEvent) => void, gameId: string, error: LanspreadError, sources: SourceStats[]): DownloadOutcome {

@@ -1,27 +1,31 @@
 import type { Worker } from 'node:worker_threads';
 import { LanspreadError } from '../../../shared/errors';
 import { spawnWorker } from '../workers/spawn-worker';
-import type { HashReply, HashRequest } from './hash-worker';
+import type { ByteRange, HashJob, HashReply, HashRequest } from './hash-worker';
+
+export type { ByteRange } from './hash-worker';
+
+type Crcs = Array<number | null>;
 
 /**
- * Per-chunk CRC32 of whole files, computed in one long-lived worker thread so hashing a large
- * library never stalls the main (Electron) event loop. The worker starts on first use, does not
- * keep the process alive, and is terminated by stop().
+ * Per-chunk CRC32 of whole files, and CRC32s of given byte ranges, computed in one long-lived
+ * worker thread so hashing a large library or a resumed download never stalls the main
+ * (Electron) event loop. The worker starts on first use, does not keep the process alive, and
+ * is terminated by stop().
  */
 export class ChunkHasher {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (crcs: number[]) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (crcs: Crcs) => void; reject: (error: Error) => void }>();
 
-  hashFile(path: string, chunkSize: number): Promise<number[]> {
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      // A queued request keeps the worker referenced; an idle worker must not hold the process.
-      worker.ref();
-      worker.postMessage({ id, path, chunkSize } satisfies HashRequest);
-    });
+  /** The CRC of each `chunkSize` slice of the file, the last one possibly shorter. */
+  async hashFile(path: string, chunkSize: number): Promise<number[]> {
+    return (await this.request({ path, chunkSize })) as number[];
+  }
+
+  /** The CRC of each range, in order; null where the file ends before the range does. */
+  hashRanges(path: string, ranges: readonly ByteRange[]): Promise<Crcs> {
+    return this.request({ path, ranges: [...ranges] });
   }
 
   /** Starts the worker now (it still does not keep the process alive), so the next request finds it running. */
@@ -34,6 +38,17 @@ export class ChunkHasher {
     this.worker = null;
     this.failAll(new LanspreadError('REQUEST_CANCELLED', 'Hasher stopped'));
     await worker?.terminate();
+  }
+
+  private request(job: HashJob): Promise<Crcs> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // A queued request keeps the worker referenced; an idle worker must not hold the process.
+      worker.ref();
+      worker.postMessage({ id, ...job } satisfies HashRequest);
+    });
   }
 
   private ensureWorker(): Worker {

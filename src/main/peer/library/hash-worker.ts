@@ -1,55 +1,79 @@
+import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { crc32Update } from '../util/crc32';
 
 /**
- * Worker entry: computes the CRC32 of each `chunkSize` slice of a file, reading in bounded
- * pieces so memory stays flat whatever the file size. Requests run concurrently, each with
- * its own two read buffers.
+ * Worker entry: CRC32s of slices of a file, read in bounded pieces so memory stays flat
+ * whatever the file size. Requests run concurrently, each with its own two read buffers.
+ * - Whole file: the CRC of each `chunkSize` slice (the last one may be shorter).
+ * - Ranges: the CRC of each given byte range, or null where the file holds fewer bytes than the
+ *   range needs. A resumed download re-checks its journaled chunks this way.
  */
-export interface HashRequest {
-  id: number;
-  path: string;
-  chunkSize: number;
+export type HashJob = { path: string } & ({ chunkSize: number } | { ranges: ByteRange[] });
+
+export type HashRequest = { id: number } & HashJob;
+
+export interface ByteRange {
+  offset: number;
+  length: number;
 }
 
-export type HashReply = { id: number; crcs: number[] } | { id: number; error: { message: string; code?: string } };
+export type HashReply = { id: number; crcs: Array<number | null> } | { id: number; error: { message: string; code?: string } };
 
 const READ_BYTES = 4 * 1024 * 1024;
 
+interface Piece {
+  range: number;
+  at: number;
+  length: number;
+}
+
+/** Each range cut into reads of at most READ_BYTES: a read never spans two ranges. */
+function* piecesOf(ranges: readonly ByteRange[], readBytes: number): Generator<Piece> {
+  for (const [range, { offset, length }] of ranges.entries()) {
+    for (let done = 0; done < length; done += readBytes) yield { range, at: offset + done, length: Math.min(readBytes, length - done) };
+  }
+}
+
 /**
- * Two buffers take turns: while one slice is hashed, the read of the next is already in the
+ * Two buffers take turns: while one piece is hashed, the read of the next is already in the
  * thread pool, so disk (or page cache) and CRC overlap instead of alternating.
  */
-async function hashFile(file: string, chunkSize: number): Promise<number[]> {
-  const handle = await open(file, 'r');
+async function hashRanges(handle: FileHandle, ranges: readonly ByteRange[]): Promise<Array<number | null>> {
+  const size = Math.min(READ_BYTES, Math.max(0, ...ranges.map((range) => range.length)));
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  const crcs = ranges.map(() => 0);
+  const got = ranges.map(() => 0);
+  const pieces = piecesOf(ranges, size);
+  let turn = 0;
+  const readNext = () => {
+    const { value: piece } = pieces.next();
+    if (!piece) return null;
+    turn ^= 1;
+    return handle.read(buffers[turn] as Buffer, 0, piece.length, piece.at).then(({ bytesRead, buffer }) => ({ piece, bytes: buffer.subarray(0, bytesRead) }));
+  };
+  let pending = readNext();
+  while (pending) {
+    const { piece, bytes } = await pending;
+    pending = readNext();
+    crcs[piece.range] = crc32Update(bytes, crcs[piece.range] as number);
+    got[piece.range] = (got[piece.range] as number) + bytes.byteLength;
+  }
+  return ranges.map((range, i) => (got[i] === range.length ? (crcs[i] as number) >>> 0 : null));
+}
+
+async function hash(request: HashRequest): Promise<Array<number | null>> {
+  const handle = await open(request.path, 'r');
   try {
-    const size = Math.min(READ_BYTES, chunkSize);
-    const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
-    const crcs: number[] = [];
-    let crc = 0;
-    let inChunk = 0;
-    let position = 0;
-    let turn = 0;
-    // Reads never cross a chunk boundary, so each finished read is within one chunk.
-    const readNext = (buffer: Buffer, at: number, chunkOffset: number) => handle.read(buffer, 0, Math.min(buffer.byteLength, chunkSize - chunkOffset), at);
-    let pending = readNext(buffers[0] as Buffer, 0, 0);
-    for (;;) {
-      const { bytesRead, buffer } = await pending;
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      const nextInChunk = (inChunk + bytesRead) % chunkSize;
-      turn ^= 1;
-      pending = readNext(buffers[turn] as Buffer, position, nextInChunk);
-      crc = crc32Update(buffer.subarray(0, bytesRead), crc);
-      inChunk += bytesRead;
-      if (inChunk === chunkSize) {
-        crcs.push(crc >>> 0);
-        crc = 0;
-        inChunk = 0;
-      }
-    }
-    if (inChunk > 0) crcs.push(crc >>> 0);
+    if ('ranges' in request) return await hashRanges(handle, request.ranges);
+    const { size } = await handle.stat();
+    const { chunkSize } = request;
+    const ranges: ByteRange[] = [];
+    for (let offset = 0; offset < size; offset += chunkSize) ranges.push({ offset, length: Math.min(chunkSize, size - offset) });
+    const crcs = await hashRanges(handle, ranges);
+    // CRCs of a file cut short while it was read would describe no version of it.
+    if (crcs.includes(null)) throw new Error(`${request.path} shrank while it was being hashed`);
     return crcs;
   } finally {
     await handle.close();
@@ -57,7 +81,7 @@ async function hashFile(file: string, chunkSize: number): Promise<number[]> {
 }
 
 parentPort?.on('message', (request: HashRequest) => {
-  hashFile(request.path, request.chunkSize).then(
+  hash(request).then(
     (crcs) => parentPort?.postMessage({ id: request.id, crcs } satisfies HashReply),
     (error: NodeJS.ErrnoException) => parentPort?.postMessage({ id: request.id, error: { message: error.message, ...(error.code ? { code: error.code } : {}) } } satisfies HashReply),
   );
