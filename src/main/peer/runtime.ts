@@ -15,6 +15,7 @@ import { OperationRegistry } from './operations/operation-registry';
 import { PeerGameDB } from './peers/peer-game-db';
 import { PeerManager } from './peers/peer-manager';
 import { PROTOCOL_VERSION, type HelloBody } from './protocol/messages';
+import { CancellableRuns } from './runtime/cancellable-runs';
 import { createInstallEventAdapter } from './runtime/install-event-adapter';
 import { fetchLatestManifest } from './runtime/manifest-fetch';
 import type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
@@ -48,6 +49,8 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   const unpacker = config.unpacker ?? new WorkerUnpacker();
   const limits = new BandwidthLimits({ downloadBytesPerSec: config.downloadLimitBytesPerSec ?? 0, uploadBytesPerSec: config.uploadLimitBytesPerSec ?? 0 });
   const reportInstallEvent = createInstallEventAdapter(events);
+  // Archive installs (after a download, or asked for): stop() aborts them, and each rolls back its staging.
+  const archiveInstalls = new CancellableRuns();
 
   let installService: InstallService | null = null;
   const installs = (): InstallService => {
@@ -236,8 +239,10 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     async installDownloaded(gameId) {
       const service = installs();
       const installed = library.localGames().find((game) => game.id === gameId)?.installed ?? false;
-      const call = { onEvent: reportInstallEvent };
-      await (installed ? service.update(gameId, call) : service.install(gameId, call));
+      await archiveInstalls.run(gameId, async (signal) => {
+        const call = { signal, onEvent: reportInstallEvent };
+        await (installed ? service.update(gameId, call) : service.install(gameId, call));
+      });
     },
     async uninstall(gameId) {
       await installs().uninstall(gameId, { onEvent: reportInstallEvent });
@@ -252,6 +257,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
       stopped = true;
       await downloadManager.stop();
       await streams.stop();
+      await archiveInstalls.stop();
       await peers.stop();
       // The control server goes before the mDNS goodbye: peers check a goodbye with a Ping,
       // and a peer that is leaving must not answer it.

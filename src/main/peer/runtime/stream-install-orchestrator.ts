@@ -7,6 +7,7 @@ import type { InstallService } from '../install/install-service';
 import type { PeerGameDB, PeerRecord } from '../peers/peer-game-db';
 import type { RuntimeEvents, StreamInstallReport } from '../runtime-types';
 import { streamStagingSource } from '../stream/stream-staging';
+import { CancellableRuns } from './cancellable-runs';
 import { receiveStreamInstall } from '../transport/data-lane/lane-stream';
 import type { Logger } from '../util/logger';
 
@@ -39,28 +40,24 @@ const IDLE_TIMEOUT_MS = 30_000;
  * them in turn, and keeps a cancel handle per game.
  */
 export class StreamInstallOrchestrator {
-  private readonly running = new Map<string, { controller: AbortController; settled: Promise<unknown> }>();
+  private readonly runs = new CancellableRuns();
 
   constructor(private readonly deps: StreamInstallOrchestratorDeps) {}
 
   isRunning(gameId: string): boolean {
-    return this.running.has(gameId);
+    return this.runs.isRunning(gameId);
   }
 
   cancel(gameId: string): boolean {
-    const running = this.running.get(gameId);
-    running?.controller.abort();
-    return running !== undefined;
+    return this.runs.cancel(gameId);
   }
 
   /**
    * Shutdown: cancels every streamed install and waits until each transaction has cleaned up.
    * Its socket is its own (not the lane client's), so nothing else would stop it writing.
    */
-  async stop(): Promise<void> {
-    const running = [...this.running.values()];
-    for (const { controller } of running) controller.abort();
-    await Promise.allSettled(running.map(({ settled }) => settled));
+  stop(): Promise<void> {
+    return this.runs.stop();
   }
 
   async install(gameId: string): Promise<StreamInstallReport> {
@@ -72,18 +69,11 @@ export class StreamInstallOrchestrator {
       .map(senderOf)
       .filter((sender): sender is Sender => sender !== null);
     if (senders.length === 0) throw new LanspreadError('NO_SOURCE', `No peer with a data lane shares ${gameId} ${version}`);
-    if (this.running.has(gameId)) throw new LanspreadError('OPERATION_IN_PROGRESS', `${gameId} is already being installed`);
-    const controller = new AbortController();
-    const work = this.run(gameId, version, senders, controller);
-    this.running.set(gameId, { controller, settled: work });
-    try {
-      return await work;
-    } finally {
-      this.running.delete(gameId);
-    }
+    if (this.runs.isRunning(gameId)) throw new LanspreadError('OPERATION_IN_PROGRESS', `${gameId} is already being installed`);
+    return this.runs.run(gameId, (signal) => this.run(gameId, version, senders, signal));
   }
 
-  private async run(gameId: string, version: string, senders: Sender[], controller: AbortController): Promise<StreamInstallReport> {
+  private async run(gameId: string, version: string, senders: Sender[], cancel: AbortSignal): Promise<StreamInstallReport> {
     const failedSenders: StreamInstallReport['failedSenders'] = [];
     let used: Sender | null = null;
     try {
@@ -108,9 +98,9 @@ export class StreamInstallOrchestrator {
           this.deps.logger.warn('streamed install failed from one peer; trying the next', { gameId, from: failed.name, code: error.code, next: next.name });
         },
       });
-      await this.deps.installs().installStreamed(gameId, source, { signal: controller.signal, onEvent: this.deps.onInstallEvent });
+      await this.deps.installs().installStreamed(gameId, source, { signal: cancel, onEvent: this.deps.onInstallEvent });
     } catch (error) {
-      throw controller.signal.aborted ? new LanspreadError('REQUEST_CANCELLED', `Streamed install of ${gameId} was cancelled`, { cause: error }) : toLanspreadError(error);
+      throw cancel.aborted ? new LanspreadError('REQUEST_CANCELLED', `Streamed install of ${gameId} was cancelled`, { cause: error }) : toLanspreadError(error);
     }
     const sender = used as Sender | null;
     if (sender === null) throw new LanspreadError('INTERNAL', 'Streamed install finished without a sender');
