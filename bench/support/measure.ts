@@ -10,7 +10,7 @@ export interface Measured {
 const MB = 1024 * 1024;
 
 /** Wall time, peak RSS, CPU seconds and main-thread event-loop lag p99 of one piece of work. */
-export async function measure(work: () => Promise<void>): Promise<Measured> {
+export async function measure(work: () => Promise<unknown>): Promise<Measured> {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   let peak = process.memoryUsage.rss();
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 25);

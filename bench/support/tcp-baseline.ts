@@ -1,18 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open, type FileHandle } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect as connectTcp } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { crc32Update } from '../../src/main/peer/util/crc32';
 
 /**
  * The baseline every download figure is compared with: the same bytes sent by another process
  * over plain TCP on loopback and written to disk (fdatasync at the end), as fast as Node can,
  * with the best technique at each end: no garbage per MiB, reads overlapping writes.
  *
+ * The same copy also runs over TLS 1.3 (the data lane's version, client certificate asked
+ * for) with a CRC32 of every byte on the receiving thread: the least work any download that
+ * meets the issue does (a TLS lane, each chunk's CRC checked before it counts). Its speed is
+ * the ceiling for the real download on this machine; no protocol, no scheduler, no read-back.
+ *
  * The sender: two 1 MiB buffers take turns, the next piece is read while the socket sends the
  * current one, and a buffer is reused once its write completed (the seed's technique).
  */
 const SERVER = `
-const net = require('node:net'); const fs = require('node:fs/promises');
-const file = process.argv[1];
+const net = require('node:net'); const tls = require('node:tls'); const fs = require('node:fs/promises');
+const [file, key, cert] = process.argv.slice(1);
 const send = (socket, data) => new Promise((resolve, reject) => socket.write(data, (error) => (error ? reject(error) : resolve())));
 const serve = async (socket) => {
   const handle = await fs.open(file, 'r');
@@ -33,35 +40,55 @@ const serve = async (socket) => {
     await handle.close();
   }
 };
-const server = net.createServer((socket) => {
+const onConnection = (socket) => {
   socket.on('error', () => {});
   serve(socket).catch(() => socket.destroy());
-});
+};
+const server = key
+  ? tls.createServer({ key, cert, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', requestCert: true, rejectUnauthorized: false }, onConnection)
+  : net.createServer(onConnection);
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 process.stdin.resume(); process.stdin.on('end', () => process.exit(0));
 `;
 
-export async function startTcpFileServer(file: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['-e', SERVER, file], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** Key and certificate for the TLS variant (any self-signed pair: the copy checks no pin). */
+export interface CopyTls {
+  keyPem: string;
+  certPem: string;
+}
+
+/** Serves `file` to every connection: over plain TCP, or over TLS 1.3 when `tls` is given. */
+export async function startTcpFileServer(file: string, tls?: CopyTls): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['-e', SERVER, file, ...(tls ? [tls.keyPem, tls.certPem] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`TCP baseline server exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${tls ? 'TLS' : 'TCP'} baseline server exited (${code})`)));
     child.stdout!.once('data', (data: Buffer) => resolve(Number(data.toString().trim())));
   });
   return { port, child };
 }
 
+export interface CopyOptions {
+  /**
+   * Write over an existing file of the same size instead of truncating it, so its page-cache
+   * pages are reused rather than freshly allocated (as a download does over a file that is
+   * already there).
+   */
+  overwrite?: boolean;
+  /** Connect with TLS (to a server started with `tls`) and CRC every batch before writing it. */
+  tls?: CopyTls;
+}
+
 /**
  * The strongest plain copy Node offers: the socket reads straight into 1 MiB batches (its
- * `onread` option: no user-space copy, no Buffer per read), two batches take turns, a full one
- * is written while the other fills (two writes in flight at most, like the downloader), and
- * reading pauses only while the batch it would fill next is still being written.
- *
- * `overwrite` writes over an existing file of the same size instead of truncating it, so its
- * page-cache pages are reused rather than freshly allocated (as a download does over a file
- * that is already there).
+ * `onread` option: no user-space copy, no Buffer per read; over TLS, records are decrypted
+ * straight into them), two batches take turns, a full one is written while the other fills
+ * (two writes in flight at most, like the downloader), and reading pauses only while the batch
+ * it would fill next is still being written. Resolves with the CRC32 of what it received over
+ * TLS (0 over plain TCP), so a caller can check the copy.
  */
-export async function tcpCopyToDisk(port: number, target: string, { overwrite = false } = {}): Promise<void> {
+export async function tcpCopyToDisk(port: number, target: string, { overwrite = false, tls }: CopyOptions = {}): Promise<number> {
   const handle = await open(target, overwrite ? 'r+' : 'w');
+  let crc = 0;
   try {
     await new Promise<void>((resolve, reject) => {
       const batches = [Buffer.allocUnsafeSlow(BATCH), Buffer.allocUnsafeSlow(BATCH)];
@@ -76,6 +103,7 @@ export async function tcpCopyToDisk(port: number, target: string, { overwrite = 
       const flush = () => {
         const index = batch;
         const data = (batches[index] as Buffer).subarray(0, filled);
+        if (tls) crc = crc32Update(data, crc);
         writes[index] = writeFully(handle, data, position).then(() => {
           writes[index] = null;
           if (index === batch && socket.isPaused()) socket.resume();
@@ -85,18 +113,18 @@ export async function tcpCopyToDisk(port: number, target: string, { overwrite = 
         batch ^= 1;
         if (writes[batch]) socket.pause();
       };
-      const socket = connect({
-        host: '127.0.0.1',
-        port,
-        onread: {
-          buffer: () => (batches[batch] as Buffer).subarray(filled),
-          callback: (bytes) => {
-            filled += bytes;
-            if (filled === BATCH) flush();
-            return true;
-          },
+      const onread = {
+        buffer: () => (batches[batch] as Buffer).subarray(filled),
+        callback: (bytes: number) => {
+          filled += bytes;
+          if (filled === BATCH) flush();
+          return true;
         },
-      });
+      };
+      const socket = tls
+        ? // Node's TLS socket takes `onread` too; its typings only declare it for net.
+          connectTls({ host: '127.0.0.1', port, key: tls.keyPem, cert: tls.certPem, rejectUnauthorized: false, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ...({ onread } as object) })
+        : connectTcp({ host: '127.0.0.1', port, onread });
       socket.on('error', fail);
       socket.on('end', () => {
         if (filled > 0) flush();
@@ -107,6 +135,7 @@ export async function tcpCopyToDisk(port: number, target: string, { overwrite = 
   } finally {
     await handle.close();
   }
+  return crc;
 }
 
 async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {

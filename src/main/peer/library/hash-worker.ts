@@ -41,7 +41,8 @@ function* piecesOf(ranges: readonly ByteRange[], readBytes: number): Generator<P
  * thread pool, so disk (or page cache) and CRC overlap instead of alternating.
  */
 async function hashRanges(handle: FileHandle, ranges: readonly ByteRange[]): Promise<Array<number | null>> {
-  const size = Math.min(READ_BYTES, Math.max(0, ...ranges.map((range) => range.length)));
+  // Not Math.max(...lengths): a file of a terabyte has more chunks than a call takes arguments.
+  const size = ranges.reduce((largest, range) => Math.max(largest, Math.min(READ_BYTES, range.length)), 0);
   const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
   const crcs = ranges.map(() => 0);
   const got = ranges.map(() => 0);
