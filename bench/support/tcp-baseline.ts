@@ -11,8 +11,8 @@ import { crc32Update } from '../../src/main/peer/util/crc32';
  *
  * The same copy also runs over TLS 1.3 (the data lane's version, client certificate asked
  * for) with a CRC32 of every byte on the receiving thread: the least work any download that
- * meets the issue does (a TLS lane, each chunk's CRC checked before it counts). Its speed is
- * the ceiling for the real download on this machine; no protocol, no scheduler, no read-back.
+ * meets the issue does (a TLS lane, each chunk's CRC checked before it counts), with Node's TLS
+ * and CRC; no protocol, no scheduler, no read-back. The real download is not expected to beat it.
  *
  * The sender: two 1 MiB buffers take turns, the next piece is read while the socket sends the
  * current one, and a buffer is reused once its write completed (the seed's technique).
