@@ -43,6 +43,11 @@ export interface PeerConfig {
   streamProvider?: StreamInstallProvider;
   /** Archive password per game, when a game's archives are encrypted. */
   archivePassword?: (gameId: string) => string | undefined;
+  /**
+   * Downloads that stopped short (a crash, a quit, every source gone) start again on their own
+   * once a peer shares the game, fetching only what their journal does not hold. Default true.
+   */
+  resumeDownloads?: boolean;
   /** Scheduler knobs (tests shorten stall and grace periods). */
   downloadTuning?: Partial<SchedulerTuning>;
   /** Chunk size of the manifests this peer serves (tests use small ones). */

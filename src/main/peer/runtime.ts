@@ -22,6 +22,7 @@ import type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
 import { createRequestHandler } from './server/request-handler';
 import { DownloadManager } from './download/download-manager';
 import { DownloadOrchestrator } from './runtime/download-orchestrator';
+import { DownloadResumer } from './runtime/download-resumer';
 import { StreamInstallOrchestrator } from './runtime/stream-install-orchestrator';
 import { createStreamInstallHandler } from './stream/stream-sender';
 import { UnrarStreamProvider } from './stream/unrar-stream-provider';
@@ -194,6 +195,15 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   await library.start();
 
   let stopped = false;
+  const resumer = new DownloadResumer({
+    stateDir: config.stateDir,
+    gameDir: () => library.gameDir(),
+    hasSource: (gameId) => db.latestVersion(gameId) !== null,
+    isBusy: (gameId) => operations.isBusy(gameId),
+    download: (gameId) => runtime.download(gameId),
+    logger: logger.child('resume'),
+  });
+
   const runtime: PeerRuntime = {
     peerId: identity.peerId,
     displayName: config.displayName,
@@ -220,6 +230,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     async setGameDir(dir) {
       if (dir !== null) await prepareGameDir(new InstallService({ gameDir: dir, stateDir: config.stateDir, unpacker, operations, catalog }), logger);
       await library.setGameDir(dir);
+      resumer.poke();
     },
     setManualPeers: (addresses) => peers.setManualPeers(addresses.map(parsePeerAddress)),
     rescan: () => library.rescanAll(),
@@ -255,6 +266,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      resumer.stop();
       await downloadManager.stop();
       await streams.stop();
       await archiveInstalls.stop();
@@ -270,6 +282,13 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
       events.removeAllListeners();
     },
   };
+  if (config.resumeDownloads !== false) {
+    events.on('game-download-failed', ({ gameId }) => void resumer.downloadFailed(gameId));
+    events.on('game-download-finished', ({ gameId }) => resumer.downloadSettled(gameId));
+    events.on('game-download-cancelled', ({ gameId }) => resumer.downloadSettled(gameId));
+    events.on('remote-games-changed', () => resumer.poke());
+    await resumer.start();
+  }
   return runtime;
 }
 

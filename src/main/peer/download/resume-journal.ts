@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write';
 import type { DownloadPlan } from './download-plan';
@@ -17,6 +17,18 @@ interface JournalFile {
 
 export function journalPath(stateDir: string, gameId: string): string {
   return path.join(stateDir, 'games', gameId, 'download_journal.json');
+}
+
+export async function hasJournal(stateDir: string, gameId: string): Promise<boolean> {
+  return (await stat(journalPath(stateDir, gameId)).catch(() => null))?.isFile() ?? false;
+}
+
+/** Games with a download journal in the state directory: downloads that stopped before their end. */
+export async function journaledGameIds(stateDir: string): Promise<string[]> {
+  const entries = await readdir(path.join(stateDir, 'games')).catch(() => [] as string[]);
+  const found: string[] = [];
+  for (const gameId of entries) if (await hasJournal(stateDir, gameId)) found.push(gameId);
+  return found;
 }
 
 /**
