@@ -283,7 +283,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     },
   };
   if (config.resumeDownloads !== false) {
-    events.on('game-download-failed', ({ gameId }) => void resumer.downloadFailed(gameId));
+    events.on('game-download-failed', ({ gameId }) => resumer.downloadFailed(gameId));
     events.on('game-download-finished', ({ gameId }) => resumer.downloadSettled(gameId));
     events.on('game-download-cancelled', ({ gameId }) => resumer.downloadSettled(gameId));
     events.on('remote-games-changed', () => resumer.poke());

@@ -12,6 +12,8 @@ let gameDir: string | null;
 let sources: Set<string>;
 let busy: Set<string>;
 let started: string[];
+/** What a started download does after it was counted; resolving = finished. */
+let outcome: (gameId: string) => Promise<void>;
 let resumer: DownloadResumer;
 
 beforeEach(async () => {
@@ -21,12 +23,16 @@ beforeEach(async () => {
   sources = new Set();
   busy = new Set();
   started = [];
+  outcome = async () => undefined;
   resumer = new DownloadResumer({
     stateDir,
     gameDir: () => gameDir,
     hasSource: (gameId) => sources.has(gameId),
     isBusy: (gameId) => busy.has(gameId),
-    download: async (gameId) => void started.push(gameId),
+    download: async (gameId) => {
+      started.push(gameId);
+      await outcome(gameId);
+    },
     logger: silentLogger,
     retryAfterMs: 1_000,
     maxRetryAfterMs: 3_000,
@@ -92,13 +98,13 @@ it('after a failure, tries again with the next peer event or after a doubling de
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
   await interrupted('demo-arena');
   sources.add('demo-arena');
-  await resumer.downloadFailed('demo-arena');
+  resumer.downloadFailed('demo-arena');
   expect(started).toEqual([]);
   vi.advanceTimersByTime(1_000);
   await settle();
   expect(started).toEqual(['demo-arena']);
 
-  await resumer.downloadFailed('demo-arena');
+  resumer.downloadFailed('demo-arena');
   vi.advanceTimersByTime(1_999);
   await settle();
   expect(started).toHaveLength(1);
@@ -107,17 +113,17 @@ it('after a failure, tries again with the next peer event or after a doubling de
   expect(started).toHaveLength(2);
 
   // A peer event does not wait for the delay; the cap holds the delay at 3 s.
-  await resumer.downloadFailed('demo-arena');
+  resumer.downloadFailed('demo-arena');
   resumer.poke();
   await settle();
   expect(started).toHaveLength(3);
-  await resumer.downloadFailed('demo-arena');
-  await resumer.downloadFailed('demo-arena');
+  resumer.downloadFailed('demo-arena');
+  resumer.downloadFailed('demo-arena');
   vi.advanceTimersByTime(3_000);
   await settle();
   expect(started).toHaveLength(4);
 
-  await resumer.downloadFailed('demo-arena');
+  resumer.downloadFailed('demo-arena');
   resumer.downloadSettled('demo-arena');
   vi.advanceTimersByTime(10_000);
   resumer.poke();
@@ -125,15 +131,36 @@ it('after a failure, tries again with the next peer event or after a doubling de
   expect(started).toHaveLength(4);
 });
 
+it('counts one failure once when a resumed download both reports it and throws', async () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  await interrupted('demo-arena');
+  sources.add('demo-arena');
+  // As the runtime does: the failure event first, then the rejected download.
+  outcome = async (gameId) => {
+    resumer.downloadFailed(gameId);
+    throw new Error('no source could deliver the rest');
+  };
+  await resumer.start();
+  await settle();
+  expect(started).toHaveLength(1);
+  vi.advanceTimersByTime(999);
+  await settle();
+  expect(started).toHaveLength(1);
+  // The first delay, not the second: counted once.
+  vi.advanceTimersByTime(1);
+  await settle();
+  expect(started).toHaveLength(2);
+});
+
 it('ignores failures that left no journal (cancel, disk full) and everything once stopped', async () => {
   sources.add('demo-arena');
-  await resumer.downloadFailed('demo-arena');
+  resumer.downloadFailed('demo-arena');
   resumer.poke();
   await settle();
   expect(started).toEqual([]);
   await interrupted('demo-arena');
   resumer.stop();
-  await resumer.downloadFailed('demo-arena');
+  resumer.downloadFailed('demo-arena');
   resumer.poke();
   await settle();
   expect(started).toEqual([]);

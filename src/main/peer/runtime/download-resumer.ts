@@ -51,12 +51,12 @@ export class DownloadResumer {
     this.poke();
   }
 
-  /** A download ended short: it waits for a peer if its journal is still there. */
-  async downloadFailed(gameId: string): Promise<void> {
+  /**
+   * A download ended short: it waits for a peer, or for its retry. Whether its journal is still
+   * there (cancel and a full disk delete it) is looked at when it is about to start again.
+   */
+  downloadFailed(gameId: string): void {
     if (this.stopped) return;
-    const kept = await hasJournal(this.deps.stateDir, gameId);
-    // stop() may have come while the journal was looked for.
-    if (!kept || this.stopped) return;
     this.waiting.add(gameId);
     const count = (this.failures.get(gameId)?.count ?? 0) + 1;
     clearTimeout(this.failures.get(gameId)?.retry);
@@ -105,6 +105,7 @@ export class DownloadResumer {
       this.waiting.add(gameId);
       return;
     }
+    if (!(await hasJournal(this.deps.stateDir, gameId))) return;
     if (!(await stat(path.join(gameDir, gameId)).catch(() => null))?.isDirectory()) {
       this.deps.logger.info('not resuming a download whose game folder is gone', { gameId });
       return;
@@ -114,8 +115,9 @@ export class DownloadResumer {
     try {
       await this.deps.download(gameId);
     } catch {
-      // Failing before it began (its source left meanwhile) sends no event of its own.
-      await this.downloadFailed(gameId);
+      // A download that began reported its failure already (its event comes before this);
+      // one that failed before it began (its source left meanwhile) sends no event of its own.
+      if (!this.waiting.has(gameId)) this.downloadFailed(gameId);
     }
   }
 }
