@@ -7,9 +7,9 @@ import type { InstallService } from '../install/install-service';
 import type { PeerGameDB, PeerRecord } from '../peers/peer-game-db';
 import type { RuntimeEvents, StreamInstallReport } from '../runtime-types';
 import { streamStagingSource } from '../stream/stream-staging';
-import { CancellableRuns } from './cancellable-runs';
 import { receiveStreamInstall } from '../transport/data-lane/lane-stream';
 import type { Logger } from '../util/logger';
+import { CancellableRuns } from './cancellable-runs';
 
 export interface StreamInstallOrchestratorDeps {
   db: PeerGameDB;
