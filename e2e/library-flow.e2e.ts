@@ -162,9 +162,19 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
     await page.keyboard.press('Escape');
   });
 
-  it('reflects a peer leaving', async () => {
+  it('reflects a peer leaving, and tells the player a download it cut short keeps its progress', async () => {
     await expect.poll(() => page.getByTestId('peer-count').textContent()).toMatch(/1/);
+    await card('demo-arena').click();
+    await page.getByTestId('mode-normal').check();
+    await page.getByTestId('primary-action').click();
+    await expect.poll(percent, { timeout: 10_000 }).toBeGreaterThan(0);
     await seed.stop();
+    const cutShort = page.locator('[data-testid="toast"]', { has: page.getByTestId('toast-resumes') });
+    await expect.poll(() => cutShort.count(), { timeout: 20_000 }).toBe(1);
+    expect(await cutShort.getAttribute('data-code')).toMatch(/^(NO_SOURCE|PEER_GONE)$/);
+    expect(await cutShort.textContent()).toMatch(/picks up from there/);
+    await page.screenshot({ path: path.join(artifacts, 'detail-download-cut-short.png') });
+    await page.keyboard.press('Escape');
     await expect.poll(() => badge('demo-arena').count(), { timeout: 20_000 }).toBe(0);
     await page.getByTestId('nav-peers').click();
     await expect.poll(() => page.locator('[data-testid^="peer-row-"]').count(), { timeout: 20_000 }).toBe(0);

@@ -95,7 +95,8 @@ export interface LauncherEvents {
   'game-download-begin': { gameId: string; version: string; totalBytes: number };
   'game-download-progress': { gameId: string; bytesDone: number; totalBytes: number; bytesPerSecond: number; etaSeconds: number | null; activePeers: number };
   'game-download-finished': { gameId: string; version: string };
-  'game-download-failed': { gameId: string; error: ErrorInfo };
+  /** `resumes`: the verified part was kept, and the download picks up from there (on its own once a peer has the game). */
+  'game-download-failed': { gameId: string; error: ErrorInfo; resumes?: boolean };
   'game-download-cancelled': { gameId: string };
   'game-install-begin': { gameId: string; mode: InstallMode };
   'game-install-progress': { gameId: string; bytesDone: number; totalBytes: number; bytesPerSecond: number; etaSeconds: number | null; activePeers: number };

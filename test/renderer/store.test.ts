@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GameView, PeerView } from '../../src/shared/api';
-import { applyEvent, applyGamesSnapshot, initialLauncherState, type AnyEvent, type LauncherState } from '../../src/renderer/store/state';
+import { applyEvent, applyGamesSnapshot, initialLauncherState, pushToast, type AnyEvent, type LauncherState } from '../../src/renderer/store/state';
 import { badgeOf, installSpace, primaryActionOf, visibleGames } from '../../src/renderer/store/selectors';
 import { toErrorInfo } from '../../src/renderer/error-text';
 
@@ -103,6 +103,20 @@ describe('applyEvent: downloads', () => {
     expect(failedTwice.toasts).toHaveLength(1);
     expect(failedTwice.toasts[0]).toMatchObject({ gameId: 'quake', error: { code: 'NO_SOURCE' } });
     expect(failedTwice.games.quake?.operation).toBeNull();
+  });
+
+  it('says on the toast when a failed download keeps its progress, also when the rejected command toasted first', () => {
+    const begin: AnyEvent = { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } };
+    const running = fold(loaded(), [begin, progress('quake', 500)]);
+    const error = { code: 'NO_SOURCE' as const, message: 'every peer left' };
+    const keeps = fold(running, [{ event: 'game-download-failed', payload: { gameId: 'quake', error, resumes: true } }]);
+    expect(keeps.toasts).toEqual([expect.objectContaining({ gameId: 'quake', resumes: true })]);
+    const lost = fold(running, [{ event: 'game-download-failed', payload: { gameId: 'quake', error: { code: 'DISK_FULL', message: 'full' } } }]);
+    expect(lost.toasts[0]?.resumes).toBeUndefined();
+    // The install_game command rejects with the same error, sometimes before the event arrives.
+    const commandFirst = pushToast(running, error, 'quake');
+    const both = fold(commandFirst, [{ event: 'game-download-failed', payload: { gameId: 'quake', error, resumes: true } }]);
+    expect(both.toasts).toEqual([expect.objectContaining({ resumes: true })]);
   });
 
   it('creates nothing for games it does not know', () => {

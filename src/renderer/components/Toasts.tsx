@@ -4,6 +4,7 @@ import { sentenceFor } from '../error-text';
 import type { Toast } from '../store/state';
 
 const TOAST_MS = 9000;
+const RESUMES = 'What was downloaded is kept: it picks up from there on its own when a peer that has the game is back.';
 
 function ToastItem({ toast, title }: { toast: Toast; title: string | null }) {
   const { dismissToast } = useActions();
@@ -16,6 +17,7 @@ function ToastItem({ toast, title }: { toast: Toast; title: string | null }) {
       <div className="toast-body">
         <strong className="toast-title">{title ? `${title}: ` : ''}{sentenceFor(toast.error.code)}</strong>
         <span className="toast-detail">{toast.error.message}</span>
+        {toast.resumes ? <span className="toast-detail" data-testid="toast-resumes">{RESUMES}</span> : null}
         <code className="toast-code">{toast.error.code}</code>
       </div>
       <button type="button" className="toast-close" aria-label="Dismiss" onClick={() => dismissToast(toast.id)}>

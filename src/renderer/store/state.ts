@@ -26,6 +26,8 @@ export interface Toast {
   id: number;
   error: ErrorInfo;
   gameId: string | null;
+  /** A download that failed but kept its progress and picks up again on its own. */
+  resumes?: boolean;
 }
 
 export const initialLauncherState: LauncherState = {
@@ -56,11 +58,12 @@ export function applyPeersSnapshot(state: LauncherState, peers: PeerView[]): Lau
   return { ...state, peers: map, peerCount: Math.max(state.peerCount, peers.length) };
 }
 
-export function pushToast(state: LauncherState, error: ErrorInfo, gameId: string | null = null): LauncherState {
-  // The same failure reported twice (duplicated event, or event + rejected command) shows once.
-  const duplicate = state.toasts.some((t) => t.gameId === gameId && t.error.code === error.code && t.error.message === error.message);
-  if (duplicate) return state;
-  const toast: Toast = { id: state.nextToastId, error, gameId };
+export function pushToast(state: LauncherState, error: ErrorInfo, gameId: string | null = null, resumes = false): LauncherState {
+  // The same failure reported twice (duplicated event, or event + rejected command) shows once,
+  // with what the event knows (that it resumes) even when the rejected command came first.
+  const duplicate = state.toasts.find((t) => t.gameId === gameId && t.error.code === error.code && t.error.message === error.message);
+  if (duplicate) return resumes && !duplicate.resumes ? { ...state, toasts: state.toasts.map((t) => (t === duplicate ? { ...t, resumes } : t)) } : state;
+  const toast: Toast = { id: state.nextToastId, error, gameId, ...(resumes ? { resumes } : {}) };
   return { ...state, toasts: [...state.toasts, toast].slice(-5), nextToastId: state.nextToastId + 1 };
 }
 
@@ -95,7 +98,7 @@ export function applyEvent(state: LauncherState, input: AnyEvent): LauncherState
       return endOperation(state, gameId, `download:${version}`, (g) => ({ ...g, downloaded: true, localVersion: version }));
     }
     case 'game-download-failed':
-      return withToast(endOperation(state, input.payload.gameId, null, (g) => g), input.payload.error, input.payload.gameId);
+      return withToast(endOperation(state, input.payload.gameId, null, (g) => g), input.payload.error, input.payload.gameId, input.payload.resumes === true);
     case 'game-download-cancelled':
       return endOperation(state, input.payload.gameId, null, (g) => g);
     case 'game-install-finished': {
@@ -200,10 +203,10 @@ function endOperation(state: LauncherState, gameId: string, settledKey: string |
   return { ...next, settled: { ...next.settled, [gameId]: [...(next.settled[gameId] ?? []), settledKey] } };
 }
 
-function withToast(state: LauncherState, error: ErrorInfo, gameId: string): LauncherState {
+function withToast(state: LauncherState, error: ErrorInfo, gameId: string, resumes = false): LauncherState {
   // The player pressed Cancel (a streamed install ends as a failure with this code): no error to show.
   if (error.code === 'REQUEST_CANCELLED') return state;
-  return state.games[gameId] ? pushToast(state, error, gameId) : state;
+  return state.games[gameId] ? pushToast(state, error, gameId, resumes) : state;
 }
 
 function sameGame(a: GameView, b: GameView): boolean {

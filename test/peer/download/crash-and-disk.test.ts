@@ -97,6 +97,8 @@ it('disk full: coded DISK_FULL, no version.ini, payload swept', async (context) 
     expect(outcome.status).toBe('failed');
     if (outcome.status === 'failed') expect(outcome.error.code).toBe('DISK_FULL');
     expect(events.at(-1)?.type).toBe('game-download-failed');
+    // The payload is swept with its journal: this failure does not claim to resume.
+    expect(events.at(-1)?.payload).not.toHaveProperty('resumes');
     // Only one failure: the disk is not the sources' fault.
     expect(outcome.sources.every((stats) => stats.dropped === null)).toBe(true);
     expect(await readdir(path.join(gameDir, GAME))).toEqual(['local']);

@@ -169,9 +169,12 @@ describe('DownloadManager', () => {
   it('resumes after all sources vanished, fetching only the rest and starting above 0', async () => {
     const vanishing = ['a', 'b'].map((id) => new SeedSource(id, id, seedRoot, { failAfterChunks: 10 }));
     const manager = new DownloadManager({ journalFlushIntervalMs: 10 });
-    const first = await manager.download({ gameId: GAME, gameDir, stateDir, manifest, sources: vanishing });
+    const failedRun = collect();
+    const first = await manager.download({ gameId: GAME, gameDir, stateDir, manifest, sources: vanishing, onEvent: failedRun.onEvent });
     expect(first.status).toBe('failed');
     if (first.status === 'failed') expect(first.error.code).toBe('NO_SOURCE');
+    // The failure says the verified part is kept.
+    expect(failedRun.events.at(-1)).toMatchObject({ type: 'game-download-failed', payload: { gameId: GAME, resumes: true } });
     expect(await exists(journalPath(stateDir, GAME))).toBe(true);
     expect(await exists(path.join(gameDir, GAME, 'version.ini'))).toBe(false);
     expect(await exists(path.join(gameDir, GAME, '.version.ini.discarded'))).toBe(false);
@@ -409,9 +412,12 @@ describe('DownloadManager', () => {
       [{ ...manifest, gameId: 'other' }, 'MALFORMED_MESSAGE'],
     ];
     for (const [bad, code] of cases) {
-      const outcome = await new DownloadManager().download({ gameId: GAME, gameDir, stateDir, manifest: bad, sources: [new SeedSource('a', 'a', seedRoot)] });
+      const { events, onEvent } = collect();
+      const outcome = await new DownloadManager().download({ gameId: GAME, gameDir, stateDir, manifest: bad, sources: [new SeedSource('a', 'a', seedRoot)], onEvent });
       expect(outcome.status).toBe('failed');
       if (outcome.status === 'failed') expect(outcome.error.code).toBe(code);
+      // Nothing was kept, so nothing will resume.
+      expect(events).toEqual([{ type: 'game-download-failed', payload: { gameId: GAME, error: expect.objectContaining({ code }) } }]);
     }
     expect(await exists(path.join(gameDir, GAME))).toBe(false);
   });

@@ -236,7 +236,8 @@ export class DownloadManager {
       await journal.close();
       await transaction.fail();
       const reported = entry.interrupt.signal.aborted ? new LanspreadError('REQUEST_CANCELLED', 'Download interrupted; it resumes when started again') : error;
-      return failed(emit, gameId, reported, stats);
+      // The journal and the verified payload stay: a later attempt fetches only the rest.
+      return failed(emit, gameId, reported, stats, { resumes: true });
     } finally {
       entry.scheduler = null;
     }
@@ -290,8 +291,8 @@ async function resumeFromJournal(plan: DownloadPlan, journal: ResumeJournal, che
   return good;
 }
 
-function failed(emit: (event: DownloadEvent) => void, gameId: string, error: LanspreadError, sources: SourceStats[]): DownloadOutcome {
-  emit({ type: 'game-download-failed', payload: { gameId, error: error.toInfo() } });
+function failed(emit: (event: DownloadEvent) => void, gameId: string, error: LanspreadError, sources: SourceStats[], { resumes = false } = {}): DownloadOutcome {
+  emit({ type: 'game-download-failed', payload: { gameId, error: error.toInfo(), ...(resumes ? { resumes } : {}) } });
   return { status: 'failed', error: error.toInfo(), sources };
 }
 
