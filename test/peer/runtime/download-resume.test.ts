@@ -1,10 +1,11 @@
 import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { LauncherEvents } from '../../../src/shared/api';
 import { journalPath } from '../../../src/main/peer/download/resume-journal';
-import { makeWorkDir, startTestPeer, waitFor, type GameSpec, type TestPeer } from '../../support/runtime-harness';
+import { waitFor, type GameSpec, type TestPeer } from '../../support/runtime-harness';
+import { useTestPeers } from '../../support/test-peers';
 
 const GAME = 'demo-arena';
 const IDS = [GAME];
@@ -12,27 +13,7 @@ const SPEC: GameSpec = { id: GAME, version: '1.0', files: [{ path: 'bin/game.bin
 /** Slow enough to stop the download part-way, at 64 KiB chunks. */
 const SLOW = 1_000_000;
 
-let work: { dir: string; cleanup: () => Promise<void> };
-const running: TestPeer[] = [];
-
-beforeEach(async () => {
-  work = await makeWorkDir('download-resume');
-});
-afterEach(async () => {
-  for (const peer of running.splice(0)) await peer.stop();
-  await work.cleanup();
-});
-
-async function peer(name: string, options: Parameters<typeof startTestPeer>[2]): Promise<TestPeer> {
-  const started = await startTestPeer(work.dir, name, options);
-  running.push(started);
-  return started;
-}
-
-async function stopPeer(target: TestPeer): Promise<void> {
-  running.splice(running.indexOf(target), 1);
-  await target.stop();
-}
+const peers = useTestPeers('download-resume');
 
 function watch(target: TestPeer) {
   const events: string[] = [];
@@ -59,17 +40,23 @@ async function startAndWaitForAQuarter(player: TestPeer): Promise<{ outcome: Pro
   return { outcome };
 }
 
-it('a download interrupted by quitting resumes on its own at the next start, from where it stopped, and installs', async () => {
-  const seed = await peer('seed', { catalogIds: IDS, games: [SPEC] });
+/** A seed, and a player that quit (stopped its runtime) a quarter of the way through downloading from it. */
+async function quitPartWay(): Promise<{ seed: TestPeer; options: { catalogIds: string[]; manualPeers: string[] }; first: TestPeer }> {
+  const seed = await peers.start('seed', { catalogIds: IDS, games: [SPEC] });
   const options = { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`] };
-  const first = await peer('player', { ...options, downloadLimitBytesPerSec: SLOW });
+  const first = await peers.start('player', { ...options, downloadLimitBytesPerSec: SLOW });
   await waitFor(() => first.runtime.remoteGames().has(GAME), 20_000, 'the player to see the seed');
   const { outcome } = await startAndWaitForAQuarter(first);
-  await stopPeer(first);
+  await peers.stop(first);
   expect(await outcome).toMatchObject({ code: 'REQUEST_CANCELLED' });
+  return { seed, options, first };
+}
+
+it('a download interrupted by quitting resumes on its own at the next start, from where it stopped, and installs', async () => {
+  const { seed, options } = await quitPartWay();
 
   // The next start: nobody asks for the download again.
-  const second = await peer('player', options);
+  const second = await peers.start('player', options);
   const { events, progress } = watch(second);
   await waitFor(() => events.includes('game-install-finished'), 30_000, 'the resumed download to be installed');
   expect(events.filter((event) => event === 'game-download-begin')).toHaveLength(1);
@@ -82,20 +69,20 @@ it('a download interrupted by quitting resumes on its own at the next start, fro
 });
 
 it('a download whose every source vanished resumes on its own when a source comes back', async () => {
-  const seed = await peer('seed', { catalogIds: IDS, games: [SPEC] });
+  const seed = await peers.start('seed', { catalogIds: IDS, games: [SPEC] });
   const seedPort = seed.runtime.port;
-  const player = await peer('player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seedPort}`], downloadLimitBytesPerSec: SLOW });
+  const player = await peers.start('player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seedPort}`], downloadLimitBytesPerSec: SLOW });
   await waitFor(() => player.runtime.remoteGames().has(GAME), 20_000, 'the player to see the seed');
   const { events, progress } = watch(player);
   const { outcome } = await startAndWaitForAQuarter(player);
-  await stopPeer(seed);
+  await peers.stop(seed);
   expect(await outcome).toMatchObject({ code: expect.stringMatching(/^(NO_SOURCE|PEER_GONE)$/) });
 
   // The seed is gone long enough for the player to forget it, then comes back (same identity,
   // same address); nobody asks the player again.
   await waitFor(() => !player.runtime.remoteGames().has(GAME), 20_000, 'the player to forget the seed');
   player.runtime.setBandwidthLimits({ downloadBytesPerSec: 0 });
-  await peer('seed', { catalogIds: IDS, port: seedPort });
+  await peers.start('seed', { catalogIds: IDS, port: seedPort });
   await waitFor(() => events.includes('game-install-finished'), 30_000, 'the resumed download to be installed');
   expect(events.filter((event) => event === 'game-download-begin')).toHaveLength(2);
   const resumedAt = progress.find((sample, i) => i > 0 && sample.bytesDone < progress[i - 1]!.bytesDone)?.bytesDone;
@@ -105,16 +92,10 @@ it('a download whose every source vanished resumes on its own when a source come
 });
 
 it('does not resume a download whose game folder the player deleted', async () => {
-  const seed = await peer('seed', { catalogIds: IDS, games: [SPEC] });
-  const options = { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`] };
-  const first = await peer('player', { ...options, downloadLimitBytesPerSec: SLOW });
-  await waitFor(() => first.runtime.remoteGames().has(GAME), 20_000, 'the player to see the seed');
-  const { outcome } = await startAndWaitForAQuarter(first);
-  await stopPeer(first);
-  await outcome;
+  const { options, first } = await quitPartWay();
   await rm(path.join(first.gameDir, GAME), { recursive: true });
 
-  const second = await peer('player', options);
+  const second = await peers.start('player', options);
   const { events } = watch(second);
   await waitFor(() => second.runtime.remoteGames().has(GAME), 20_000, 'the player to see the seed again');
   // The resumer looked when the seed's games arrived; a wrong resume would have begun within

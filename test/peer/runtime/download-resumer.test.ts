@@ -56,6 +56,12 @@ function settle(): Promise<void> {
   return resumer.settled();
 }
 
+/** Moves the fake clock on, then settles what its timers started. */
+async function after(ms: number): Promise<void> {
+  vi.advanceTimersByTime(ms);
+  await settle();
+}
+
 it('resumes at start what a previous run left, once a source shares it, and not a game whose folder is gone', async () => {
   await interrupted('demo-arena');
   await interrupted('demo-racer', { folder: false });
@@ -100,16 +106,13 @@ it('after a failure, tries again with the next peer event or after a doubling de
   sources.add('demo-arena');
   resumer.downloadFailed('demo-arena');
   expect(started).toEqual([]);
-  vi.advanceTimersByTime(1_000);
-  await settle();
+  await after(1_000);
   expect(started).toEqual(['demo-arena']);
 
   resumer.downloadFailed('demo-arena');
-  vi.advanceTimersByTime(1_999);
-  await settle();
+  await after(1_999);
   expect(started).toHaveLength(1);
-  vi.advanceTimersByTime(1);
-  await settle();
+  await after(1);
   expect(started).toHaveLength(2);
 
   // A peer event does not wait for the delay; the cap holds the delay at 3 s.
@@ -119,8 +122,7 @@ it('after a failure, tries again with the next peer event or after a doubling de
   expect(started).toHaveLength(3);
   resumer.downloadFailed('demo-arena');
   resumer.downloadFailed('demo-arena');
-  vi.advanceTimersByTime(3_000);
-  await settle();
+  await after(3_000);
   expect(started).toHaveLength(4);
 
   resumer.downloadFailed('demo-arena');
@@ -143,12 +145,10 @@ it('counts one failure once when a resumed download both reports it and throws',
   await resumer.start();
   await settle();
   expect(started).toHaveLength(1);
-  vi.advanceTimersByTime(999);
-  await settle();
+  await after(999);
   expect(started).toHaveLength(1);
   // The first delay, not the second: counted once.
-  vi.advanceTimersByTime(1);
-  await settle();
+  await after(1);
   expect(started).toHaveLength(2);
 });
 

@@ -1,9 +1,10 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LauncherEvents } from '../../../src/shared/api';
-import { makeWorkDir, startTestPeer, waitFor, type GameSpec, type TestPeer } from '../../support/runtime-harness';
+import { waitFor, type GameSpec, type TestPeer } from '../../support/runtime-harness';
+import { useTestPeers } from '../../support/test-peers';
 
 const IDS = ['demo-arena', 'demo-racer'];
 const BIG_GAME: GameSpec = { id: 'demo-arena', version: '1.0', files: [{ path: 'bin/game.bin', size: 3_000_000 }, { path: 'data/level.pak', size: 2_000_000 }], seed: 7 };
@@ -19,22 +20,12 @@ async function crcOfTree(dir: string): Promise<Map<string, number>> {
 }
 
 describe('download from several real peers over QUIC + the TLS data lane', () => {
-  let work: { dir: string; cleanup: () => Promise<void> };
-  const peers: TestPeer[] = [];
-
-  beforeEach(async () => {
-    work = await makeWorkDir('download');
-  });
-  afterEach(async () => {
-    for (const peer of peers.splice(0)) await peer.stop();
-    await work.cleanup();
-  });
+  const peers = useTestPeers('download');
 
   async function seeds(count: number, spec: GameSpec = BIG_GAME): Promise<TestPeer[]> {
     const started: TestPeer[] = [];
     for (let i = 0; i < count; i++) {
-      const seed = await startTestPeer(work.dir, `seed${i}`, { catalogIds: IDS, games: [spec] });
-      peers.push(seed);
+      const seed = await peers.start(`seed${i}`, { catalogIds: IDS, games: [spec] });
       started.push(seed);
     }
     return started;
@@ -42,8 +33,7 @@ describe('download from several real peers over QUIC + the TLS data lane', () =>
 
   it('downloads from 3 peers byte-identically, each serving a share, then installs', async () => {
     const sources = await seeds(3);
-    const player = await startTestPeer(work.dir, 'player', { catalogIds: IDS, manualPeers: sources.map((s) => `127.0.0.1:${s.runtime.port}`) });
-    peers.push(player);
+    const player = await peers.start('player', { catalogIds: IDS, manualPeers: sources.map((s) => `127.0.0.1:${s.runtime.port}`) });
     await waitFor(() => player.runtime.remoteGames().get('demo-arena')?.sources.length === 3, 20_000, 'three sources');
 
     const events: string[] = [];

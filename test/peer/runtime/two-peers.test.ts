@@ -1,30 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { crc32 } from 'node:zlib';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LanspreadError } from '../../../src/shared/errors';
-import { makeWorkDir, startTestPeer, waitFor, type TestPeer } from '../../support/runtime-harness';
+import { waitFor } from '../../support/runtime-harness';
+import { useTestPeers } from '../../support/test-peers';
 
 const IDS = ['demo-arena', 'demo-racer', 'demo-tanks', 'not-shared'];
 
 describe('two runtimes on loopback', () => {
-  let work: { dir: string; cleanup: () => Promise<void> };
-  const peers: TestPeer[] = [];
-
-  beforeEach(async () => {
-    work = await makeWorkDir('two-peers');
-  });
-
-  afterEach(async () => {
-    for (const peer of peers.splice(0)) await peer.stop();
-    await work.cleanup();
-  });
+  const peers = useTestPeers('two-peers');
 
   it('list each other\'s games over QUIC after one side is given the other\'s address', async () => {
-    const alice = await startTestPeer(work.dir, 'alice', { catalogIds: IDS, games: [{ id: 'demo-arena', version: '1.0' }] });
-    peers.push(alice);
-    const bob = await startTestPeer(work.dir, 'bob', { catalogIds: IDS, games: [{ id: 'demo-racer', version: '2.1' }], manualPeers: [`127.0.0.1:${alice.runtime.port}`] });
-    peers.push(bob);
+    const alice = await peers.start('alice', { catalogIds: IDS, games: [{ id: 'demo-arena', version: '1.0' }] });
+    const bob = await peers.start('bob', { catalogIds: IDS, games: [{ id: 'demo-racer', version: '2.1' }], manualPeers: [`127.0.0.1:${alice.runtime.port}`] });
 
     await waitFor(() => bob.runtime.remoteGames().has('demo-arena'), 20_000, 'bob sees alice');
     // Alice learns bob from his Hello: no address configured on her side.
@@ -37,10 +26,8 @@ describe('two runtimes on loopback', () => {
   });
 
   it('serves a manifest whose chunk CRCs match the files on disk', async () => {
-    const alice = await startTestPeer(work.dir, 'alice', { catalogIds: IDS, games: [{ id: 'demo-arena', version: '1.0' }] });
-    peers.push(alice);
-    const bob = await startTestPeer(work.dir, 'bob', { catalogIds: IDS, manualPeers: [`127.0.0.1:${alice.runtime.port}`] });
-    peers.push(bob);
+    const alice = await peers.start('alice', { catalogIds: IDS, games: [{ id: 'demo-arena', version: '1.0' }] });
+    const bob = await peers.start('bob', { catalogIds: IDS, manualPeers: [`127.0.0.1:${alice.runtime.port}`] });
     await waitFor(() => bob.runtime.remoteGames().has('demo-arena'), 20_000, 'bob sees alice');
 
     const { manifest, sources } = await bob.runtime.getGame('demo-arena');
@@ -59,13 +46,11 @@ describe('two runtimes on loopback', () => {
   });
 
   it('announces only downloaded catalog games and updates peers when the library changes', async () => {
-    const alice = await startTestPeer(work.dir, 'alice', {
+    const alice = await peers.start('alice', {
       catalogIds: ['demo-arena', 'demo-racer'],
       games: [{ id: 'demo-arena', version: '1.0' }, { id: 'demo-tanks', version: '1.0' }],
     });
-    peers.push(alice);
-    const bob = await startTestPeer(work.dir, 'bob', { catalogIds: IDS, manualPeers: [`127.0.0.1:${alice.runtime.port}`] });
-    peers.push(bob);
+    const bob = await peers.start('bob', { catalogIds: IDS, manualPeers: [`127.0.0.1:${alice.runtime.port}`] });
     await waitFor(() => bob.runtime.remoteGames().has('demo-arena'), 20_000, 'bob sees alice');
     // demo-tanks is on alice's disk but not in her catalog: never announced.
     expect(bob.runtime.remoteGames().has('demo-tanks')).toBe(false);
@@ -78,13 +63,11 @@ describe('two runtimes on loopback', () => {
   });
 
   it('refuses a peer whose certificate does not match the pinned id', async () => {
-    const alice = await startTestPeer(work.dir, 'alice', { catalogIds: IDS, games: [{ id: 'demo-arena', version: '1.0' }] });
-    peers.push(alice);
-    const bob = await startTestPeer(work.dir, 'bob', { catalogIds: IDS });
-    peers.push(bob);
+    const alice = await peers.start('alice', { catalogIds: IDS, games: [{ id: 'demo-arena', version: '1.0' }] });
+    const bob = await peers.start('bob', { catalogIds: IDS });
     const { QuicPeerClient } = await import('../../../src/main/peer/transport/peer-client');
     const { loadOrCreateIdentity } = await import('../../../src/main/peer/identity/identity');
-    const identity = await loadOrCreateIdentity(path.join(work.dir, 'mallory'));
+    const identity = await loadOrCreateIdentity(path.join(peers.dir, 'mallory'));
     const client = new QuicPeerClient({ identity, connectTimeoutMs: 3_000, idleTimeoutMs: 3_000, keepAliveIntervalMs: 500, requestTimeoutMs: 5_000 });
     try {
       const error = await client.request({ host: '127.0.0.1', port: alice.runtime.port, peerId: bob.runtime.peerId }, { type: 'ListGames' }).catch((e: unknown) => e);

@@ -1,11 +1,12 @@
 import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LauncherEvents } from '../../../src/shared/api';
 import { generateGame } from '../../../src/main/peer/demo/generate-game';
 import { haveRarFixtures, sharedRarFixtures } from '../../support/install-helpers';
-import { makeWorkDir, startTestPeer, waitFor, type GameSpec, type TestPeer } from '../../support/runtime-harness';
+import { waitFor, type GameSpec, type TestPeer } from '../../support/runtime-harness';
+import { useTestPeers } from '../../support/test-peers';
 
 /** Relative path → CRC32 for files, and a trailing '/' entry for every directory. */
 async function treeOf(dir: string): Promise<Map<string, number | 'dir'>> {
@@ -23,21 +24,10 @@ const GAME = 'demo-arena';
 const IDS = [GAME, 'demo-racer'];
 
 describe('streamed install between real peers (QUIC control, TLS data lane, unrar worker)', () => {
-  let work: { dir: string; cleanup: () => Promise<void> };
-  const peers: TestPeer[] = [];
+  const peers = useTestPeers('stream');
 
-  beforeEach(async () => {
-    work = await makeWorkDir('stream');
-  });
-  afterEach(async () => {
-    for (const peer of peers.splice(0)) await peer.stop();
-    await work.cleanup();
-  });
-
-  async function peer(name: string, options: { games?: GameSpec[]; manualPeers?: string[] } = {}): Promise<TestPeer> {
-    const started = await startTestPeer(work.dir, name, { catalogIds: IDS, ...options });
-    peers.push(started);
-    return started;
+  function peer(name: string, options: { games?: GameSpec[]; manualPeers?: string[] } = {}): Promise<TestPeer> {
+    return peers.start(name, { catalogIds: IDS, ...options });
   }
 
   /** Seed shares the game; a normal install on the seed is the reference the stream must equal. */
