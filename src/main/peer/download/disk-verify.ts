@@ -3,7 +3,6 @@ import { open } from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { LanspreadError } from '../../../shared/errors';
 import { crc32Update } from '../util/crc32';
-import type { DownloadPlan } from './download-plan';
 import type { PlannedChunk } from './types';
 
 /**
@@ -14,30 +13,20 @@ import type { PlannedChunk } from './types';
  */
 const SLICE_BYTES = 1024 * 1024;
 
-/** Chunks (of the given, all from non-sentinel files) whose bytes on disk do not match their CRC. */
-export async function findBadChunksOnDisk(plan: DownloadPlan, chunks: readonly PlannedChunk[], signal?: AbortSignal): Promise<PlannedChunk[]> {
+/** Chunks (of the given, all of `file`) whose bytes on disk do not match their CRC; all of them when the file cannot be opened. */
+export async function findBadChunksOnDisk(file: string, chunks: readonly PlannedChunk[], signal?: AbortSignal): Promise<PlannedChunk[]> {
+  if (chunks.length === 0) return [];
+  const handle = await open(file, 'r').catch(() => null);
+  if (!handle) return [...chunks];
+  const buffer = Buffer.allocUnsafe(SLICE_BYTES);
   const bad: PlannedChunk[] = [];
-  const byFile = new Map<number, PlannedChunk[]>();
-  for (const chunk of chunks) {
-    const list = byFile.get(chunk.fileIndex) ?? [];
-    list.push(chunk);
-    byFile.set(chunk.fileIndex, list);
-  }
-  const buffer = Buffer.allocUnsafe(Math.min(SLICE_BYTES, plan.manifest.chunkSize));
-  for (const [fileIndex, fileChunks] of byFile) {
-    const handle = await open(plan.targets[fileIndex] as string, 'r').catch(() => null);
-    if (!handle) {
-      bad.push(...fileChunks);
-      continue;
+  try {
+    for (const chunk of chunks) {
+      if (signal?.aborted) throw new LanspreadError('REQUEST_CANCELLED', 'Download cancelled');
+      if ((await crcOnDisk(handle, chunk, buffer)) !== chunk.crc) bad.push(chunk);
     }
-    try {
-      for (const chunk of fileChunks) {
-        if (signal?.aborted) throw new LanspreadError('REQUEST_CANCELLED', 'Download cancelled');
-        if ((await crcOnDisk(handle, chunk, buffer)) !== chunk.crc) bad.push(chunk);
-      }
-    } finally {
-      await handle.close();
-    }
+  } finally {
+    await handle.close();
   }
   return bad;
 }

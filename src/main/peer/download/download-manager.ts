@@ -246,12 +246,13 @@ export class DownloadManager {
   /** Chunks of one file read back from disk: in the hash worker when there is one, so the main (Electron) thread never hashes gigabytes. */
   private diskCheck(plan: DownloadPlan, signal: AbortSignal): FileCheck {
     const hasher = this.options.hasher;
-    if (!hasher) return (chunks) => findBadChunksOnDisk(plan, chunks, signal);
     return async (chunks) => {
       const first = chunks[0];
       if (!first) return [];
+      const file = plan.targets[first.fileIndex] as string;
+      if (!hasher) return findBadChunksOnDisk(file, chunks, signal);
       const ranges = chunks.map(({ offset, length }) => ({ offset, length }));
-      const crcs = await hasher.hashRanges(plan.targets[first.fileIndex] as string, ranges).catch(() => null);
+      const crcs = await hasher.hashRanges(file, ranges).catch(() => null);
       return chunks.filter((chunk, i) => crcs?.[i] !== chunk.crc);
     };
   }
