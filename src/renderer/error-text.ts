@@ -27,6 +27,8 @@ const SENTENCES: Record<ErrorCode, string> = {
   FILE_CRC_MISMATCH: 'A downloaded file was corrupted.',
   DISK_FULL: 'The disk is full. Free some space or choose the streamed install.',
   VERSION_CHANGED: 'The game was updated on the network while downloading.',
+  CHUNK_HASH_MISMATCH: 'A peer sent data that does not match the game; it was fetched again from another peer.',
+  CHUNK_NOT_AVAILABLE: 'A peer no longer has that part of the game; another peer is asked.',
   OPERATION_IN_PROGRESS: 'Something is already happening with this game; wait for it to finish.',
   NOT_IN_CATALOG: 'This game is not in the catalog.',
   NOT_DOWNLOADED: 'This game is not downloaded.',

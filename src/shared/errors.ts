@@ -29,6 +29,9 @@ export const ERROR_CODES = [
   'FILE_CRC_MISMATCH',
   'DISK_FULL',
   'VERSION_CHANGED',
+  'CHUNK_HASH_MISMATCH',
+  /** A partial peer does not (or no longer) hold the asked chunk. */
+  'CHUNK_NOT_AVAILABLE',
   // operations and library
   'OPERATION_IN_PROGRESS',
   'NOT_IN_CATALOG',

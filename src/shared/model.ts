@@ -19,21 +19,29 @@ export interface PeerInfo extends PeerAddress {
   source: 'mdns' | 'manual';
 }
 
-/** What a peer announces for each game it can serve (downloaded catalog games only). */
+/** What a peer announces for each game it can serve: downloaded catalog games, and games it is downloading. */
 export interface GameSummary {
   id: string;
   version: string;
   /** Sum of the sizes of the files a downloader would fetch. */
   sizeBytes: number;
   fileCount: number;
+  /**
+   * SHA-256 (hex) of the manifest's canonical encoding: two peers with the same id serve the
+   * same bytes. Absent until the peer has hashed the game; a downloader only mixes sources that
+   * announce the same id.
+   */
+  manifestId?: string;
+  /** The peer holds part of the game (it is downloading it) and serves the chunks it has verified. */
+  partial?: boolean;
 }
 
 /** One file of a game root as served to peers. `path` is relative, '/'-separated. */
 export interface GameFileEntry {
   path: string;
   size: number;
-  /** CRC32 (unsigned) of each `chunkSize` slice of the file, in order; empty for empty files. */
-  chunkCrcs: number[];
+  /** SHA-256 (lowercase hex) of each `chunkSize` slice of the file, in order; empty for empty files. */
+  chunkHashes: string[];
 }
 
 export interface GameManifest {

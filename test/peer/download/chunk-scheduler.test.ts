@@ -7,7 +7,7 @@ import { MAX_RETRY_COUNT } from '../../../src/main/peer/download/types';
 import { LanspreadError } from '../../../src/shared/errors';
 
 function chunks(count: number, length = 1000): PlannedChunk[] {
-  return Array.from({ length: count }, (_, id) => ({ id, fileIndex: 0, chunkIndex: id, path: 'a.rar', offset: id * length, length, crc: 0 }));
+  return Array.from({ length: count }, (_, id) => ({ id, fileIndex: 0, chunkIndex: id, path: 'a.rar', offset: id * length, length, hash: '0'.repeat(64) }));
 }
 
 function source(peerId: string): ChunkSource {

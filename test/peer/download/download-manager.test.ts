@@ -8,7 +8,7 @@ import { ChunkHasher } from '../../../src/main/peer/library/chunk-hasher';
 import type { GameManifest } from '../../../src/shared/model';
 import { makeTempDir } from '../../support/install-helpers';
 import { CHUNK, SeedSource, exists, fileCrc, treeCrcs, writeSeedGame } from './seed-helpers';
-import { crc32 } from 'node:zlib';
+import { sha256Hex } from '../../support/sha256';
 
 const GAME = 'demo-game';
 
@@ -55,8 +55,8 @@ async function expectSameAsSeed(): Promise<void> {
 type Range = { offset: number; length: number };
 
 /** What the hash worker answers: each range's CRC, null where the bytes end before it does. */
-function rangeCrcsOf(bytes: Buffer, ranges: readonly Range[]): Array<number | null> {
-  return ranges.map(({ offset, length }) => (offset + length <= bytes.byteLength ? crc32(bytes.subarray(offset, offset + length)) >>> 0 : null));
+function rangeHashesOf(bytes: Buffer, ranges: readonly Range[]): Array<string | null> {
+  return ranges.map(({ offset, length }) => (offset + length <= bytes.byteLength ? sha256Hex(bytes.subarray(offset, offset + length)) : null));
 }
 
 /** The chunks the journal records as verified, decoded from its per-file bitsets. */
@@ -64,7 +64,7 @@ async function journaledChunks(): Promise<Array<{ path: string; offset: number; 
   const journal = JSON.parse(await readFile(journalPath(stateDir, GAME), 'utf8')) as { verified: Record<string, string> };
   return manifest.files.flatMap((file) => {
     const bits = Buffer.from(journal.verified[file.path] ?? '', 'base64');
-    return file.chunkCrcs.flatMap((_, i) => ((bits[i >> 3] ?? 0) & (1 << (i & 7)) ? [{ path: file.path, offset: i * CHUNK, length: Math.min(CHUNK, file.size - i * CHUNK) }] : []));
+    return file.chunkHashes.flatMap((_, i) => ((bits[i >> 3] ?? 0) & (1 << (i & 7)) ? [{ path: file.path, offset: i * CHUNK, length: Math.min(CHUNK, file.size - i * CHUNK) }] : []));
   });
 }
 
@@ -86,7 +86,7 @@ describe('DownloadManager', () => {
     await expectSameAsSeed();
     for (const stats of outcome.sources) expect(stats.chunks, stats.name).toBeGreaterThan(0);
     const served = outcome.sources.reduce((sum, stats) => sum + stats.chunks, 0);
-    expect(served).toBe(manifest.files.reduce((sum, file) => sum + file.chunkCrcs.length, 0));
+    expect(served).toBe(manifest.files.reduce((sum, file) => sum + file.chunkHashes.length, 0));
 
     expect(events[0]?.type).toBe('game-download-begin');
     expect(events.at(-1)).toEqual({ type: 'game-download-finished', payload: { gameId: GAME, version: '2' } });
@@ -127,7 +127,7 @@ describe('DownloadManager', () => {
     await expectSameAsSeed();
     const stats = outcome.sources.find((entry) => entry.peerId === 'bad');
     expect(stats?.badChunks).toBe(3);
-    expect(stats?.dropped?.code).toBe('CHUNK_CRC_MISMATCH');
+    expect(stats?.dropped?.code).toBe('CHUNK_HASH_MISMATCH');
     // Dropped for this download: nothing was asked of it after the third bad chunk.
     expect(corrupt.chunksRequested).toBe(6);
   });
@@ -235,13 +235,13 @@ describe('DownloadManager', () => {
     const hasher = {
       hashRanges: async (file: string, ranges: readonly Range[]) => {
         checked.push({ file: path.relative(path.join(gameDir, GAME), file), servedBefore: source.chunksServed });
-        return rangeCrcsOf(await readFile(file), ranges);
+        return rangeHashesOf(await readFile(file), ranges);
       },
     };
     const outcome = await new DownloadManager({ hasher }).download({ gameId: GAME, gameDir, stateDir, manifest, sources: [source], tuning: { inFlightPerSource: 2 } });
     expect(outcome.status).toBe('finished');
     await expectSameAsSeed();
-    const totalChunks = manifest.files.reduce((sum, file) => sum + file.chunkCrcs.length, 0);
+    const totalChunks = manifest.files.reduce((sum, file) => sum + file.chunkHashes.length, 0);
     // Every payload file with bytes, once; version.ini lives in memory until the commit.
     expect(checked.map((check) => check.file).sort()).toEqual(['extras/manual.pdf', 'game.part1.rar', 'game.part2.rar']);
     // The first volume was read back while the later ones were still being fetched.
@@ -257,7 +257,7 @@ describe('DownloadManager', () => {
         // Something else wrote into the file after its chunks had checked out.
         if (file === damaged) bytes[CHUNK + 7] = (bytes[CHUNK + 7] ?? 0) ^ 0xff;
         if (file === damaged) await writeFile(file, bytes);
-        return rangeCrcsOf(bytes, ranges);
+        return rangeHashesOf(bytes, ranges);
       },
     };
     const { events, onEvent } = collect();
@@ -338,8 +338,8 @@ describe('DownloadManager', () => {
     expect(outcome.status).toBe('failed');
     const failedEvent = events.at(-1);
     expect(failedEvent?.type).toBe('game-download-failed');
-    if (outcome.status === 'failed') expect(['NO_SOURCE', 'CHUNK_CRC_MISMATCH']).toContain(outcome.error.code);
-    expect(outcome.sources.every((stats) => stats.dropped?.code === 'CHUNK_CRC_MISMATCH')).toBe(true);
+    if (outcome.status === 'failed') expect(['NO_SOURCE', 'CHUNK_HASH_MISMATCH']).toContain(outcome.error.code);
+    expect(outcome.sources.every((stats) => stats.dropped?.code === 'CHUNK_HASH_MISMATCH')).toBe(true);
     // Upstream: the old sentinel is not restored.
     for (const name of ['version.ini', '.version.ini.tmp', '.version.ini.discarded']) expect(await exists(path.join(root, name)), name).toBe(false);
   });
@@ -405,9 +405,9 @@ describe('DownloadManager', () => {
 
   it('refuses an untrusted manifest before touching the disk', async () => {
     const cases: Array<[GameManifest, string]> = [
-      [{ ...manifest, files: [...manifest.files, { path: '../escape.rar', size: 0, chunkCrcs: [] }] }, 'PATH_OUTSIDE_ROOT'],
-      [{ ...manifest, files: [...manifest.files, { path: 'local/evil.exe', size: 0, chunkCrcs: [] }] }, 'PATH_FORBIDDEN'],
-      [{ ...manifest, files: [...manifest.files, { path: 'x.rar', size: 10, chunkCrcs: [] }] }, 'MALFORMED_MESSAGE'],
+      [{ ...manifest, files: [...manifest.files, { path: '../escape.rar', size: 0, chunkHashes: [] }] }, 'PATH_OUTSIDE_ROOT'],
+      [{ ...manifest, files: [...manifest.files, { path: 'local/evil.exe', size: 0, chunkHashes: [] }] }, 'PATH_FORBIDDEN'],
+      [{ ...manifest, files: [...manifest.files, { path: 'x.rar', size: 10, chunkHashes: [] }] }, 'MALFORMED_MESSAGE'],
       [{ ...manifest, files: manifest.files.filter((file) => file.path !== 'version.ini') }, 'MALFORMED_MESSAGE'],
       [{ ...manifest, gameId: 'other' }, 'MALFORMED_MESSAGE'],
     ];

@@ -3,6 +3,7 @@ import { mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
+import { sha256Hex } from '../../support/sha256';
 import { LanspreadError } from '../../../src/shared/errors';
 import type { GameFileEntry, GameManifest } from '../../../src/shared/model';
 import type { ChunkRequest, ChunkSource, PieceSink } from '../../../src/main/peer/download/types';
@@ -39,9 +40,9 @@ export async function buildManifest(root: string, gameId: string, version: strin
   const entries: GameFileEntry[] = [];
   for (const relative of paths) {
     const data = await readFile(path.join(root, ...relative.split('/')));
-    const chunkCrcs: number[] = [];
-    for (let offset = 0; offset < data.length; offset += chunkSize) chunkCrcs.push(crc32(data.subarray(offset, offset + chunkSize)));
-    entries.push({ path: relative, size: data.length, chunkCrcs });
+    const chunkHashes: string[] = [];
+    for (let offset = 0; offset < data.length; offset += chunkSize) chunkHashes.push(sha256Hex(data.subarray(offset, offset + chunkSize)));
+    entries.push({ path: relative, size: data.length, chunkHashes });
   }
   return { gameId, version, chunkSize, files: entries };
 }

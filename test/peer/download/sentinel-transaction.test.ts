@@ -1,6 +1,7 @@
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
+import { sha256Hex } from '../../support/sha256';
 import CRC32 from 'crc-32';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { crc32Update } from '../../../src/main/peer/util/crc32';
@@ -9,6 +10,8 @@ import { SentinelTransaction } from '../../../src/main/peer/download/sentinel-tr
 import type { GameManifest } from '../../../src/shared/model';
 import { makeTempDir } from '../../support/install-helpers';
 import { exists, patternBytes } from './seed-helpers';
+
+const ZERO_HASH = '0'.repeat(64);
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -26,10 +29,10 @@ const manifest: GameManifest = {
   version: '2',
   chunkSize: 4,
   files: [
-    { path: 'version.ini', size: 2, chunkCrcs: [crc32('v2')] },
-    { path: 'same-size.rar', size: 8, chunkCrcs: [0, 0] },
-    { path: 'resized.rar', size: 6, chunkCrcs: [0, 0] },
-    { path: 'sub/new.rar', size: 3, chunkCrcs: [0] },
+    { path: 'version.ini', size: 2, chunkHashes: [sha256Hex('v2')] },
+    { path: 'same-size.rar', size: 8, chunkHashes: [ZERO_HASH, ZERO_HASH] },
+    { path: 'resized.rar', size: 6, chunkHashes: [ZERO_HASH, ZERO_HASH] },
+    { path: 'sub/new.rar', size: 3, chunkHashes: [ZERO_HASH] },
   ],
 };
 

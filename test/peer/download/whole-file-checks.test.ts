@@ -4,15 +4,18 @@ import type { PlannedChunk } from '../../../src/main/peer/download/types';
 import { WholeFileChecks } from '../../../src/main/peer/download/whole-file-checks';
 import type { GameManifest } from '../../../src/shared/model';
 
+/** A distinct, well-formed chunk hash per number (the checks compare them, never recompute). */
+const h = (n: number): string => n.toString(16).padStart(64, '0');
+
 const manifest: GameManifest = {
   gameId: 'g',
   version: '1',
   chunkSize: 4,
   files: [
-    { path: 'version.ini', size: 2, chunkCrcs: [1] },
-    { path: 'a.rar', size: 8, chunkCrcs: [2, 3] },
-    { path: 'b.rar', size: 3, chunkCrcs: [4] },
-    { path: 'empty.txt', size: 0, chunkCrcs: [] },
+    { path: 'version.ini', size: 2, chunkHashes: [h(1)] },
+    { path: 'a.rar', size: 8, chunkHashes: [h(2), h(3)] },
+    { path: 'b.rar', size: 3, chunkHashes: [h(4)] },
+    { path: 'empty.txt', size: 0, chunkHashes: [] },
   ],
 };
 const plan = buildDownloadPlan(manifest, '/games/g');

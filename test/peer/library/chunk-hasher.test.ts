@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { sha256Hex } from '../../support/sha256';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ChunkHasher } from '../../../src/main/peer/library/chunk-hasher';
 import { makeWorkDir } from '../../support/temp-dir';
@@ -17,9 +17,9 @@ afterEach(async () => {
   await work.cleanup();
 });
 
-function expectedCrcs(data: Buffer, chunkSize: number): number[] {
-  const out: number[] = [];
-  for (let offset = 0; offset < data.byteLength; offset += chunkSize) out.push(crc32(data.subarray(offset, offset + chunkSize)) >>> 0);
+function expectedHashes(data: Buffer, chunkSize: number): string[] {
+  const out: string[] = [];
+  for (let offset = 0; offset < data.byteLength; offset += chunkSize) out.push(sha256Hex(data.subarray(offset, offset + chunkSize)));
   return out;
 }
 
@@ -29,9 +29,9 @@ it('hashes chunks larger and smaller than its read buffer, as unsigned 32-bit va
   await writeFile(file, data);
   // 6 MiB chunks take two of the worker's 4 MiB reads each; 4 MiB is the production default.
   for (const chunkSize of [6 * 1024 * 1024, 4 * 1024 * 1024, 1536 * 1024, 65_536]) {
-    const crcs = await hasher.hashFile(file, chunkSize);
-    expect(crcs).toEqual(expectedCrcs(data, chunkSize));
-    for (const crc of crcs) expect(crc >= 0 && crc <= 0xffffffff).toBe(true);
+    const hashes = await hasher.hashFile(file, chunkSize);
+    expect(hashes).toEqual(expectedHashes(data, chunkSize));
+    for (const hash of hashes) expect(hash).toMatch(/^[0-9a-f]{64}$/);
   }
 });
 
@@ -50,8 +50,8 @@ it('hashes given byte ranges, in the order asked, with null where the file ends 
     { offset: data.byteLength + 5, length: 10 },
     { offset: 500, length: 0 },
   ];
-  const expected = ranges.map(({ offset, length }) => (offset + length <= data.byteLength ? crc32(data.subarray(offset, offset + length)) >>> 0 : null));
-  expect(expected.slice(-3)).toEqual([null, null, 0]);
+  const expected = ranges.map(({ offset, length }) => (offset + length <= data.byteLength ? sha256Hex(data.subarray(offset, offset + length)) : null));
+  expect(expected.slice(-3)).toEqual([null, null, sha256Hex('')]);
   expect(await hasher.hashRanges(file, ranges)).toEqual(expected);
   await expect(hasher.hashRanges(path.join(work.dir, 'missing.rar'), ranges)).rejects.toMatchObject({ code: 'ENOENT' });
 });
@@ -66,15 +66,15 @@ it('answers concurrent requests each with its own result', async () => {
     }),
   );
   const results = await Promise.all(files.map(({ file }) => hasher.hashFile(file, 4096)));
-  results.forEach((crcs, i) => expect(crcs).toEqual(expectedCrcs(files[i]!.data, 4096)));
+  results.forEach((crcs, i) => expect(crcs).toEqual(expectedHashes(files[i]!.data, 4096)));
 });
 
 it('reports a missing file with its errno code and keeps working', async () => {
   await expect(hasher.hashFile(path.join(work.dir, 'missing.rar'), 4)).rejects.toMatchObject({ code: 'ENOENT' });
   const file = path.join(work.dir, 'ok.bin');
   await writeFile(file, 'hello');
-  expect(await hasher.hashFile(file, 4)).toEqual([crc32('hell') >>> 0, crc32('o') >>> 0]);
-  expect(await hasher.hashFile(path.join(work.dir, 'ok.bin'), 1024)).toEqual([crc32('hello') >>> 0]);
+  expect(await hasher.hashFile(file, 4)).toEqual([sha256Hex('hell'), sha256Hex('o')]);
+  expect(await hasher.hashFile(path.join(work.dir, 'ok.bin'), 1024)).toEqual([sha256Hex('hello')]);
 });
 
 it('stop() rejects what is pending with a code, and a later request starts a fresh worker', async () => {
@@ -87,5 +87,5 @@ it('stop() rejects what is pending with a code, and a later request starts a fre
   await hasher.stop();
   expect(await outcome).toMatchObject({ code: 'REQUEST_CANCELLED' });
   await writeFile(path.join(work.dir, 'small.bin'), 'abc');
-  expect(await hasher.hashFile(path.join(work.dir, 'small.bin'), 4)).toEqual([crc32('abc') >>> 0]);
+  expect(await hasher.hashFile(path.join(work.dir, 'small.bin'), 4)).toEqual([sha256Hex('abc')]);
 });

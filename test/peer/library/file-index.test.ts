@@ -1,6 +1,6 @@
 import { readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { sha256Hex } from '../../support/sha256';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChunkHasher } from '../../../src/main/peer/library/chunk-hasher';
 import { FileIndex } from '../../../src/main/peer/library/file-index';
@@ -25,22 +25,22 @@ describe('FileIndex', () => {
     const file = path.join(work.dir, 'a.rar');
     await writeFile(file, 'abcdefghij');
     const index = await FileIndex.open(work.dir, counting);
-    expect(await index.chunkCrcs('g', 'a.rar', file, 4)).toEqual({ size: 10, chunkCrcs: [crc32('abcd') >>> 0, crc32('efgh') >>> 0, crc32('ij') >>> 0] });
-    await index.chunkCrcs('g', 'a.rar', file, 4);
+    expect(await index.chunkHashes('g', 'a.rar', file, 4)).toEqual({ size: 10, chunkHashes: [sha256Hex('abcd'), sha256Hex('efgh'), sha256Hex('ij')] });
+    await index.chunkHashes('g', 'a.rar', file, 4);
     expect(calls).toHaveLength(1);
     await index.flush();
 
     const reopened = await FileIndex.open(work.dir, counting);
-    await reopened.chunkCrcs('g', 'a.rar', file, 4);
+    await reopened.chunkHashes('g', 'a.rar', file, 4);
     expect(calls).toHaveLength(1);
 
-    await reopened.chunkCrcs('g', 'a.rar', file, 8);
+    await reopened.chunkHashes('g', 'a.rar', file, 8);
     expect(calls).toHaveLength(2);
     await utimes(file, new Date(), new Date(Date.now() + 5_000));
-    await reopened.chunkCrcs('g', 'a.rar', file, 8);
+    await reopened.chunkHashes('g', 'a.rar', file, 8);
     expect(calls).toHaveLength(3);
     await writeFile(file, 'abcdefghijk');
-    expect((await reopened.chunkCrcs('g', 'a.rar', file, 8)).size).toBe(11);
+    expect((await reopened.chunkHashes('g', 'a.rar', file, 8)).size).toBe(11);
     expect(calls).toHaveLength(4);
   });
 
@@ -48,15 +48,15 @@ describe('FileIndex', () => {
     const file = path.join(work.dir, 'c.rar');
     await writeFile(file, 'abcdefgh');
     const index = await FileIndex.open(work.dir, counting);
-    await index.chunkCrcs('g', 'c.rar', file, 4);
+    await index.chunkHashes('g', 'c.rar', file, 4);
     await index.flush();
-    const stored = JSON.parse(await readFile(path.join(work.dir, 'library-index.json'), 'utf8')) as { games: Record<string, Record<string, { chunkCrcs: unknown }>> };
-    stored.games['g']!['c.rar']!.chunkCrcs = [1];
+    const stored = JSON.parse(await readFile(path.join(work.dir, 'library-index.json'), 'utf8')) as { games: Record<string, Record<string, { chunkHashes: unknown }>> };
+    stored.games['g']!['c.rar']!.chunkHashes = ['1'];
     await writeFile(path.join(work.dir, 'library-index.json'), JSON.stringify(stored));
     calls = [];
 
     const reopened = await FileIndex.open(work.dir, counting);
-    expect((await reopened.chunkCrcs('g', 'c.rar', file, 4)).chunkCrcs).toEqual([crc32('abcd') >>> 0, crc32('efgh') >>> 0]);
+    expect((await reopened.chunkHashes('g', 'c.rar', file, 4)).chunkHashes).toEqual([sha256Hex('abcd'), sha256Hex('efgh')]);
     expect(calls).toHaveLength(1);
   });
 
@@ -66,14 +66,14 @@ describe('FileIndex', () => {
     await writeFile(a, 'a');
     await writeFile(b, 'b');
     const index = await FileIndex.open(work.dir, counting);
-    await index.chunkCrcs('g', 'a.rar', a, 4);
-    await index.chunkCrcs('g', 'b.rar', b, 4);
-    await index.chunkCrcs('h', 'a.rar', a, 4);
+    await index.chunkHashes('g', 'a.rar', a, 4);
+    await index.chunkHashes('g', 'b.rar', b, 4);
+    await index.chunkHashes('h', 'a.rar', a, 4);
     index.retain('g', new Set(['a.rar']));
     index.forgetGame('h');
     await index.flush();
     const stored = JSON.parse(await readFile(path.join(work.dir, 'library-index.json'), 'utf8')) as { schemaVersion: number; games: Record<string, Record<string, unknown>> };
-    expect(stored.schemaVersion).toBe(1);
+    expect(stored.schemaVersion).toBe(2);
     expect(Object.keys(stored.games)).toEqual(['g']);
     expect(Object.keys(stored.games['g']!)).toEqual(['a.rar']);
   });
@@ -83,7 +83,7 @@ describe('FileIndex', () => {
     const file = path.join(work.dir, 'b.rar');
     await writeFile(file, '');
     const index = await FileIndex.open(work.dir, counting);
-    expect(await index.chunkCrcs('g', 'b.rar', file, 4)).toEqual({ size: 0, chunkCrcs: [] });
+    expect(await index.chunkHashes('g', 'b.rar', file, 4)).toEqual({ size: 0, chunkHashes: [] });
     await index.flush();
   });
 });

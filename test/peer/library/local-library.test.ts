@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { sha256Hex } from '../../support/sha256';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalGameState } from '../../../src/shared/model';
 import { ChunkHasher } from '../../../src/main/peer/library/chunk-hasher';
@@ -83,7 +83,7 @@ describe('LocalLibrary (scan + index + watcher)', () => {
     expect(lib.isServed('demo-arena')).toBe(true);
 
     const manifest = await lib.manifest('demo-arena');
-    expect(manifest.files.find((file) => file.path === 'demo-arena.rar')).toEqual({ path: 'demo-arena.rar', size: 10, chunkCrcs: [crc32('abcd') >>> 0, crc32('efgh') >>> 0, crc32('ij') >>> 0] });
+    expect(manifest.files.find((file) => file.path === 'demo-arena.rar')).toEqual({ path: 'demo-arena.rar', size: 10, chunkHashes: [sha256Hex('abcd'), sha256Hex('efgh'), sha256Hex('ij')] });
     expect(manifest.files.map((file) => file.size).reduce((a, b) => a + b, 0)).toBe(lib.summaries()[0]?.sizeBytes);
 
     // Removing the sentinel makes it unannounced again (no local/: it vanishes entirely).

@@ -42,7 +42,7 @@ it('lists every served regular file and nothing of local/, launcher entries or s
   const index = await FileIndex.open(path.join(work.dir, 'state'), hasher);
   const manifest = await buildManifest(root, 'demo-arena', '1', 3, index);
   expect(manifest).toMatchObject({ gameId: 'demo-arena', version: '1', chunkSize: 3 });
-  expect(manifest.files.map((f) => [f.path, f.size, f.chunkCrcs.length])).toEqual([
+  expect(manifest.files.map((f) => [f.path, f.size, f.chunkHashes.length])).toEqual([
     ['LOCAL.txt', files['LOCAL.txt']!.length, Math.ceil(files['LOCAL.txt']!.length / 3)],
     ['demo-arena.part1.rar', 4, 2],
     ['extras/maps/map1.rar', 2, 1],

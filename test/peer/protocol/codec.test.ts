@@ -63,7 +63,7 @@ describe('frame codec', () => {
     expect(await codeOf(() => parseRequest({ type: 'GetGame', gameId: 5 }))).toBe('MALFORMED_MESSAGE');
     expect(await codeOf(() => parseRequest([1, 2]))).toBe('MALFORMED_MESSAGE');
     expect(await codeOf(() => parseRequest({ type: 'GetChunk', gameId: 'a', path: 'b', offset: -1, length: 1 }))).toBe('MALFORMED_MESSAGE');
-    expect(await codeOf(() => parseResponse({ type: 'Game', manifest: { gameId: 'a', version: '1', chunkSize: 4, files: [{ path: 'x', size: 1, chunkCrcs: [2 ** 32] }] } }))).toBe('MALFORMED_MESSAGE');
+    expect(await codeOf(() => parseResponse({ type: 'Game', manifest: { gameId: 'a', version: '1', chunkSize: 4, files: [{ path: 'x', size: 1, chunkHashes: ['not-a-hash'] }] } }))).toBe('MALFORMED_MESSAGE');
   });
 
   it('maps an unknown error code from a peer to INTERNAL instead of trusting it', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32 } from 'node:zlib';
+import { sha256Hex } from '../../support/sha256';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LanspreadError } from '../../../src/shared/errors';
@@ -37,11 +37,11 @@ describe('two runtimes on loopback', () => {
     for (const file of manifest.files) {
       const bytes = await readFile(path.join(alice.gameDir, 'demo-arena', file.path));
       expect(file.size).toBe(bytes.byteLength);
-      const expected: number[] = [];
+      const expected: string[] = [];
       for (let offset = 0; offset < bytes.byteLength; offset += manifest.chunkSize) {
-        expected.push(crc32(bytes.subarray(offset, offset + manifest.chunkSize)) >>> 0);
+        expected.push(sha256Hex(bytes.subarray(offset, offset + manifest.chunkSize)));
       }
-      expect(file.chunkCrcs).toEqual(expected);
+      expect(file.chunkHashes).toEqual(expected);
     }
   });
 

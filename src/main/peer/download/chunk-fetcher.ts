@@ -1,14 +1,14 @@
+import { createHash } from 'node:crypto';
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
 import type { ChunkFetcher } from './chunk-scheduler';
 import { LocalFailure } from './chunk-scheduler';
-import { crc32Update } from '../util/crc32';
 import type { SentinelTransaction } from './sentinel-transaction';
 import { BufferPool } from '../util/buffer-pool';
 
 /**
- * Streams a chunk from a source straight to its offset on disk while the CRC runs over the
+ * Streams a chunk from a source straight to its offset on disk while SHA-256 runs over the
  * pieces, so no chunk is held in memory whole. Bytes land on disk before they are verified,
- * but a chunk only counts (journal, progress) once its CRC matched; a bad one is simply
+ * but a chunk only counts (journal, progress) once its hash matched; a bad one is simply
  * overwritten by the next attempt. Resolves only after every write of the attempt finished, so
  * two attempts never write the same region at once.
  */
@@ -21,7 +21,7 @@ export function createChunkFetcher(gameId: string, transaction: SentinelTransact
   // Batches live until their write completes: reused, not allocated per MiB (see BufferPool).
   const batches = new BufferPool(WRITE_BATCH_BYTES, MAX_KEPT_BATCHES);
   return async (source, chunk, signal, onBytes) => {
-    let crc = 0;
+    const hash = createHash('sha256');
     let received = 0;
     let closed = false;
     let writeError: LanspreadError | null = null;
@@ -58,10 +58,10 @@ export function createChunkFetcher(gameId: string, transaction: SentinelTransact
       if (closed || writeError) return writes;
       if (received + piece.byteLength > chunk.length) {
         overrun = true;
-        throw new LanspreadError('CHUNK_CRC_MISMATCH', `Source sent more than ${chunk.length} bytes`);
+        throw new LanspreadError('CHUNK_HASH_MISMATCH', `Source sent more than ${chunk.length} bytes`);
       }
       received += piece.byteLength;
-      crc = crc32Update(piece, crc);
+      hash.update(piece);
       onBytes(piece.byteLength);
       let at = 0;
       while (at < piece.byteLength) {
@@ -90,13 +90,13 @@ export function createChunkFetcher(gameId: string, transaction: SentinelTransact
       if (batch) batches.give(batch);
     }
     if (writeError) throw new LocalFailure(writeError);
-    if (overrun) throw new LanspreadError('CHUNK_CRC_MISMATCH', `${source.name} sent more than ${chunk.length} bytes for ${chunk.path}@${chunk.offset}`);
+    if (overrun) throw new LanspreadError('CHUNK_HASH_MISMATCH', `${source.name} sent more than ${chunk.length} bytes for ${chunk.path}@${chunk.offset}`);
     if (fetchError !== null) throw fetchError;
     if (received !== chunk.length) {
-      throw new LanspreadError('CHUNK_CRC_MISMATCH', `${source.name} sent ${received} of ${chunk.length} bytes for ${chunk.path}@${chunk.offset}`);
+      throw new LanspreadError('CHUNK_HASH_MISMATCH', `${source.name} sent ${received} of ${chunk.length} bytes for ${chunk.path}@${chunk.offset}`);
     }
-    if (crc !== chunk.crc) {
-      throw new LanspreadError('CHUNK_CRC_MISMATCH', `${source.name} sent a chunk of ${chunk.path}@${chunk.offset} with a wrong CRC32`);
+    if (hash.digest('hex') !== chunk.hash) {
+      throw new LanspreadError('CHUNK_HASH_MISMATCH', `${source.name} sent a chunk of ${chunk.path}@${chunk.offset} with a wrong SHA-256`);
     }
   };
 }

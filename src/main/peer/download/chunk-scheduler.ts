@@ -5,7 +5,7 @@ import { MAX_BAD_CHUNKS_PER_SOURCE, MAX_RETRY_COUNT } from './types';
 
 /**
  * Fetches one chunk from one source, stores it and verifies it. Rejects with
- * CHUNK_CRC_MISMATCH for bad bytes, with the source's error when the source fails, and with a
+ * CHUNK_HASH_MISMATCH for bad bytes, with the source's error when the source fails, and with a
  * `LocalFailure` when the fault is ours (disk full): that one ends the download at once.
  */
 export type ChunkFetcher = (source: ChunkSource, chunk: PlannedChunk, signal: AbortSignal, onBytes: (bytes: number) => void) => Promise<void>;
@@ -258,11 +258,11 @@ export class ChunkScheduler {
     entry.lastError = error;
     this.lastCause = error;
     this.retry.push(entry);
-    if (error.code === 'CHUNK_CRC_MISMATCH') {
+    if (error.code === 'CHUNK_HASH_MISMATCH') {
       state.stats.badChunks += 1;
       if (state.stats.badChunks >= MAX_BAD_CHUNKS_PER_SOURCE) {
         this.banned.add(state.source.peerId);
-        this.drop(state, new LanspreadError('CHUNK_CRC_MISMATCH', `Source ${state.source.name} sent ${state.stats.badChunks} bad chunks`));
+        this.drop(state, new LanspreadError('CHUNK_HASH_MISMATCH', `Source ${state.source.name} sent ${state.stats.badChunks} bad chunks`));
       }
     } else {
       this.drop(state, error);

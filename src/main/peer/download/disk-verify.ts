@@ -1,19 +1,19 @@
+import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { LanspreadError } from '../../../shared/errors';
-import { crc32Update } from '../util/crc32';
 import type { PlannedChunk } from './types';
 
 /**
- * Re-reads given chunks from disk and checks them against the manifest's chunk CRCs, on the
+ * Re-reads given chunks from disk and checks them against the manifest's chunk hashes, on the
  * calling thread: for a DownloadManager made without the hash worker (the runtime always gives
  * it one). Hashing goes in bounded slices with an event-loop yield between slices: the loop
  * stays responsive and memory stays at one slice, whatever the file size.
  */
 const SLICE_BYTES = 1024 * 1024;
 
-/** Chunks (of the given, all of `file`) whose bytes on disk do not match their CRC; all of them when the file cannot be opened. */
+/** Chunks (of the given, all of `file`) whose bytes on disk do not match their hash; all of them when the file cannot be opened. */
 export async function findBadChunksOnDisk(file: string, chunks: readonly PlannedChunk[], signal?: AbortSignal): Promise<PlannedChunk[]> {
   if (chunks.length === 0) return [];
   const handle = await open(file, 'r').catch(() => null);
@@ -23,7 +23,7 @@ export async function findBadChunksOnDisk(file: string, chunks: readonly Planned
   try {
     for (const chunk of chunks) {
       if (signal?.aborted) throw new LanspreadError('REQUEST_CANCELLED', 'Download cancelled');
-      if ((await crcOnDisk(handle, chunk, buffer)) !== chunk.crc) bad.push(chunk);
+      if ((await hashOnDisk(handle, chunk, buffer)) !== chunk.hash) bad.push(chunk);
     }
   } finally {
     await handle.close();
@@ -31,16 +31,16 @@ export async function findBadChunksOnDisk(file: string, chunks: readonly Planned
   return bad;
 }
 
-async function crcOnDisk(handle: FileHandle, chunk: PlannedChunk, buffer: Buffer): Promise<number | null> {
-  let crc = 0;
+async function hashOnDisk(handle: FileHandle, chunk: PlannedChunk, buffer: Buffer): Promise<string | null> {
+  const hash = createHash('sha256');
   let done = 0;
   while (done < chunk.length) {
     const want = Math.min(buffer.byteLength, chunk.length - done);
     const { bytesRead } = await handle.read(buffer, 0, want, chunk.offset + done);
     if (bytesRead === 0) return null;
-    crc = crc32Update(buffer.subarray(0, bytesRead), crc);
+    hash.update(buffer.subarray(0, bytesRead));
     done += bytesRead;
     await yieldToLoop();
   }
-  return crc;
+  return hash.digest('hex');
 }

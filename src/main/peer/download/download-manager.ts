@@ -63,9 +63,9 @@ export type DownloadOutcome =
   | { status: 'failed'; error: ErrorInfo; sources: SourceStats[] }
   | { status: 'cancelled'; sources: SourceStats[] };
 
-/** CRCs of byte ranges of a file, null where the file is too short (the library's worker-thread ChunkHasher). */
+/** SHA-256s of byte ranges of a file, null where the file is too short (the library's worker-thread ChunkHasher). */
 export interface RangeHasher {
-  hashRanges(path: string, ranges: ReadonlyArray<{ offset: number; length: number }>): Promise<Array<number | null>>;
+  hashRanges(path: string, ranges: ReadonlyArray<{ offset: number; length: number }>): Promise<Array<string | null>>;
   /** Gets the worker ready ahead of use, so its start-up is not on the download's tail. */
   warmUp?(): void;
 }
@@ -252,8 +252,8 @@ export class DownloadManager {
       const file = plan.targets[first.fileIndex] as string;
       if (!hasher) return findBadChunksOnDisk(file, chunks, signal);
       const ranges = chunks.map(({ offset, length }) => ({ offset, length }));
-      const crcs = await hasher.hashRanges(file, ranges).catch(() => null);
-      return chunks.filter((chunk, i) => crcs?.[i] !== chunk.crc);
+      const hashes = await hasher.hashRanges(file, ranges).catch(() => null);
+      return chunks.filter((chunk, i) => hashes?.[i] !== chunk.hash);
     };
   }
 

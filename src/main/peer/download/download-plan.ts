@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { LanspreadError } from '../../../shared/errors';
 import type { GameManifest } from '../../../shared/model';
 import { isReservedRootEntry, joinInside } from '../fs/safe-path';
+import { CHUNK_HASH_PATTERN, manifestId } from '../protocol/manifest-id';
 import type { PlannedChunk } from './types';
 import { SENTINEL_FILE } from './types';
 
@@ -15,15 +15,15 @@ export interface DownloadPlan {
   sentinelIndex: number;
   chunks: PlannedChunk[];
   totalBytes: number;
-  /** Identifies the exact manifest, so a journal is reused only for the same bytes. */
-  manifestHash: string;
+  /** The manifest's content address (SHA-256 of its canonical encoding): a journal is reused, and a source mixed in, only for the same bytes. */
+  manifestId: string;
 }
 
 const MAX_CHUNK_SIZE = 256 * 1024 * 1024;
 
 /**
  * Manifests come from peers and are untrusted: a path outside the root, into local/ or
- * launcher-owned entries, a duplicate, or chunk CRCs that do not cover the file are refused
+ * launcher-owned entries, a duplicate, or chunk hashes that do not cover the file are refused
  * before anything touches the disk.
  */
 export function buildDownloadPlan(manifest: GameManifest, gameRoot: string): DownloadPlan {
@@ -47,31 +47,21 @@ export function buildDownloadPlan(manifest: GameManifest, gameRoot: string): Dow
     seen.add(key);
     if (!Number.isSafeInteger(file.size) || file.size < 0) throw malformed(`invalid size for ${JSON.stringify(file.path)}`);
     const expectedChunks = Math.ceil(file.size / chunkSize);
-    if (!Array.isArray(file.chunkCrcs) || file.chunkCrcs.length !== expectedChunks) {
-      throw malformed(`${JSON.stringify(file.path)} lists ${file.chunkCrcs?.length} chunk CRCs, expected ${expectedChunks}`);
+    if (!Array.isArray(file.chunkHashes) || file.chunkHashes.length !== expectedChunks) {
+      throw malformed(`${JSON.stringify(file.path)} lists ${file.chunkHashes?.length} chunk hashes, expected ${expectedChunks}`);
     }
     if (file.path === SENTINEL_FILE) sentinelIndex = fileIndex;
     targets.push(target);
     totalBytes += file.size;
-    file.chunkCrcs.forEach((crc, chunkIndex) => {
-      if (!Number.isInteger(crc) || crc < 0 || crc > 0xffffffff) throw malformed(`invalid CRC in ${JSON.stringify(file.path)}`);
+    file.chunkHashes.forEach((hash, chunkIndex) => {
+      if (typeof hash !== 'string' || !CHUNK_HASH_PATTERN.test(hash)) throw malformed(`invalid chunk hash in ${JSON.stringify(file.path)}`);
       const offset = chunkIndex * chunkSize;
-      chunks.push({ id: chunks.length, fileIndex, chunkIndex, path: file.path, offset, length: Math.min(chunkSize, file.size - offset), crc });
+      chunks.push({ id: chunks.length, fileIndex, chunkIndex, path: file.path, offset, length: Math.min(chunkSize, file.size - offset), hash });
     });
   });
   // Without a root version.ini the result would never count as downloaded.
   if (sentinelIndex < 0) throw malformed(`manifest has no root ${SENTINEL_FILE}`);
-  return { manifest, gameRoot, targets, sentinelIndex, chunks, totalBytes, manifestHash: hashManifest(manifest) };
-}
-
-export function hashManifest(manifest: GameManifest): string {
-  const canonical = JSON.stringify({
-    gameId: manifest.gameId,
-    version: manifest.version,
-    chunkSize: manifest.chunkSize,
-    files: manifest.files.map((file) => [file.path, file.size, file.chunkCrcs]),
-  });
-  return createHash('sha256').update(canonical).digest('hex');
+  return { manifest, gameRoot, targets, sentinelIndex, chunks, totalBytes, manifestId: manifestId(manifest) };
 }
 
 function malformed(why: string): LanspreadError {

@@ -3,14 +3,15 @@ import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write';
 import type { DownloadPlan } from './download-plan';
 
-const JOURNAL_FORMAT = 1;
+// 2: keyed by the manifest id (chunk SHA-256s); a format-1 journal is discarded and its download starts over.
+const JOURNAL_FORMAT = 2;
 const DEFAULT_FLUSH_INTERVAL_MS = 500;
 
 interface JournalFile {
   format: number;
   gameId: string;
   version: string;
-  manifestHash: string;
+  manifestId: string;
   /** Per manifest path: bitset of verified chunk indexes (bit i of byte i>>3, LSB first), base64. */
   verified: Record<string, string>;
 }
@@ -51,7 +52,7 @@ export class ResumeJournal {
     private readonly flushIntervalMs = DEFAULT_FLUSH_INTERVAL_MS,
   ) {
     this.file = journalPath(stateDir, plan.manifest.gameId);
-    this.bits = plan.manifest.files.map((file) => new Uint8Array(Math.ceil(file.chunkCrcs.length / 8)));
+    this.bits = plan.manifest.files.map((file) => new Uint8Array(Math.ceil(file.chunkHashes.length / 8)));
   }
 
   /**
@@ -62,8 +63,8 @@ export class ResumeJournal {
     const raw = await readFile(this.file, 'utf8').catch(() => null);
     if (raw === null) return [];
     const journal = parse(raw);
-    const { manifest, manifestHash } = this.plan;
-    if (!journal || journal.gameId !== manifest.gameId || journal.version !== manifest.version || journal.manifestHash !== manifestHash) {
+    const { manifest, manifestId } = this.plan;
+    if (!journal || journal.gameId !== manifest.gameId || journal.version !== manifest.version || journal.manifestId !== manifestId) {
       await this.delete();
       return [];
     }
@@ -72,7 +73,7 @@ export class ResumeJournal {
       const encoded = journal.verified[file.path];
       if (typeof encoded !== 'string') return;
       const saved = Buffer.from(encoded, 'base64');
-      for (let chunkIndex = 0; chunkIndex < file.chunkCrcs.length; chunkIndex += 1) {
+      for (let chunkIndex = 0; chunkIndex < file.chunkHashes.length; chunkIndex += 1) {
         if (((saved[chunkIndex >> 3] ?? 0) >> (chunkIndex & 7)) & 1) found.push({ fileIndex, chunkIndex });
       }
     });
@@ -124,13 +125,13 @@ export class ResumeJournal {
   }
 
   private snapshot(): JournalFile {
-    const { manifest, manifestHash } = this.plan;
+    const { manifest, manifestId } = this.plan;
     // No prototype: a manifest path may be named __proto__.
     const verified: Record<string, string> = Object.create(null) as Record<string, string>;
     manifest.files.forEach((file, index) => {
       verified[file.path] = Buffer.from(this.bits[index] as Uint8Array).toString('base64');
     });
-    return { format: JOURNAL_FORMAT, gameId: manifest.gameId, version: manifest.version, manifestHash, verified };
+    return { format: JOURNAL_FORMAT, gameId: manifest.gameId, version: manifest.version, manifestId, verified };
   }
 
   private clearTimer(): void {

@@ -26,7 +26,7 @@ export interface ChunkSource {
   fetchChunk(request: ChunkRequest, sink: PieceSink, signal: AbortSignal): Promise<void>;
 }
 
-/** One chunk of the plan: a `chunkSize` slice of a manifest file with its expected CRC32. */
+/** One chunk of the plan: a `chunkSize` slice of a manifest file with its expected SHA-256. */
 export interface PlannedChunk {
   /** Position in the plan's chunk list. */
   id: number;
@@ -35,7 +35,8 @@ export interface PlannedChunk {
   path: string;
   offset: number;
   length: number;
-  crc: number;
+  /** SHA-256, lowercase hex. */
+  hash: string;
 }
 
 /** Tries per chunk after its first attempt, across sources, before the download gives up. */

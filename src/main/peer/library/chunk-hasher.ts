@@ -5,10 +5,10 @@ import type { ByteRange, HashJob, HashReply, HashRequest } from './hash-worker';
 
 export type { ByteRange } from './hash-worker';
 
-type Crcs = Array<number | null>;
+type Hashes = Array<string | null>;
 
 /**
- * Per-chunk CRC32 of whole files, and CRC32s of given byte ranges, computed in one long-lived
+ * Per-chunk SHA-256 of whole files, and SHA-256s of given byte ranges, computed in one long-lived
  * worker thread so hashing a large library or a resumed download never stalls the main
  * (Electron) event loop. The worker starts on first use, does not keep the process alive, and
  * is terminated by stop().
@@ -16,15 +16,15 @@ type Crcs = Array<number | null>;
 export class ChunkHasher {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (crcs: Crcs) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (hashes: Hashes) => void; reject: (error: Error) => void }>();
 
-  /** The CRC of each `chunkSize` slice of the file, the last one possibly shorter. */
-  async hashFile(path: string, chunkSize: number): Promise<number[]> {
-    return (await this.request({ path, chunkSize })) as number[];
+  /** The SHA-256 (hex) of each `chunkSize` slice of the file, the last one possibly shorter. */
+  async hashFile(path: string, chunkSize: number): Promise<string[]> {
+    return (await this.request({ path, chunkSize })) as string[];
   }
 
-  /** The CRC of each range, in order; null where the file ends before the range does. */
-  hashRanges(path: string, ranges: readonly ByteRange[]): Promise<Crcs> {
+  /** The SHA-256 (hex) of each range, in order; null where the file ends before the range does. */
+  hashRanges(path: string, ranges: readonly ByteRange[]): Promise<Hashes> {
     return this.request({ path, ranges: [...ranges] });
   }
 
@@ -40,7 +40,7 @@ export class ChunkHasher {
     await worker?.terminate();
   }
 
-  private request(job: HashJob): Promise<Crcs> {
+  private request(job: HashJob): Promise<Hashes> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -60,7 +60,7 @@ export class ChunkHasher {
       if (!waiter) return;
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
-      if ('crcs' in reply) waiter.resolve(reply.crcs);
+      if ('hashes' in reply) waiter.resolve(reply.hashes);
       else waiter.reject(Object.assign(new Error(reply.error.message), reply.error.code ? { code: reply.error.code } : {}));
     });
     worker.on('error', (error) => {

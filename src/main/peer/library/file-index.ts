@@ -1,21 +1,23 @@
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write';
+import { CHUNK_HASH_PATTERN } from '../protocol/manifest-id';
 
 /**
- * The lightweight library index: per file of each game root, the size, mtime and chunk CRCs
- * last computed, so an unchanged file is never read again (a 50 GiB library rescans in
+ * The lightweight library index: per file of each game root, the size, mtime and chunk hashes
+ * (SHA-256) last computed, so an unchanged file is never read again (a 50 GiB library rescans in
  * milliseconds). Lives in the state directory; a missing, corrupt or older file starts empty.
  */
 
-const SCHEMA_VERSION = 1;
+// 2: chunk SHA-256s replaced CRC32s; an index of schema 1 starts empty (every file is hashed again once).
+const SCHEMA_VERSION = 2;
 const FILE_NAME = 'library-index.json';
 
 interface IndexedFile {
   size: number;
   mtimeMs: number;
   chunkSize: number;
-  chunkCrcs: number[];
+  chunkHashes: string[];
 }
 
 interface IndexFile {
@@ -24,7 +26,7 @@ interface IndexFile {
 }
 
 export interface FileHasher {
-  hashFile(path: string, chunkSize: number): Promise<number[]>;
+  hashFile(path: string, chunkSize: number): Promise<string[]>;
 }
 
 export class FileIndex {
@@ -56,22 +58,36 @@ export class FileIndex {
     return new FileIndex(file, hasher, games);
   }
 
-  /** Size and chunk CRCs of a file, from the index when size, mtime and chunk size are unchanged. */
-  async chunkCrcs(gameId: string, relativePath: string, absolutePath: string, chunkSize: number): Promise<{ size: number; chunkCrcs: number[] }> {
+  /** Size and chunk hashes of a file, from the index when size, mtime and chunk size are unchanged. */
+  async chunkHashes(gameId: string, relativePath: string, absolutePath: string, chunkSize: number): Promise<{ size: number; chunkHashes: string[] }> {
     const stats = await lstat(absolutePath);
     const cached = this.games.get(gameId)?.get(relativePath);
     if (cached && cached.size === stats.size && cached.mtimeMs === stats.mtimeMs && cached.chunkSize === chunkSize) {
-      return { size: cached.size, chunkCrcs: cached.chunkCrcs };
+      return { size: cached.size, chunkHashes: cached.chunkHashes };
     }
-    const chunkCrcs = await this.hasher.hashFile(absolutePath, chunkSize);
+    const chunkHashes = await this.hasher.hashFile(absolutePath, chunkSize);
+    this.remember(gameId, relativePath, { size: stats.size, mtimeMs: stats.mtimeMs, chunkSize, chunkHashes });
+    return { size: stats.size, chunkHashes };
+  }
+
+  /**
+   * Records hashes already known to be right for a file as it is on disk now: a download that
+   * just verified every chunk of it hands them over, so the file is never read again to share it.
+   */
+  async adopt(gameId: string, relativePath: string, absolutePath: string, chunkSize: number, chunkHashes: string[]): Promise<void> {
+    const stats = await lstat(absolutePath);
+    if (Math.ceil(stats.size / chunkSize) !== chunkHashes.length) return;
+    this.remember(gameId, relativePath, { size: stats.size, mtimeMs: stats.mtimeMs, chunkSize, chunkHashes });
+  }
+
+  private remember(gameId: string, relativePath: string, entry: IndexedFile): void {
     let files = this.games.get(gameId);
     if (!files) {
       files = new Map();
       this.games.set(gameId, files);
     }
-    files.set(relativePath, { size: stats.size, mtimeMs: stats.mtimeMs, chunkSize, chunkCrcs });
+    files.set(relativePath, entry);
     this.dirty = true;
-    return { size: stats.size, chunkCrcs };
   }
 
   /** Drops entries of files that are no longer part of a game root. */
@@ -111,8 +127,8 @@ function isIndexedFile(value: unknown): value is IndexedFile {
     typeof entry.mtimeMs === 'number' &&
     Number.isSafeInteger(entry.chunkSize) &&
     (entry.chunkSize as number) > 0 &&
-    Array.isArray(entry.chunkCrcs) &&
-    entry.chunkCrcs.length === Math.ceil((entry.size as number) / (entry.chunkSize as number)) &&
-    entry.chunkCrcs.every((crc) => Number.isInteger(crc) && crc >= 0 && crc <= 0xffffffff)
+    Array.isArray(entry.chunkHashes) &&
+    entry.chunkHashes.length === Math.ceil((entry.size as number) / (entry.chunkSize as number)) &&
+    entry.chunkHashes.every((hash) => typeof hash === 'string' && CHUNK_HASH_PATTERN.test(hash))
   );
 }

@@ -1,13 +1,13 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { crc32Update } from '../util/crc32';
 
 /**
- * Worker entry: CRC32s of slices of a file, read in bounded pieces so memory stays flat
+ * Worker entry: SHA-256s (hex) of slices of a file, read in bounded pieces so memory stays flat
  * whatever the file size. Requests run concurrently, each with its own two read buffers.
- * - Whole file: the CRC of each `chunkSize` slice (the last one may be shorter).
- * - Ranges: the CRC of each given byte range, or null where the file holds fewer bytes than the
+ * - Whole file: the hash of each `chunkSize` slice (the last one may be shorter).
+ * - Ranges: the hash of each given byte range, or null where the file holds fewer bytes than the
  *   range needs. A resumed download re-checks its journaled chunks this way.
  */
 export type HashJob = { path: string } & ({ chunkSize: number } | { ranges: ByteRange[] });
@@ -19,7 +19,7 @@ export interface ByteRange {
   length: number;
 }
 
-export type HashReply = { id: number; crcs: Array<number | null> } | { id: number; error: { message: string; code?: string } };
+export type HashReply = { id: number; hashes: Array<string | null> } | { id: number; error: { message: string; code?: string } };
 
 const READ_BYTES = 4 * 1024 * 1024;
 
@@ -40,11 +40,11 @@ function* piecesOf(ranges: readonly ByteRange[], readBytes: number): Generator<P
  * Two buffers take turns: while one piece is hashed, the read of the next is already in the
  * thread pool, so disk (or page cache) and CRC overlap instead of alternating.
  */
-async function hashRanges(handle: FileHandle, ranges: readonly ByteRange[]): Promise<Array<number | null>> {
+async function hashRanges(handle: FileHandle, ranges: readonly ByteRange[]): Promise<Array<string | null>> {
   // Not Math.max(...lengths): a file of a terabyte has more chunks than a call takes arguments.
   const size = ranges.reduce((largest, range) => Math.max(largest, Math.min(READ_BYTES, range.length)), 0);
   const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
-  const crcs = ranges.map(() => 0);
+  const hashes: Hash[] = ranges.map(() => createHash('sha256'));
   const got = ranges.map(() => 0);
   const pieces = piecesOf(ranges, size);
   let turn = 0;
@@ -58,13 +58,13 @@ async function hashRanges(handle: FileHandle, ranges: readonly ByteRange[]): Pro
   while (pending) {
     const { piece, bytes } = await pending;
     pending = readNext();
-    crcs[piece.range] = crc32Update(bytes, crcs[piece.range] as number);
+    (hashes[piece.range] as Hash).update(bytes);
     got[piece.range] = (got[piece.range] as number) + bytes.byteLength;
   }
-  return ranges.map((range, i) => (got[i] === range.length ? (crcs[i] as number) >>> 0 : null));
+  return ranges.map((range, i) => (got[i] === range.length ? (hashes[i] as Hash).digest('hex') : null));
 }
 
-async function hash(request: HashRequest): Promise<Array<number | null>> {
+async function hash(request: HashRequest): Promise<Array<string | null>> {
   const handle = await open(request.path, 'r');
   try {
     if ('ranges' in request) return await hashRanges(handle, request.ranges);
@@ -72,10 +72,10 @@ async function hash(request: HashRequest): Promise<Array<number | null>> {
     const { chunkSize } = request;
     const ranges: ByteRange[] = [];
     for (let offset = 0; offset < size; offset += chunkSize) ranges.push({ offset, length: Math.min(chunkSize, size - offset) });
-    const crcs = await hashRanges(handle, ranges);
-    // CRCs of a file cut short while it was read would describe no version of it.
-    if (crcs.includes(null)) throw new Error(`${request.path} shrank while it was being hashed`);
-    return crcs;
+    const hashes = await hashRanges(handle, ranges);
+    // Hashes of a file cut short while it was read would describe no version of it.
+    if (hashes.includes(null)) throw new Error(`${request.path} shrank while it was being hashed`);
+    return hashes;
   } finally {
     await handle.close();
   }
@@ -83,7 +83,7 @@ async function hash(request: HashRequest): Promise<Array<number | null>> {
 
 parentPort?.on('message', (request: HashRequest) => {
   hash(request).then(
-    (crcs) => parentPort?.postMessage({ id: request.id, crcs } satisfies HashReply),
+    (hashes) => parentPort?.postMessage({ id: request.id, hashes } satisfies HashReply),
     (error: NodeJS.ErrnoException) => parentPort?.postMessage({ id: request.id, error: { message: error.message, ...(error.code ? { code: error.code } : {}) } } satisfies HashReply),
   );
 });

@@ -1,8 +1,8 @@
 import type { ErrorCode } from '../../../shared/errors';
 import type { GameManifest, GameSummary, PeerId } from '../../../shared/model';
 
-/** Bumped on any incompatible change to the messages below. Peers refuse other versions. */
-export const PROTOCOL_VERSION = 1;
+/** Bumped on any incompatible change to the messages below. Peers refuse other versions. 2: SHA-256 chunk hashes, manifest ids, partial peers. */
+export const PROTOCOL_VERSION = 2;
 
 /** A request frame is small; anything larger is hostile or broken. */
 export const MAX_REQUEST_BYTES = 64 * 1024;

@@ -2,6 +2,7 @@ import { LanspreadError, isErrorCode } from '../../../shared/errors';
 import type { GameFileEntry, GameManifest, GameSummary } from '../../../shared/model';
 import type { HelloBody, Request, Response } from './messages';
 import { MAX_CHUNK_BYTES } from './messages';
+import { CHUNK_HASH_PATTERN } from './manifest-id';
 import type { StreamInstallFrame } from './stream-install';
 import { MAX_STREAM_DATA_BYTES, MAX_STREAM_PATH_LENGTH } from './stream-install';
 
@@ -84,21 +85,31 @@ export function parseRequest(value: unknown): Request {
 
 function summary(value: unknown): GameSummary {
   const obj = object(value, 'game summary');
+  const id = obj.manifestId === undefined ? undefined : hash(obj, 'manifestId');
+  if (obj.partial !== undefined && typeof obj.partial !== 'boolean') throw malformed('partial must be a boolean');
   return {
     id: str(obj, 'id', 256),
     version: str(obj, 'version', 256),
     sizeBytes: uint(obj, 'sizeBytes'),
     fileCount: uint(obj, 'fileCount'),
+    ...(id === undefined ? {} : { manifestId: id }),
+    ...(obj.partial === true ? { partial: true } : {}),
   };
+}
+
+function hash(obj: Json, key: string): string {
+  const value = obj[key];
+  if (typeof value !== 'string' || !CHUNK_HASH_PATTERN.test(value)) throw malformed(`${key} must be a SHA-256 in hex`);
+  return value;
 }
 
 function fileEntry(value: unknown): GameFileEntry {
   const obj = object(value, 'file entry');
-  const chunkCrcs = array(obj, 'chunkCrcs', 10_000_000).map((crc) => {
-    if (typeof crc !== 'number' || !Number.isInteger(crc) || crc < 0 || crc > 0xffffffff) throw malformed('chunk CRC');
-    return crc;
+  const chunkHashes = array(obj, 'chunkHashes', 10_000_000).map((hash) => {
+    if (typeof hash !== 'string' || !CHUNK_HASH_PATTERN.test(hash)) throw malformed('chunk hash');
+    return hash;
   });
-  return { path: str(obj, 'path'), size: uint(obj, 'size'), chunkCrcs };
+  return { path: str(obj, 'path'), size: uint(obj, 'size'), chunkHashes };
 }
 
 function manifest(value: unknown): GameManifest {
