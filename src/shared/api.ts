@@ -93,7 +93,18 @@ export type CommandResult<K extends CommandName> = LauncherCommands[K]['result']
 export interface LauncherEvents {
   'games-list-updated': { games: GameView[] };
   'game-download-begin': { gameId: string; version: string; totalBytes: number };
-  'game-download-progress': { gameId: string; bytesDone: number; totalBytes: number; bytesPerSecond: number; etaSeconds: number | null; activePeers: number };
+  /** `fullSources`/`partialSources`: peers usable now that hold the whole game / part of it; `uploadedBytes`: sent to other peers for this game. */
+  'game-download-progress': {
+    gameId: string;
+    bytesDone: number;
+    totalBytes: number;
+    bytesPerSecond: number;
+    etaSeconds: number | null;
+    activePeers: number;
+    fullSources?: number;
+    partialSources?: number;
+    uploadedBytes?: number;
+  };
   'game-download-finished': { gameId: string; version: string };
   /** `resumes`: the verified part was kept, and the download picks up from there (on its own once a peer has the game). */
   'game-download-failed': { gameId: string; error: ErrorInfo; resumes?: boolean };

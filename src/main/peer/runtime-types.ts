@@ -92,10 +92,10 @@ export interface RuntimeEvents
   'runtime-error': { error: ErrorInfo };
 }
 
-/** What each source delivered in a finished download (also tells which peers were dropped). */
+/** What each source delivered in a finished download (also tells which peers were dropped, and which failed and were tried again). */
 export interface DownloadReport {
   version: string;
-  sources: { peerId: PeerId; name: string; bytes: number; badChunks: number; droppedFor: ErrorInfo | null }[];
+  sources: { peerId: PeerId; name: string; partial: boolean; bytes: number; badChunks: number; droppedFor: ErrorInfo | null; lastError: ErrorInfo | null }[];
 }
 
 export interface PeerRuntime {
@@ -147,6 +147,8 @@ export interface PeerRuntime {
   setBandwidthLimits(limits: { downloadBytesPerSec?: number; uploadBytesPerSec?: number }): void;
   /** Chunk bytes this peer has served since it started. */
   uploadedBytes(): number;
+  /** Bytes this peer sent to and received from one peer since it started. */
+  transfersWith(peerId: PeerId): { uploaded: number; downloaded: number };
 
   stop(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Catalog } from '../../shared/catalog';
 import { LanspreadError, toLanspreadError } from '../../shared/errors';
-import type { LocalGameState } from '../../shared/model';
+import type { LocalGameState, PeerId } from '../../shared/model';
 import { BandwidthLimits } from './bandwidth/bandwidth-limits';
 import { uploadThrottle } from './bandwidth/throttle';
 import { parsePeerAddress } from './discovery/manual-peers';
@@ -30,6 +30,9 @@ import { DataLaneClient } from './transport/data-lane/lane-client';
 import { DataLaneServer } from './transport/data-lane/lane-server';
 import { createQuicTransport } from './transport/quic/quic-transport';
 import { WorkerUnpacker } from './unpack/worker-unpacker';
+import { createHavePublisher } from './swarm/have-publisher';
+import { PartialShares } from './swarm/partial-shares';
+import { TransferLedger } from './swarm/transfer-ledger';
 import { createLogger } from './util/logger';
 import { TypedEmitter } from './util/typed-emitter';
 
@@ -73,6 +76,11 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     debounceMs: config.libraryDebounceMs,
     fallbackScanMs: config.fallbackScanMs,
     isBusy: (gameId) => operations.isBusy(gameId),
+    // Installing, updating or uninstalling only reads the archives (or not at all): the game stays shared meanwhile.
+    isServable: (gameId) => {
+      const kind = operations.get(gameId)?.kind;
+      return kind === undefined || kind === 'install' || kind === 'update' || kind === 'uninstall';
+    },
     installedVersion: (gameId) => installs().installedVersion(gameId),
     logger: logger.child('library'),
   });
@@ -96,13 +104,14 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
 
   // Upload accounting: every chunk byte served passes here (after the upload cap).
   const throttleUploads = uploadThrottle(limits.upload);
-  let uploaded = 0;
-  async function* countUploaded(payload: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const ledger = new TransferLedger();
+  async function* countUploaded(payload: AsyncIterable<Uint8Array>, gameId: string, to: PeerId): AsyncIterable<Uint8Array> {
     for await (const piece of payload) {
-      uploaded += piece.byteLength;
+      ledger.uploaded(piece.byteLength, gameId, to);
       yield piece;
     }
   }
+  const partials = new PartialShares();
 
   const db = new PeerGameDB();
   // Known once the sockets are bound; Hello reads them lazily.
@@ -121,7 +130,8 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     library,
     ownHello,
     onHello: (hello, context) => void peers.addCandidate({ peerId: hello.peerId, host: context.remoteHost, port: hello.port, source: 'manual', name: hello.name }),
-    throttleUpload: (payload) => countUploaded(throttleUploads(payload)),
+    partials,
+    throttleUpload: (payload, upload) => countUploaded(throttleUploads(payload), upload.gameId, upload.to),
   });
   const streamHandler = createStreamInstallHandler({
     library,
@@ -129,13 +139,15 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     passwords: config.archivePassword,
     beforeSend: async (bytes, signal) => {
       await limits.upload.take(bytes, signal);
-      uploaded += bytes;
+      ledger.uploaded(bytes);
     },
   });
-  const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, logger: logger.child('lane') });
+  const haveHandler = createHavePublisher({ partials, servesWhole: (gameId, id) => library.servesWhole(gameId, id) });
+  const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, haveHandler, logger: logger.child('lane') });
   ports.data = (await lane.start()).port;
   ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
-  const laneClient = new DataLaneClient({ identity, connectTimeoutMs: 3_000, requestTimeoutMs: 15_000, downloadLimiter: limits.download, logger: logger.child('lane') });
+  // A seed in a crowd accepts slowly: connecting gets time, and a failed connect only rests that source (chunk-scheduler.ts).
+  const laneClient = new DataLaneClient({ identity, connectTimeoutMs: 10_000, requestTimeoutMs: 15_000, downloadLimiter: limits.download, logger: logger.child('lane') });
 
   const downloadManager = new DownloadManager({ hasher });
   const downloads = new DownloadOrchestrator({
@@ -146,6 +158,10 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     manager: downloadManager,
     operations,
     events,
+    identity,
+    partials,
+    ledger,
+    servedWhole: (gameId, manifest) => library.adoptDownloaded(gameId, manifest),
     stateDir: config.stateDir,
     gameDir: () => library.gameDir(),
     ...(config.downloadTuning ? { tuning: config.downloadTuning } : {}),
@@ -242,7 +258,15 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
       if (options.install !== false) await runtime.installDownloaded(gameId);
       return {
         version: outcome.version,
-        sources: outcome.sources.map((s) => ({ peerId: s.peerId, name: s.name, bytes: s.bytes, badChunks: s.badChunks, droppedFor: s.dropped?.toInfo() ?? null })),
+        sources: outcome.sources.map((s) => ({
+          peerId: s.peerId,
+          name: s.name,
+          partial: s.partial,
+          bytes: s.bytes,
+          badChunks: s.badChunks,
+          droppedFor: s.dropped?.toInfo() ?? null,
+          lastError: s.lastError?.toInfo() ?? null,
+        })),
       };
     },
     streamInstall: (gameId) => streams.install(gameId),
@@ -262,12 +286,14 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
       await installs().removeDownloaded(gameId);
     },
     setBandwidthLimits: (next) => limits.apply(next),
-    uploadedBytes: () => uploaded,
+    uploadedBytes: () => ledger.uploadedTotal,
+    transfersWith: (peerId) => ledger.withPeer(peerId),
     async stop() {
       if (stopped) return;
       stopped = true;
       resumer.stop();
       await downloadManager.stop();
+      partials.endAll();
       await streams.stop();
       await archiveInstalls.stop();
       await peers.stop();

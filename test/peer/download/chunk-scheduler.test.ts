@@ -50,7 +50,7 @@ describe('ChunkScheduler', () => {
     expect(tried).toHaveLength(MAX_RETRY_COUNT + 1);
   });
 
-  it('drops a stalled source and finishes its chunks elsewhere', async () => {
+  it('rests a stalled source and finishes its chunks elsewhere', async () => {
     const scheduler = new ChunkScheduler({
       chunks: chunks(40),
       fetch: fetcher({ stuck: { hang: true }, ok: { delayMs: 1 } }),
@@ -60,11 +60,13 @@ describe('ChunkScheduler', () => {
     scheduler.addSource(source('ok'));
     await scheduler.run(new AbortController().signal);
     const stats = scheduler.stats();
-    expect(stats.find((entry) => entry.peerId === 'stuck')).toMatchObject({ chunks: 0, dropped: { code: 'REQUEST_TIMEOUT' } });
+    // Rested, not dropped: a stalled seed in a crowd is tried again later.
+    expect(stats.find((entry) => entry.peerId === 'stuck')).toMatchObject({ chunks: 0, dropped: null, lastError: { code: 'REQUEST_TIMEOUT' } });
+    expect(stats.find((entry) => entry.peerId === 'stuck')?.rests).toBeGreaterThanOrEqual(1);
     expect(stats.find((entry) => entry.peerId === 'ok')?.chunks).toBe(40);
   });
 
-  it('drops a source far slower than the others while work is waiting', async () => {
+  it('rests a source far slower than the others while work is waiting', async () => {
     const scheduler = new ChunkScheduler({
       chunks: chunks(3000),
       fetch: fetcher({ fast: { delayMs: 1 }, slow: { delayMs: 400 } }),
@@ -74,7 +76,8 @@ describe('ChunkScheduler', () => {
     scheduler.addSource(source('slow'));
     await scheduler.run(new AbortController().signal);
     const slow = scheduler.stats().find((entry) => entry.peerId === 'slow');
-    expect(slow?.dropped?.message).toContain('slower');
+    expect(slow?.lastError?.message).toContain('slower');
+    expect(slow?.dropped).toBeNull();
     expect(scheduler.stats().reduce((sum, entry) => sum + entry.chunks, 0)).toBe(3000);
   });
 
@@ -86,10 +89,120 @@ describe('ChunkScheduler', () => {
     expect(scheduler.stats()[0]?.chunks).toBe(10);
   });
 
-  it('fails with NO_SOURCE when the last source goes and none comes back', async () => {
-    const scheduler = new ChunkScheduler({ chunks: chunks(10), fetch: fetcher({ gone: { error: () => new LanspreadError('PEER_GONE', 'gone') } }) });
+  it('fails with NO_SOURCE when the last source is removed and none comes back', async () => {
+    const scheduler = new ChunkScheduler({ chunks: chunks(10), fetch: fetcher({ gone: { hang: true } }) });
     scheduler.addSource(source('gone'));
-    await expect(scheduler.run(new AbortController().signal)).rejects.toMatchObject({ code: 'NO_SOURCE' });
+    const run = scheduler.run(new AbortController().signal);
+    setTimeout(() => scheduler.removeSource('gone'), 20);
+    await expect(run).rejects.toMatchObject({ code: 'NO_SOURCE' });
+  });
+
+  it('keeps trying an unreachable source with doubling rests, and fails with NO_SOURCE only after unreachableGraceMs', async () => {
+    let tries = 0;
+    const scheduler = new ChunkScheduler({
+      chunks: chunks(10),
+      fetch: async () => {
+        tries++;
+        throw new LanspreadError('PEER_UNREACHABLE', 'connect timed out');
+      },
+      tuning: { restMs: 20, maxRestMs: 80, tickMs: 10, unreachableGraceMs: 400 },
+    });
+    scheduler.addSource(source('busy'));
+    await expect(scheduler.run(new AbortController().signal)).rejects.toMatchObject({ code: 'NO_SOURCE', message: expect.stringContaining('PEER_UNREACHABLE') });
+    expect(scheduler.stats()[0]).toMatchObject({ dropped: null, lastError: { code: 'PEER_UNREACHABLE' } });
+    // 20 + 40 + 80 + 80 ... ms rests within 400 ms: several rounds, not one and not hundreds.
+    expect(scheduler.stats()[0]!.rests).toBeGreaterThanOrEqual(3);
+    expect(tries).toBeLessThan(100);
+  });
+
+  it('a busy source that refuses connections for a while is waited for, and the download completes without a failed chunk', async () => {
+    let refusals = 0;
+    const scheduler = new ChunkScheduler({
+      chunks: chunks(20),
+      fetch: async (_src, chunk, _signal, onBytes) => {
+        if (refusals < 6) {
+          refusals++;
+          throw new LanspreadError(refusals % 2 ? 'PEER_UNREACHABLE' : 'REQUEST_TIMEOUT', 'busy');
+        }
+        onBytes(chunk.length);
+      },
+      tuning: { restMs: 5, tickMs: 5 },
+    });
+    scheduler.addSource(source('seed'));
+    await scheduler.run(new AbortController().signal);
+    expect(scheduler.stats()[0]).toMatchObject({ chunks: 20, badChunks: 0, dropped: null });
+  });
+
+  it('gives a partial source only chunks it holds, and more as it announces them', async () => {
+    const held = new Set([0, 1, 2]);
+    const listeners = new Set<(change: readonly number[] | 'all') => void>();
+    const partial: ChunkSource = {
+      ...source('partial'),
+      availability: { has: (id) => held.has(id), onChange: (listener) => (listeners.add(listener), () => listeners.delete(listener)) },
+    };
+    const asked: number[] = [];
+    const scheduler = new ChunkScheduler({
+      chunks: chunks(6),
+      fetch: async (_src, chunk, _signal, onBytes) => {
+        asked.push(chunk.id);
+        onBytes(chunk.length);
+      },
+      tuning: { tickMs: 5 },
+    });
+    scheduler.addSource(partial);
+    const run = scheduler.run(new AbortController().signal);
+    await sleep(30);
+    expect([...asked].sort()).toEqual([0, 1, 2]);
+    for (const id of [3, 4]) held.add(id);
+    for (const listener of listeners) listener([3, 4]);
+    await sleep(30);
+    expect([...asked].sort()).toEqual([0, 1, 2, 3, 4]);
+    for (const listener of listeners) listener('all');
+    await run;
+    expect([...asked].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('asks a full source first for the chunks no partial source holds (rarest first)', async () => {
+    const partialHolds = new Set([0, 1, 2, 3, 4, 5, 6, 7]);
+    const partial: ChunkSource = { ...source('partial'), availability: { has: (id) => partialHolds.has(id), onChange: () => () => undefined } };
+    const fromSeed: number[] = [];
+    const scheduler = new ChunkScheduler({
+      chunks: chunks(16),
+      fetch: async (src, chunk, _signal, onBytes) => {
+        if (src.peerId === 'seed') fromSeed.push(chunk.id);
+        await sleep(src.peerId === 'seed' ? 1 : 5);
+        onBytes(chunk.length);
+      },
+      tuning: { inFlightPerSource: 2 },
+    });
+    scheduler.addSource(partial);
+    scheduler.addSource(source('seed'));
+    await scheduler.run(new AbortController().signal);
+    // The seed's first picks are all chunks only it has (8..15), whatever the random start.
+    expect(fromSeed.slice(0, 6).every((id) => id >= 8)).toBe(true);
+  });
+
+  it('a partial source that does not (yet) hold a chunk it announced costs the chunk nothing', async () => {
+    let denied = 0;
+    const partial: ChunkSource = { ...source('partial'), availability: { has: () => true, onChange: () => () => undefined } };
+    const scheduler = new ChunkScheduler({
+      chunks: chunks(4),
+      fetch: async (src, chunk, _signal, onBytes) => {
+        if (src.peerId === 'partial' && chunk.id === 2) {
+          denied++;
+          throw new LanspreadError('CHUNK_NOT_AVAILABLE', 'not yet');
+        }
+        onBytes(chunk.length);
+      },
+      tuning: { maxRetryCount: 0, tickMs: 5 },
+    });
+    scheduler.addSource(partial);
+    const run = scheduler.run(new AbortController().signal);
+    await sleep(50);
+    scheduler.addSource(source('seed'));
+    await run;
+    expect(denied).toBeGreaterThanOrEqual(1);
+    expect(scheduler.stats().find((entry) => entry.peerId === 'partial')).toMatchObject({ dropped: null, badChunks: 0 });
   });
 
   it('stops at once on a local failure without blaming the source', async () => {

@@ -109,7 +109,9 @@ describe('DownloadManager', () => {
     expect(outcome.status).toBe('finished');
     await expectSameAsSeed();
     const dyingStats = outcome.sources.find((stats) => stats.peerId === 'a');
-    expect(dyingStats?.dropped?.code).toBe('PEER_GONE');
+    // Rested and tried again later (it may only be busy): a vanished peer is removed by the peer manager, not here.
+    expect(dyingStats?.lastError?.code).toBe('PEER_GONE');
+    expect(dyingStats?.rests).toBeGreaterThanOrEqual(1);
     // The chunk it died in never counts. (Not a fixed "< 4": with 4 requests in flight, a 5th
     // can start before the 4th dies and still complete, so 4 delivered chunks is legitimate.)
     expect(dyingStats?.chunks).toBeLessThan(dying.chunksServed);
@@ -168,7 +170,8 @@ describe('DownloadManager', () => {
 
   it('resumes after all sources vanished, fetching only the rest and starting above 0', async () => {
     const vanishing = ['a', 'b'].map((id) => new SeedSource(id, id, seedRoot, { failAfterChunks: 10 }));
-    const manager = new DownloadManager({ journalFlushIntervalMs: 10 });
+    // Unreachable sources are given up on at once here (the runtime waits minutes for them).
+    const manager = new DownloadManager({ journalFlushIntervalMs: 10, tuning: { unreachableGraceMs: 0 } });
     const failedRun = collect();
     const first = await manager.download({ gameId: GAME, gameDir, stateDir, manifest, sources: vanishing, onEvent: failedRun.onEvent });
     expect(first.status).toBe('failed');
@@ -192,7 +195,7 @@ describe('DownloadManager', () => {
 
   it('re-checks the journaled chunks in the hash worker before fetching, and fetches again one changed on disk since', async () => {
     const vanishing = ['a', 'b'].map((id) => new SeedSource(id, id, seedRoot, { failAfterChunks: 10 }));
-    const first = await new DownloadManager({ journalFlushIntervalMs: 10 }).download({ gameId: GAME, gameDir, stateDir, manifest, sources: vanishing });
+    const first = await new DownloadManager({ journalFlushIntervalMs: 10, tuning: { unreachableGraceMs: 0 } }).download({ gameId: GAME, gameDir, stateDir, manifest, sources: vanishing });
     expect(first.status).toBe('failed');
     const journaled = await journaledChunks();
     expect(journaled.length).toBeGreaterThan(1);
@@ -244,9 +247,9 @@ describe('DownloadManager', () => {
     const totalChunks = manifest.files.reduce((sum, file) => sum + file.chunkHashes.length, 0);
     // Every payload file with bytes, once; version.ini lives in memory until the commit.
     expect(checked.map((check) => check.file).sort()).toEqual(['extras/manual.pdf', 'game.part1.rar', 'game.part2.rar']);
-    // The first volume was read back while the later ones were still being fetched.
-    const first = checked.find((check) => check.file === 'game.part1.rar')!;
-    expect(first.servedBefore).toBeLessThan(totalChunks - 5);
+    // The first file to complete (the download starts at a random place) was read back while the rest were still being fetched.
+    const first = Math.min(...checked.map((check) => check.servedBefore));
+    expect(first).toBeLessThan(totalChunks - 5);
   });
 
   it('fails with FILE_CRC_MISMATCH when a file changed on disk after its chunks were verified; the next attempt fetches only those', async () => {
@@ -279,7 +282,7 @@ describe('DownloadManager', () => {
   it('discards a journal of another version and downloads everything', async () => {
     const journal = journalPath(stateDir, GAME);
     await mkdir(path.dirname(journal), { recursive: true });
-    await writeFile(journal, JSON.stringify({ format: 1, gameId: GAME, version: '1', manifestHash: 'x', verified: {} }));
+    await writeFile(journal, JSON.stringify({ format: 2, gameId: GAME, version: '1', manifestId: 'x', verified: {} }));
     const source = new SeedSource('a', 'a', seedRoot);
     const { events, onEvent } = collect();
     const outcome = await new DownloadManager().download({ gameId: GAME, gameDir, stateDir, manifest, sources: [source], onEvent });

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateIdentity } from '../../../src/main/peer/identity/identity';
-import type { Response } from '../../../src/main/peer/protocol/messages';
+import { PROTOCOL_VERSION, type Response } from '../../../src/main/peer/protocol/messages';
 import { DataLaneClient } from '../../../src/main/peer/transport/data-lane/lane-client';
 import { QuicPeerClient } from '../../../src/main/peer/transport/peer-client';
 import { LanspreadError } from '../../../src/shared/errors';
@@ -90,7 +90,7 @@ describe('hostile requests against a running peer', () => {
   });
 
   async function dataPortOf(): Promise<number> {
-    const response = await honest.request(target(), { type: 'Hello', protocolVersion: 1, peerId: await honestId(), name: 'bob', port: 1 });
+    const response = await honest.request(target(), { type: 'Hello', protocolVersion: PROTOCOL_VERSION, peerId: await honestId(), name: 'bob', port: 1 });
     if (response.type !== 'Hello' || response.dataPort === undefined) throw new Error('no data port in Hello');
     return response.dataPort;
   }

@@ -1,4 +1,5 @@
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
+import type { ErrorCode } from '../../../shared/errors';
 import type { PeerId } from '../../../shared/model';
 import type { ChunkSource, PlannedChunk } from './types';
 import { MAX_BAD_CHUNKS_PER_SOURCE, MAX_RETRY_COUNT } from './types';
@@ -21,18 +22,27 @@ export class LocalFailure extends Error {
 export interface SchedulerTuning {
   /** Requests in flight per source; a free slot pulls the next chunk, so faster sources take more. */
   inFlightPerSource: number;
-  /** Tries per chunk after the first, across sources. */
+  /** Tries per chunk after the first, across sources (bad bytes and definite refusals count; a busy or unreachable source does not). */
   maxRetryCount: number;
-  /** A source with requests outstanding that sends nothing for this long is dropped. */
+  /** A source with requests outstanding that sends nothing for this long rests. */
   stallTimeoutMs: number;
   /** A source below this fraction of the fastest source's rate... */
   slowRatio: number;
-  /** ...for this long, while work is waiting, is dropped. */
+  /** ...for this long, while work is waiting, rests. */
   slowSustainMs: number;
-  /** How often stalls and rates are checked. */
+  /** How often stalls, rates and rests are checked. */
   tickMs: number;
-  /** With no source left, how long to wait for one to be added before failing with NO_SOURCE. */
+  /** With no source left at all (every one removed or dropped), how long to wait for one to be added before failing with NO_SOURCE. */
   noSourceGraceMs: number;
+  /**
+   * With sources known but none able to deliver a needed chunk (all resting after connect
+   * failures or timeouts, or holding none of what is missing), how long to keep trying before
+   * failing with NO_SOURCE. A busy seed in a crowd is waited for, not given up on.
+   */
+  unreachableGraceMs: number;
+  /** First rest of a source after a transport failure; doubles with each failure in a row. */
+  restMs: number;
+  maxRestMs: number;
 }
 
 export const DEFAULT_TUNING: SchedulerTuning = {
@@ -43,6 +53,9 @@ export const DEFAULT_TUNING: SchedulerTuning = {
   slowSustainMs: 15_000,
   tickMs: 500,
   noSourceGraceMs: 0,
+  unreachableGraceMs: 180_000,
+  restMs: 1_000,
+  maxRestMs: 30_000,
 };
 
 export interface SchedulerOptions {
@@ -53,6 +66,8 @@ export interface SchedulerOptions {
   onSourceDropped?: (peerId: PeerId, reason: LanspreadError) => void;
   tuning?: Partial<SchedulerTuning>;
   now?: () => number;
+  /** Tie-breaks among equally rare chunks; injectable so tests can be exact. */
+  random?: () => number;
 }
 
 export interface SourceStats {
@@ -61,55 +76,97 @@ export interface SourceStats {
   chunks: number;
   bytes: number;
   badChunks: number;
-  /** Why the source was dropped, if it was. */
+  /** Holds only part of the game (a downloader itself) when added. */
+  partial: boolean;
+  /** Times the source was rested (busy, unreachable, stalled, slow) and tried again later. */
+  rests: number;
+  /** The source's last failure, rested or not. */
+  lastError: LanspreadError | null;
+  /** Why the source was dropped for good, if it was (removed, bad chunks, a definite refusal). */
   dropped: LanspreadError | null;
 }
 
+/** Errors that say the source is busy, gone for now or unreachable, and nothing about the chunk. */
+const TRANSPORT_CODES: ReadonlySet<ErrorCode> = new Set(['PEER_UNREACHABLE', 'PEER_GONE', 'PEER_BUSY', 'REQUEST_TIMEOUT', 'PEER_FINGERPRINT_MISMATCH']);
+const BAD_BYTES_CODES: ReadonlySet<ErrorCode> = new Set(['CHUNK_HASH_MISMATCH', 'CHUNK_CRC_MISMATCH']);
+/** A chunk a partial source turned out not to hold is asked of it again no sooner than this. */
+const NOT_AVAILABLE_RETRY_MS = 1_000;
+
 interface ChunkState {
   chunk: PlannedChunk;
+  status: 'pending' | 'active' | 'done';
   failures: number;
   failedBy: Set<PeerId>;
   lastError: LanspreadError | null;
+  /** Live partial sources that hold it (full sources hold everything). */
+  holders: number;
+  /** Not asked again before this time (a partial source had not got it yet). */
+  notBefore: number;
 }
 
 interface SourceState {
   source: ChunkSource;
   stats: SourceStats;
   alive: boolean;
+  /** Holds every chunk: no availability, or its availability said it completed. */
+  full: boolean;
   attempts: Set<Attempt>;
   lastProgressAt: number;
   bytesAtLastTick: number;
   rate: number | null;
   slowSince: number | null;
+  /** Resting until then (a transport failure); 0 = not resting. */
+  restUntil: number;
+  failuresInARow: number;
+  unsubscribe: (() => void) | null;
 }
 
 interface Attempt {
   chunk: ChunkState;
   controller: AbortController;
-  /** Why we aborted it: 'dropped' = not the chunk's fault, 'stalled' = counts as a failure. */
-  abortedBecause: 'dropped' | 'stalled' | 'stopped' | null;
+  /** Why we aborted it: 'dropped' = not the chunk's fault, 'rested' = the source's trouble, 'stopped' = the run ended. */
+  abortedBecause: 'dropped' | 'rested' | 'stopped' | null;
 }
 
 const RATE_SMOOTHING = 0.3;
+/** Pending chunks ahead of the cursor among which equally rare picks are drawn. */
+const PICK_WINDOW = 16;
 
 /**
- * One chunk queue shared by one puller per source. Each source keeps `inFlightPerSource`
- * requests outstanding and pulls the next chunk whenever one completes, so work flows to the
- * fastest sources without a plan made up front. A failing, stalled or persistently slow source
- * is dropped and its chunks go back to the queue; a retried chunk prefers a source that has not
- * failed it. The run fails only when a chunk exhausted its retries, no source is left, or the
- * fault is local; it settles only after every request has settled, so no write is pending.
+ * Hands chunks to sources, one puller per source with `inFlightPerSource` requests
+ * outstanding: each finished request pulls the next chunk, so work flows to the fastest
+ * sources without a plan made up front.
+ *
+ * Sources are full (they hold the whole game) or partial (downloaders themselves, holding what
+ * their have-map says, growing as they go). A source is given the rarest chunk it holds among
+ * those nobody is fetching, random among equally rare ones: pieces that only the seed has go
+ * first, so what the seed uploads is mostly new to the room and is then passed on between
+ * downloaders (BitTorrent's rarest-first; with partial sources counted, a full seed facing a
+ * crowd hands out pieces nobody has yet before repeating one).
+ *
+ * A busy, unreachable, stalled or persistently slow source rests (1 s, doubling to 30 s) and is
+ * tried again; its chunks go back to the queue without counting against them. Bad bytes count
+ * against the chunk and, three times, ban the source; a definite refusal (file not found, game
+ * not served) drops it. The run fails when a chunk exhausted its retries, the fault is local,
+ * no source is left for `noSourceGraceMs`, or none could deliver a needed chunk for
+ * `unreachableGraceMs`. It settles only after every request settled, so no write is pending.
  */
 export class ChunkScheduler {
   private readonly tuning: SchedulerTuning;
   private readonly now: () => number;
-  private readonly fresh: ChunkState[];
-  private freshHead = 0;
-  private readonly retry: ChunkState[] = [];
+  private readonly random: () => number;
+  private readonly states = new Map<number, ChunkState>();
+  /** Every chunk in plan order (files in order, offsets ascending). */
+  private readonly order: ChunkState[] = [];
+  /** Where this download starts in `order` (random: downloaders of one seed start in different places), then where it has got to. */
+  private cursor = 0;
+  private pendingCount = 0;
   private readonly sources = new Map<PeerId, SourceState>();
   private readonly allStats: SourceStats[] = [];
   private readonly banned = new Set<PeerId>();
   private readonly total: number;
+  /** Live full sources: each holds every chunk, so they add to every chunk's rarity alike. */
+  private fullAlive = 0;
   private done = 0;
   private inFlight = 0;
   private running = false;
@@ -118,30 +175,60 @@ export class ChunkScheduler {
   private settle: ((error: LanspreadError | null) => void) | null = null;
   private ticker: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** Last time any source delivered bytes (or a source was added): the unreachable grace counts from here. */
+  private lastDeliveryAt = 0;
   private lastCause: LanspreadError | null = null;
 
   constructor(private readonly options: SchedulerOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.now = options.now ?? (() => performance.now());
-    this.fresh = options.chunks.map((chunk) => ({ chunk, failures: 0, failedBy: new Set(), lastError: null }));
-    this.total = this.fresh.length;
+    this.random = options.random ?? Math.random;
+    for (const chunk of options.chunks) {
+      const state: ChunkState = { chunk, status: 'pending', failures: 0, failedBy: new Set(), lastError: null, holders: 0, notBefore: 0 };
+      this.states.set(chunk.id, state);
+      this.order.push(state);
+    }
+    this.total = this.states.size;
+    this.pendingCount = this.total;
+    this.cursor = Math.floor(this.random() * this.total);
   }
 
-  /** Adds a source (a peer appeared). A source dropped for bad chunks stays out. */
+  /** Adds a source (a peer appeared). A source banned for bad chunks stays out. */
   addSource(source: ChunkSource): boolean {
     if (this.banned.has(source.peerId) || this.sources.get(source.peerId)?.alive) return false;
     if (this.outcome !== undefined) return false;
     const at = this.now();
-    const stats: SourceStats = { peerId: source.peerId, name: source.name, chunks: 0, bytes: 0, badChunks: 0, dropped: null };
+    const availability = source.availability;
+    const stats: SourceStats = { peerId: source.peerId, name: source.name, chunks: 0, bytes: 0, badChunks: 0, partial: availability !== undefined, rests: 0, lastError: null, dropped: null };
     this.allStats.push(stats);
-    this.sources.set(source.peerId, { source, stats, alive: true, attempts: new Set(), lastProgressAt: at, bytesAtLastTick: 0, rate: null, slowSince: null });
+    const state: SourceState = {
+      source,
+      stats,
+      alive: true,
+      full: availability === undefined,
+      attempts: new Set(),
+      lastProgressAt: at,
+      bytesAtLastTick: 0,
+      rate: null,
+      slowSince: null,
+      restUntil: 0,
+      failuresInARow: 0,
+      unsubscribe: null,
+    };
+    this.sources.set(source.peerId, state);
+    if (state.full) this.fullAlive++;
+    else {
+      for (const chunk of this.states.values()) if (availability?.has(chunk.chunk.id)) chunk.holders++;
+      state.unsubscribe = availability?.onChange((change) => this.availabilityChanged(state, change)) ?? null;
+    }
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
+    this.lastDeliveryAt = at;
     this.pump();
     return true;
   }
 
-  /** Removes a source (peer pruned); its chunks go back to the queue without counting as failures. */
+  /** Removes a source (peer pruned, partial peer withdrew); its chunks go back to the queue without counting as failures. */
   removeSource(peerId: PeerId): boolean {
     const state = this.sources.get(peerId);
     if (!state?.alive) return false;
@@ -160,6 +247,13 @@ export class ChunkScheduler {
     return count;
   }
 
+  /** Live sources that hold the whole game, and those that hold part of it. */
+  sourceCounts(): { full: number; partial: number } {
+    let partial = 0;
+    for (const state of this.sources.values()) if (state.alive && !state.full) partial++;
+    return { full: this.fullAlive, partial };
+  }
+
   /** Resolves when every chunk is verified; rejects with a coded error otherwise. Call once. */
   run(signal: AbortSignal): Promise<void> {
     if (this.running) return Promise.reject(new LanspreadError('INTERNAL', 'Scheduler already ran'));
@@ -174,40 +268,91 @@ export class ChunkScheduler {
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       if (this.total === 0) return this.finish(null);
+      this.lastDeliveryAt = this.now();
       this.ticker = setInterval(() => this.tick(), this.tuning.tickMs);
       this.pump();
-      this.checkSourcesLeft();
     });
+  }
+
+  private availabilityChanged(state: SourceState, change: readonly number[] | 'all'): void {
+    if (!state.alive || state.full) return;
+    if (change === 'all') {
+      // It finished: from now on it counts like any full source.
+      for (const chunk of this.states.values()) if (state.source.availability?.has(chunk.chunk.id) && chunk.holders > 0) chunk.holders--;
+      state.full = true;
+      this.fullAlive++;
+    } else {
+      for (const id of change) {
+        const chunk = this.states.get(id);
+        if (chunk) chunk.holders++;
+      }
+    }
+    this.pump();
+  }
+
+  private holds(state: SourceState, chunk: ChunkState): boolean {
+    return state.full || (state.source.availability?.has(chunk.chunk.id) ?? false);
   }
 
   private pump(): void {
     if (!this.running || this.outcome !== undefined) return;
+    const at = this.now();
     for (const state of this.sources.values()) {
-      while (state.alive && state.attempts.size < this.tuning.inFlightPerSource) {
-        const next = this.pick(state);
+      if (!state.alive || state.restUntil > at) continue;
+      while (state.attempts.size < this.tuning.inFlightPerSource) {
+        const next = this.pick(state, at);
         if (!next) break;
         void this.runAttempt(state, next);
       }
     }
+    this.checkStarved(at);
   }
 
-  private pick(state: SourceState): ChunkState | null {
-    const peerId = state.source.peerId;
-    const preferred = this.retry.findIndex((entry) => !entry.failedBy.has(peerId));
-    if (preferred >= 0) return this.retry.splice(preferred, 1)[0] ?? null;
-    if (this.freshHead < this.fresh.length) {
-      const entry = this.fresh[this.freshHead] as ChunkState;
-      this.freshHead += 1;
-      return entry;
+  /**
+   * The rarest pending chunk this source holds. Among equally rare ones the download goes
+   * mostly in order from its random starting point: a random pick within the next
+   * PICK_WINDOW pending chunks, so files still complete one after another (each is checked
+   * from disk while later ones arrive) while two downloaders that started close together
+   * seldom ask a seed for the same chunk at once. The scan stops at the first chunk as rare
+   * as any chunk of this source can be.
+   */
+  private pick(state: SourceState, at: number): ChunkState | null {
+    if (this.pendingCount === 0) return null;
+    const count = this.order.length;
+    while ((this.order[this.cursor] as ChunkState).status !== 'pending') this.cursor = (this.cursor + 1) % count;
+    const floor = state.full ? this.fullAlive : this.fullAlive + 1;
+    const start = this.cursor + Math.floor(this.random() * Math.min(PICK_WINDOW, this.pendingCount));
+    let best: ChunkState | null = null;
+    let bestRarity = Infinity;
+    for (let step = 0; step < count; step++) {
+      const entry = this.order[(start + step) % count] as ChunkState;
+      if (entry.status !== 'pending' || entry.notBefore > at || !this.holds(state, entry)) continue;
+      // A chunk this source already failed goes to another source while one could take it.
+      if (entry.failedBy.has(state.source.peerId) && this.someOtherCouldTry(entry, state)) continue;
+      const rarity = this.fullAlive + entry.holders;
+      if (rarity < bestRarity) {
+        best = entry;
+        bestRarity = rarity;
+        if (rarity <= floor) break;
+      }
     }
-    // Every waiting retry failed on this source: take one only if no other live source could try it.
-    const fallback = this.retry.findIndex((entry) => !this.someOtherCouldTry(entry, state));
-    return fallback >= 0 ? (this.retry.splice(fallback, 1)[0] ?? null) : null;
+    if (best) this.take(best);
+    return best;
+  }
+
+  private take(entry: ChunkState): void {
+    entry.status = 'active';
+    this.pendingCount--;
+  }
+
+  private putBack(entry: ChunkState): void {
+    entry.status = 'pending';
+    this.pendingCount++;
   }
 
   private someOtherCouldTry(entry: ChunkState, except: SourceState): boolean {
     for (const other of this.sources.values()) {
-      if (other !== except && other.alive && !entry.failedBy.has(other.source.peerId)) return true;
+      if (other !== except && other.alive && !entry.failedBy.has(other.source.peerId) && this.holds(other, entry)) return true;
     }
     return false;
   }
@@ -222,6 +367,7 @@ export class ChunkScheduler {
       await this.options.fetch(state.source, entry.chunk, attempt.controller.signal, (bytes) => {
         state.stats.bytes += bytes;
         state.lastProgressAt = this.now();
+        this.lastDeliveryAt = state.lastProgressAt;
         this.options.onBytes?.(state.source.peerId, bytes);
       });
     } catch (error) {
@@ -237,32 +383,36 @@ export class ChunkScheduler {
   private settleAttempt(state: SourceState, attempt: Attempt, failure: unknown): void {
     const entry = attempt.chunk;
     if (failure === null) {
+      entry.status = 'done';
       this.done += 1;
       state.stats.chunks += 1;
+      state.failuresInARow = 0;
       this.options.onChunkVerified?.(entry.chunk, state.source);
       if (this.done === this.total) this.finish(null);
       return;
     }
     if (this.outcome !== undefined) return;
     if (failure instanceof LocalFailure) return this.finish(failure.error);
-    if (attempt.abortedBecause === 'dropped') {
-      this.retry.push(entry);
+    this.putBack(entry);
+    if (attempt.abortedBecause === 'dropped' || attempt.abortedBecause === 'rested') return;
+    const error = toLanspreadError(failure);
+    state.stats.lastError = error;
+    this.lastCause = error;
+    if (error.code === 'CHUNK_NOT_AVAILABLE') {
+      // Its have-map ran ahead of what it serves (it just withdrew, or a stale map): not the chunk's fault.
+      entry.failedBy.add(state.source.peerId);
+      entry.notBefore = this.now() + NOT_AVAILABLE_RETRY_MS;
       return;
     }
-    const error =
-      attempt.abortedBecause === 'stalled'
-        ? new LanspreadError('REQUEST_TIMEOUT', `Source ${state.source.name} sent nothing for ${this.tuning.stallTimeoutMs} ms`)
-        : toLanspreadError(failure);
+    if (TRANSPORT_CODES.has(error.code)) return this.rest(state, error);
     entry.failures += 1;
     entry.failedBy.add(state.source.peerId);
     entry.lastError = error;
-    this.lastCause = error;
-    this.retry.push(entry);
-    if (error.code === 'CHUNK_HASH_MISMATCH') {
+    if (BAD_BYTES_CODES.has(error.code)) {
       state.stats.badChunks += 1;
       if (state.stats.badChunks >= MAX_BAD_CHUNKS_PER_SOURCE) {
         this.banned.add(state.source.peerId);
-        this.drop(state, new LanspreadError('CHUNK_HASH_MISMATCH', `Source ${state.source.name} sent ${state.stats.badChunks} bad chunks`));
+        this.drop(state, new LanspreadError(error.code, `Source ${state.source.name} sent ${state.stats.badChunks} bad chunks`));
       }
     } else {
       this.drop(state, error);
@@ -273,49 +423,85 @@ export class ChunkScheduler {
     }
   }
 
+  /** The source is busy, stalled or unreachable: its requests go back, and it is tried again after a doubling pause. */
+  private rest(state: SourceState, reason: LanspreadError): void {
+    if (!state.alive) return;
+    state.stats.rests += 1;
+    state.stats.lastError = reason;
+    this.lastCause = reason;
+    const pause = Math.min(this.tuning.maxRestMs, this.tuning.restMs * 2 ** state.failuresInARow);
+    state.failuresInARow += 1;
+    state.restUntil = this.now() + pause;
+    state.slowSince = null;
+    state.rate = null;
+    for (const attempt of state.attempts) {
+      attempt.abortedBecause ??= 'rested';
+      attempt.controller.abort(reason);
+    }
+  }
+
   private drop(state: SourceState, reason: LanspreadError): void {
     if (!state.alive) return;
     state.alive = false;
     state.stats.dropped = reason;
+    state.stats.lastError ??= reason;
+    state.unsubscribe?.();
+    state.unsubscribe = null;
+    if (state.full) this.fullAlive--;
+    else for (const chunk of this.states.values()) if (chunk.holders > 0 && state.source.availability?.has(chunk.chunk.id)) chunk.holders--;
     for (const attempt of state.attempts) {
       attempt.abortedBecause ??= 'dropped';
       attempt.controller.abort(reason);
     }
     this.options.onSourceDropped?.(state.source.peerId, reason);
-    this.checkSourcesLeft();
+    this.checkStarved(this.now());
   }
 
-  private checkSourcesLeft(): void {
-    if (!this.running || this.outcome !== undefined || this.activeSources > 0 || this.graceTimer) return;
-    const fail = () => {
-      this.graceTimer = undefined;
-      if (this.activeSources > 0) return;
-      const cause = this.lastCause ? `: last error ${this.lastCause.code}: ${this.lastCause.message}` : '';
-      this.finish(new LanspreadError('NO_SOURCE', `No source can deliver the remaining chunks${cause}`, { cause: this.lastCause ?? undefined }));
-    };
-    if (this.tuning.noSourceGraceMs <= 0) return fail();
-    this.graceTimer = setTimeout(fail, this.tuning.noSourceGraceMs);
+  /**
+   * With no live source at all and nothing in flight, fail after noSourceGraceMs (a source may
+   * still be added). With sources that rest, refuse or hold nothing we need, keep trying until
+   * none has delivered a byte for unreachableGraceMs and nothing is in flight.
+   */
+  private checkStarved(at: number): void {
+    if (!this.running || this.outcome !== undefined || this.done === this.total) return;
+    if (this.activeSources === 0) {
+      if (this.graceTimer || this.inFlight > 0) return;
+      if (this.tuning.noSourceGraceMs <= 0) return this.failNoSource();
+      this.graceTimer = setTimeout(() => {
+        this.graceTimer = undefined;
+        if (this.activeSources === 0) this.failNoSource();
+      }, this.tuning.noSourceGraceMs);
+      return;
+    }
+    // Requests in flight are still trying (a silent one is rested by the stall check).
+    if (this.inFlight === 0 && at - this.lastDeliveryAt >= this.tuning.unreachableGraceMs) this.failNoSource();
+  }
+
+  private failNoSource(): void {
+    const cause = this.lastCause ? `: last error ${this.lastCause.code}: ${this.lastCause.message}` : '';
+    this.finish(new LanspreadError('NO_SOURCE', `No source can deliver the remaining chunks${cause}`, { cause: this.lastCause ?? undefined }));
   }
 
   private tick(): void {
     if (this.outcome !== undefined) return;
     const at = this.now();
-    const alive = [...this.sources.values()].filter((state) => state.alive);
+    const alive = [...this.sources.values()].filter((state) => state.alive && state.restUntil <= at);
     for (const state of alive) {
       const sent = state.stats.bytes - state.bytesAtLastTick;
       state.bytesAtLastTick = state.stats.bytes;
       const rate = (sent * 1000) / this.tuning.tickMs;
       state.rate = state.rate === null ? rate : state.rate + RATE_SMOOTHING * (rate - state.rate);
       if (state.attempts.size > 0 && at - state.lastProgressAt > this.tuning.stallTimeoutMs) {
-        for (const attempt of state.attempts) attempt.abortedBecause = 'stalled';
-        this.drop(state, new LanspreadError('REQUEST_TIMEOUT', `Source ${state.source.name} stalled`));
+        this.rest(state, new LanspreadError('REQUEST_TIMEOUT', `Source ${state.source.name} stalled`));
       }
     }
-    this.dropSlowSources(at, alive.filter((state) => state.alive));
+    this.restSlowSources(at, alive.filter((state) => state.restUntil <= at));
+    // Rests end and chunks become askable again with time alone.
+    this.pump();
   }
 
-  private dropSlowSources(at: number, alive: SourceState[]): void {
-    const waiting = this.retry.length > 0 || this.freshHead < this.fresh.length;
+  private restSlowSources(at: number, alive: SourceState[]): void {
+    const waiting = this.pendingCount > 0;
     const best = Math.max(0, ...alive.map((state) => state.rate ?? 0));
     for (const state of alive) {
       const slow = waiting && alive.length > 1 && best > 0 && (state.rate ?? 0) < best * this.tuning.slowRatio;
@@ -324,8 +510,8 @@ export class ChunkScheduler {
         continue;
       }
       state.slowSince ??= at;
-      if (at - state.slowSince >= this.tuning.slowSustainMs && this.activeSources > 1) {
-        this.drop(state, new LanspreadError('REQUEST_TIMEOUT', `Source ${state.source.name} is far slower than the others`));
+      if (at - state.slowSince >= this.tuning.slowSustainMs) {
+        this.rest(state, new LanspreadError('REQUEST_TIMEOUT', `Source ${state.source.name} is far slower than the others`));
       }
     }
   }
@@ -334,6 +520,8 @@ export class ChunkScheduler {
     if (this.outcome !== undefined) return;
     this.outcome = error;
     for (const state of this.sources.values()) {
+      state.unsubscribe?.();
+      state.unsubscribe = null;
       for (const attempt of state.attempts) {
         attempt.abortedBecause ??= 'stopped';
         attempt.controller.abort(error ?? undefined);

@@ -35,6 +35,7 @@ import { buildDownloadPlan } from './download-plan';
 import { ProgressTracker } from './progress-tracker';
 import { ResumeJournal } from './resume-journal';
 import { SentinelTransaction } from './sentinel-transaction';
+import type { ShareableDownload } from '../swarm/partial-shares';
 import type { ChunkSource, PlannedChunk } from './types';
 
 export type DownloadEvent =
@@ -56,6 +57,22 @@ export interface DownloadRequest {
   signal?: AbortSignal;
   onEvent?: (event: DownloadEvent) => void;
   tuning?: Partial<SchedulerTuning>;
+  /**
+   * Serves the verified part to other peers while the download runs: called once the payload
+   * files exist, fed every chunk as it is verified on disk (resumed ones first), and ended
+   * ('withdrawn') before a failed or cancelled download touches its payload. After a finished
+   * download the share is left to the caller, which ends it once the game is served whole.
+   */
+  share?: (download: ShareableDownload) => DownloadShare;
+  /** Payload bytes as they arrive from each source (before verification). */
+  onReceived?: (peerId: PeerId, bytes: number) => void;
+}
+
+/** The running download's side of a partial share (swarm/partial-shares.ts). */
+export interface DownloadShare {
+  markHave(chunkId: number): void;
+  markMissing(chunkId: number): void;
+  end(reason: 'withdrawn'): void;
 }
 
 export type DownloadOutcome =
@@ -173,12 +190,17 @@ export class DownloadManager {
     const checks = new WholeFileChecks(plan, diskCheck);
     let tracker: ProgressTracker | null = null;
     let scheduler: ChunkScheduler | null = null;
+    let share: DownloadShare | null = null;
     try {
       await transaction.begin();
       this.options.hasher?.warmUp?.();
       emit({ type: 'game-download-begin', payload: { gameId, version: plan.manifest.version, totalBytes: plan.totalBytes } });
       const alreadyVerified = await resumeFromJournal(plan, journal, diskCheck, combined);
-      for (const chunk of alreadyVerified) checks.verified(chunk);
+      share = request.share?.(shareable(plan, transaction)) ?? null;
+      for (const chunk of alreadyVerified) {
+        checks.verified(chunk);
+        share?.markHave(chunk.id);
+      }
       const alreadyBytes = sumLengths(alreadyVerified);
       const remaining = plan.chunks.filter((chunk) => !alreadyVerified.has(chunk));
       const progress = new ProgressTracker({
@@ -188,6 +210,7 @@ export class DownloadManager {
         intervalMs: this.options.progressIntervalMs,
         now: this.options.now,
         emit: (payload) => emit({ type: 'game-download-progress', payload }),
+        sources: () => scheduler?.sourceCounts() ?? { full: 0, partial: 0 },
       });
       tracker = progress;
       scheduler = new ChunkScheduler({
@@ -195,11 +218,15 @@ export class DownloadManager {
         fetch: createChunkFetcher(gameId, transaction),
         tuning: { ...this.options.tuning, ...request.tuning },
         now: this.options.now,
-        onBytes: (peerId, bytes) => progress.received(peerId, bytes),
+        onBytes: (peerId, bytes) => {
+          progress.received(peerId, bytes);
+          request.onReceived?.(peerId, bytes);
+        },
         onChunkVerified: (chunk) => {
           progress.verified(chunk.length);
           if (!transaction.isSentinel(chunk.fileIndex)) journal.markVerified(chunk.fileIndex, chunk.chunkIndex);
           checks.verified(chunk);
+          share?.markHave(chunk.id);
         },
       });
       entry.scheduler = scheduler;
@@ -209,7 +236,7 @@ export class DownloadManager {
       await scheduler.run(combined);
       // The flush to disk and the read-back check overlap: one waits on the disk, the other
       // on the CPU, and the commit after both finds the payload already durable.
-      await allSettledOrThrow([this.verifyWholeFiles(checks, journal), transaction.syncPayload()]);
+      await allSettledOrThrow([this.verifyWholeFiles(checks, journal, share), transaction.syncPayload()]);
       await transaction.commit();
       await journal.delete();
       progress.sample();
@@ -218,6 +245,8 @@ export class DownloadManager {
       return { status: 'finished', version: plan.manifest.version, sources: scheduler.stats() };
     } catch (thrown) {
       tracker?.stop();
+      // Nobody is served a byte of a payload that is about to be discarded or left unfinished.
+      share?.end('withdrawn');
       // Files read back early may still be open: nothing of this download touches the disk after it ends.
       await checks.settle();
       const error = toLanspreadError(thrown);
@@ -258,11 +287,14 @@ export class DownloadManager {
   }
 
   /** Every file checked whole from disk before the sentinel may say "downloaded". */
-  private async verifyWholeFiles(checks: WholeFileChecks, journal: ResumeJournal): Promise<void> {
+  private async verifyWholeFiles(checks: WholeFileChecks, journal: ResumeJournal, share: DownloadShare | null): Promise<void> {
     const bad = await checks.finish();
     if (bad.length === 0) return;
-    // Forget them, so the next attempt fetches exactly these again.
-    for (const chunk of bad) journal.markUnverified(chunk.fileIndex, chunk.chunkIndex);
+    // Forget them, so the next attempt fetches exactly these again (and nobody is served them meanwhile).
+    for (const chunk of bad) {
+      journal.markUnverified(chunk.fileIndex, chunk.chunkIndex);
+      share?.markMissing(chunk.id);
+    }
     const first = bad[0] as PlannedChunk;
     throw new LanspreadError('FILE_CRC_MISMATCH', `${bad.length} chunk(s) changed on disk after verification, first in ${JSON.stringify(first.path)} at ${first.offset}`);
   }
@@ -290,6 +322,18 @@ async function resumeFromJournal(plan: DownloadPlan, journal: ResumeJournal, che
   }
   for (const chunk of good) journal.markVerified(chunk.fileIndex, chunk.chunkIndex);
   return good;
+}
+
+function shareable(plan: DownloadPlan, transaction: SentinelTransaction): ShareableDownload {
+  return {
+    gameId: plan.manifest.gameId,
+    manifest: plan.manifest,
+    manifestId: plan.manifestId,
+    chunks: plan.chunks,
+    targets: plan.targets,
+    sentinelIndex: plan.sentinelIndex,
+    sentinelBytes: () => transaction.sentinelBytes(),
+  };
 }
 
 function failed(emit: (event: DownloadEvent) => void, gameId: string, error: LanspreadError, sources: SourceStats[], { resumes = false } = {}): DownloadOutcome {

@@ -14,6 +14,8 @@ export interface ProgressTrackerOptions {
   smoothing?: number;
   now?: () => number;
   emit: (progress: DownloadProgress) => void;
+  /** Live sources holding the whole game and part of it (the swarm). */
+  sources?: () => { full: number; partial: number };
 }
 
 const DEFAULT_INTERVAL_MS = 250;
@@ -90,6 +92,7 @@ export class ProgressTracker {
     const bytesPerSecond = Math.max(0, Math.round(this.speed ?? 0));
     const remaining = Math.max(0, totalBytes - this.verifiedBytes);
     const etaSeconds = remaining === 0 ? 0 : bytesPerSecond > 0 ? Math.ceil(remaining / bytesPerSecond) : null;
-    return { gameId, bytesDone: this.verifiedBytes, totalBytes, bytesPerSecond, etaSeconds, activePeers };
+    const sources = this.options.sources?.();
+    return { gameId, bytesDone: this.verifiedBytes, totalBytes, bytesPerSecond, etaSeconds, activePeers, ...(sources ? { fullSources: sources.full, partialSources: sources.partial } : {}) };
   }
 }

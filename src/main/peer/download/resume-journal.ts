@@ -24,6 +24,13 @@ export async function hasJournal(stateDir: string, gameId: string): Promise<bool
   return (await stat(journalPath(stateDir, gameId)).catch(() => null))?.isFile() ?? false;
 }
 
+/** The manifest id an interrupted download was fetching, so the next attempt prefers sources of the same bytes; null without a readable journal. */
+export async function journalManifestId(stateDir: string, gameId: string): Promise<string | null> {
+  const raw = await readFile(journalPath(stateDir, gameId), 'utf8').catch(() => null);
+  const journal = raw === null ? null : parse(raw);
+  return typeof journal?.manifestId === 'string' ? journal.manifestId : null;
+}
+
 /** Games with a download journal in the state directory: downloads that stopped before their end. */
 export async function journaledGameIds(stateDir: string): Promise<string[]> {
   const entries = await readdir(path.join(stateDir, 'games')).catch(() => [] as string[]);

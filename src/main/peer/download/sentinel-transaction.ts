@@ -50,6 +50,11 @@ export class SentinelTransaction {
     return this.plan.gameRoot;
   }
 
+  /** The new version.ini as received so far (its chunks are only served once verified). */
+  sentinelBytes(): Uint8Array {
+    return this.sentinelBuffer;
+  }
+
   isSentinel(fileIndex: number): boolean {
     return fileIndex === this.plan.sentinelIndex;
   }

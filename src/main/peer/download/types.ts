@@ -24,6 +24,16 @@ export interface ChunkSource {
   readonly peerId: PeerId;
   readonly name: string;
   fetchChunk(request: ChunkRequest, sink: PieceSink, signal: AbortSignal): Promise<void>;
+  /** Which chunks the source holds, for a partial source (a peer downloading the game itself); absent = all of them. */
+  readonly availability?: SourceAvailability;
+}
+
+/** What a partial source holds, kept current as it announces more (swarm/have-subscription.ts). */
+export interface SourceAvailability {
+  /** Chunk ids are plan ids (`PlannedChunk.id`): positions in the manifest's chunk order. */
+  has(chunkId: number): boolean;
+  /** Chunk ids it newly holds, each once; 'all' once it holds the whole game. Returns an unsubscribe. */
+  onChange(listener: (change: readonly number[] | 'all') => void): () => void;
 }
 
 /** One chunk of the plan: a `chunkSize` slice of a manifest file with its expected SHA-256. */

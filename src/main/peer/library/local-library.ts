@@ -8,6 +8,7 @@ import { TypedEmitter } from '../util/typed-emitter';
 import type { ChunkHasher } from './chunk-hasher';
 import { FileIndex } from './file-index';
 import { LibraryMonitor } from './library-monitor';
+import { manifestId } from '../protocol/manifest-id';
 import { buildManifest, DEFAULT_CHUNK_SIZE } from './manifest';
 import { listGameRoots, scanGame, type ScannedGame } from './scan';
 
@@ -18,8 +19,10 @@ export interface LocalLibraryOptions {
   chunkSize?: number;
   debounceMs?: number;
   fallbackScanMs?: number;
-  /** An operation runs on this game: do not rescan it or serve it until it settles. */
+  /** An operation runs on this game: do not rescan it until it settles. */
   isBusy(gameId: string): boolean;
+  /** Whether its archives may be served now; default: not while any operation runs (a download or removal changes them, an install only reads them). */
+  isServable?(gameId: string): boolean;
   /** Version recorded at install time (state directory), for "update available". */
   installedVersion?(gameId: string): Promise<string | null>;
   /** Shared worker-thread hasher (the runtime also uses it to verify downloads). */
@@ -41,6 +44,8 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   private readonly catalogIds: ReadonlySet<string>;
   private readonly games = new Map<string, ScannedGame & { installedVersion: string | null }>();
   private readonly manifests = new Map<string, Promise<GameManifest>>();
+  /** Content address of each built manifest: announced with the game, so downloaders mix only identical bytes. */
+  private readonly manifestIds = new Map<string, string>();
   private index: FileIndex | null = null;
   private monitor: LibraryMonitor | null = null;
   private summaryKey = '';
@@ -85,6 +90,7 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
       const before = [...this.games.keys()];
       this.games.clear();
       this.manifests.clear();
+      this.manifestIds.clear();
       const found = await this.scanAll();
       const foundIds = new Set(found.map((game) => game.id));
       const games = [...before.filter((id) => !foundIds.has(id)).map(vanished), ...found];
@@ -100,10 +106,36 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   summaries(): GameSummary[] {
     const out: GameSummary[] = [];
     for (const game of this.games.values()) {
-      if (!game.downloaded || this.options.isBusy(game.id)) continue;
-      out.push({ id: game.id, version: game.version ?? '', sizeBytes: game.sizeBytes, fileCount: game.fileCount });
+      if (!game.downloaded || !this.servable(game.id)) continue;
+      const id = this.manifestIds.get(game.id);
+      out.push({ id: game.id, version: game.version ?? '', sizeBytes: game.sizeBytes, fileCount: game.fileCount, ...(id === undefined ? {} : { manifestId: id }) });
     }
     return out;
+  }
+
+  private servable(gameId: string): boolean {
+    return this.options.isServable ? this.options.isServable(gameId) : !this.options.isBusy(gameId);
+  }
+
+  /** Whether this exact manifest is served whole here now. */
+  async servesWhole(gameId: string, id: string): Promise<boolean> {
+    if (!this.isServed(gameId)) return false;
+    const manifest = await this.manifest(gameId).catch(() => null);
+    return manifest !== null && this.manifestIds.get(gameId) === id;
+  }
+
+  /**
+   * A download just verified every chunk of these files: their hashes go into the index as they
+   * are on disk now, so sharing the game never reads it again, and the game is rescanned.
+   */
+  async adoptDownloaded(gameId: string, manifest: GameManifest): Promise<void> {
+    const dir = this.dir;
+    if (dir && this.index) {
+      for (const file of manifest.files) {
+        await this.index.adopt(gameId, file.path, path.join(dir, gameId, ...file.path.split('/')), manifest.chunkSize, file.chunkHashes).catch(() => undefined);
+      }
+    }
+    await this.rescanGame(gameId);
   }
 
   revision(): number {
@@ -116,7 +148,7 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   }
 
   isServed(gameId: string): boolean {
-    return this.catalogIds.has(gameId) && this.games.get(gameId)?.downloaded === true && !this.options.isBusy(gameId);
+    return this.catalogIds.has(gameId) && this.games.get(gameId)?.downloaded === true && this.servable(gameId);
   }
 
   manifest(gameId: string): Promise<GameManifest> {
@@ -124,8 +156,16 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     if (!this.dir || !game?.downloaded || !this.index) return Promise.reject(new LanspreadError('GAME_NOT_SERVED', `Game ${gameId} is not shared by this peer`));
     let pending = this.manifests.get(gameId);
     if (!pending) {
-      pending = buildManifest(path.join(this.dir, gameId), gameId, game.version ?? '', this.chunkSize, this.index).finally(() => void this.index?.flush());
-      pending.catch(() => this.manifests.delete(gameId));
+      const building = buildManifest(path.join(this.dir, gameId), gameId, game.version ?? '', this.chunkSize, this.index).finally(() => void this.index?.flush().catch(() => undefined));
+      pending = building;
+      building.then(
+        (manifest) => {
+          if (this.manifests.get(gameId) === building) this.manifestIds.set(gameId, manifestId(manifest));
+        },
+        () => {
+          if (this.manifests.get(gameId) === building) this.manifests.delete(gameId);
+        },
+      );
       this.manifests.set(gameId, pending);
     }
     return pending;
@@ -174,7 +214,7 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     const previous = this.games.get(gameId);
     const scanned = this.dir && this.catalogIds.has(gameId) ? await scanGame(this.dir, gameId) : null;
     if (!scanned || (!scanned.downloaded && !scanned.installed)) {
-      this.manifests.delete(gameId);
+      this.forgetManifest(gameId);
       if (!previous) return null;
       this.games.delete(gameId);
       this.index?.forgetGame(gameId);
@@ -184,10 +224,17 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     const next = { ...scanned, installedVersion };
     if (previous && JSON.stringify(previous) === JSON.stringify(next)) return null;
     this.games.set(gameId, next);
-    // Same version, same sizes: the cached manifest's CRCs come from the index anyway, but a
+    // Same version, same sizes: the cached manifest's hashes come from the index anyway, but a
     // changed root must never be served from a stale file list.
-    this.manifests.delete(gameId);
+    this.forgetManifest(gameId);
+    // Hashed now (from the index when unchanged), so the game is announced with its manifest id.
+    if (next.downloaded) void this.manifest(gameId).catch(() => undefined);
     return toState(next);
+  }
+
+  private forgetManifest(gameId: string): void {
+    this.manifests.delete(gameId);
+    this.manifestIds.delete(gameId);
   }
 
   /** Resolves once the watcher is ready: a change made right after start() is not missed. */

@@ -29,7 +29,9 @@ export type Request =
   /** Raw bytes of one slice of a served file; answered by a ChunkHeader frame then `length` bytes. */
   | { type: 'GetChunk'; gameId: string; path: string; offset: number; length: number }
   /** Data lane only: answered by StreamInstallFrames (protocol/stream-install.ts), then the connection closes. */
-  | { type: 'StreamInstall'; gameId: string; version: string };
+  | { type: 'StreamInstall'; gameId: string; version: string }
+  /** Data lane only: which chunks a partial peer holds, then each chunk it verifies (HaveFrames, protocol/have.ts) until it ends. */
+  | { type: 'SubscribeHave'; gameId: string; manifestId: string };
 
 export type Response =
   | ({ type: 'Hello' } & HelloBody)
@@ -38,6 +40,8 @@ export type Response =
   | { type: 'Games'; games: GameSummary[] }
   | { type: 'Game'; manifest: GameManifest }
   | { type: 'ChunkHeader'; length: number }
+  /** Data lane: the request waits for an upload slot; sent every few seconds so the client knows the peer is alive. */
+  | { type: 'Queued' }
   | { type: 'Error'; code: ErrorCode; message: string };
 
 export type RequestType = Request['type'];

@@ -3,6 +3,8 @@ import type { GameFileEntry, GameManifest, GameSummary } from '../../../shared/m
 import type { HelloBody, Request, Response } from './messages';
 import { MAX_CHUNK_BYTES } from './messages';
 import { CHUNK_HASH_PATTERN } from './manifest-id';
+import type { HaveFrame } from './have';
+import { MAX_HAVE_IDS } from './have';
 import type { StreamInstallFrame } from './stream-install';
 import { MAX_STREAM_DATA_BYTES, MAX_STREAM_PATH_LENGTH } from './stream-install';
 
@@ -78,6 +80,8 @@ export function parseRequest(value: unknown): Request {
       };
     case 'StreamInstall':
       return { type, gameId: str(obj, 'gameId', 256), version: str(obj, 'version', 256) };
+    case 'SubscribeHave':
+      return { type, gameId: str(obj, 'gameId', 256), manifestId: hash(obj, 'manifestId') };
     default:
       throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', `Unknown request type: ${String(type).slice(0, 64)}`);
   }
@@ -102,6 +106,9 @@ function hash(obj: Json, key: string): string {
   if (typeof value !== 'string' || !CHUNK_HASH_PATTERN.test(value)) throw malformed(`${key} must be a SHA-256 in hex`);
   return value;
 }
+
+/** Chunks one manifest may list (also bounds a have-map): 16 TiB of 1 MiB chunks. */
+const MAX_PLAN_CHUNKS = 16 * 1024 * 1024;
 
 function fileEntry(value: unknown): GameFileEntry {
   const obj = object(value, 'file entry');
@@ -162,11 +169,41 @@ export function parseResponse(value: unknown): Response {
       return { type, manifest: manifest(obj.manifest) };
     case 'ChunkHeader':
       return { type, length: uint(obj, 'length', MAX_CHUNK_BYTES) };
+    case 'Queued':
+      return { type };
     case 'Error': {
       const code = obj.code;
       return { type, code: isErrorCode(code) ? code : 'INTERNAL', message: str(obj, 'message', 4096) };
     }
     default:
       throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', `Unknown response type: ${String(type).slice(0, 64)}`);
+  }
+}
+
+export function parseHaveFrame(value: unknown): HaveFrame {
+  const obj = object(value, 'have frame');
+  const type = obj.type;
+  switch (type) {
+    case 'HaveMap':
+      return { type, chunks: uint(obj, 'chunks', MAX_PLAN_CHUNKS), bits: str(obj, 'bits', Math.ceil(MAX_PLAN_CHUNKS / 6) + 4) };
+    case 'Have':
+      return {
+        type,
+        ids: array(obj, 'ids', MAX_HAVE_IDS).map((id) => {
+          if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0 || id >= MAX_PLAN_CHUNKS) throw malformed('chunk id');
+          return id;
+        }),
+      };
+    case 'HaveEnd': {
+      const reason = obj.reason;
+      if (reason !== 'complete' && reason !== 'withdrawn') throw malformed('reason must be complete or withdrawn');
+      return { type, reason };
+    }
+    case 'Error': {
+      const code = obj.code;
+      return { type, code: isErrorCode(code) ? code : 'INTERNAL', message: str(obj, 'message', 4096) };
+    }
+    default:
+      throw new LanspreadError('STREAM_PROTOCOL_VIOLATION', `Unknown have frame type: ${String(type).slice(0, 64)}`);
   }
 }

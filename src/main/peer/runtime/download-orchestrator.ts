@@ -1,13 +1,18 @@
 import { LanspreadError } from '../../../shared/errors';
-import type { PeerId } from '../../../shared/model';
+import type { GameManifest, PeerId } from '../../../shared/model';
 import type { DownloadManager, DownloadOutcome } from '../download/download-manager';
 import type { SchedulerTuning } from '../download/chunk-scheduler';
+import { journalManifestId } from '../download/resume-journal';
 import type { ChunkSource } from '../download/types';
+import type { PeerIdentity } from '../identity/identity';
 import type { OperationRegistry } from '../operations/operation-registry';
 import type { PeerGameDB, PeerRecord } from '../peers/peer-game-db';
 import type { PeerManager } from '../peers/peer-manager';
 import type { PeerTransport } from '../peers/peer-transport';
 import type { RuntimeEvents } from '../runtime-types';
+import { HaveSubscription } from '../swarm/have-subscription';
+import type { PartialShare, PartialShares } from '../swarm/partial-shares';
+import type { TransferLedger } from '../swarm/transfer-ledger';
 import type { DataLaneClient } from '../transport/data-lane/lane-client';
 import type { Logger } from '../util/logger';
 import type { TypedEmitter } from '../util/typed-emitter';
@@ -21,15 +26,32 @@ export interface DownloadOrchestratorDeps {
   manager: DownloadManager;
   operations: OperationRegistry;
   events: TypedEmitter<RuntimeEvents>;
+  identity: PeerIdentity;
+  /** Our own partial shares: a running download serves what it has verified. */
+  partials: PartialShares;
+  ledger: TransferLedger;
+  /**
+   * After a download committed and its operation slot is free: makes the library serve the
+   * game whole (hands it the verified hashes, rescans), so the partial share can end with
+   * nobody ever refused in between.
+   */
+  servedWhole: (gameId: string, manifest: GameManifest) => Promise<void>;
   stateDir: string;
   gameDir: () => string | null;
   tuning?: Partial<SchedulerTuning>;
   logger: Logger;
 }
 
+/** How long a partial source may stay silent (it sends a keep-alive well within this). */
+const HAVE_IDLE_TIMEOUT_MS = 45_000;
+const LANE_CONNECT_TIMEOUT_MS = 10_000;
+
 /**
- * GetGame → manifest from the latest-version peers → DownloadGameFiles over the data lane, with
- * sources joining and leaving as peers come and go. Holds the game's operation slot throughout.
+ * GetGame → the manifest of the latest version → DownloadGameFiles over the data lane from every
+ * peer announcing the same manifest id: peers holding the whole game, and peers downloading it
+ * too (partial sources, whose have-maps arrive over SubscribeHave). Sources join and leave as
+ * peers come and go. Meanwhile this download is itself a partial share, so the room passes
+ * pieces around instead of all pulling from one seed. Holds the game's operation slot throughout.
  */
 export class DownloadOrchestrator {
   constructor(private readonly deps: DownloadOrchestratorDeps) {}
@@ -40,33 +62,60 @@ export class DownloadOrchestrator {
     if (gameDir === null) throw new LanspreadError('GAME_DIR_NOT_SET', 'Choose a game folder first');
     const slot = deps.operations.begin(gameId, 'download');
     const offPeers: (() => void)[] = [];
+    const subscriptions = new Map<PeerId, HaveSubscription>();
+    let share: PartialShare | null = null;
+    let outcome: DownloadOutcome | null = null;
+    let manifest: GameManifest | null = null;
     try {
-      const { manifest, sources } = await fetchLatestManifest(deps.db, deps.transport, gameId, deps.logger);
-      deps.events.emit('got-game-files', { gameId, manifest, sources });
-      const chunkSources = sources.map((peerId) => deps.db.get(peerId)).filter((record): record is PeerRecord => record !== undefined).map((record) => this.sourceOf(record)).filter((source): source is ChunkSource => source !== null);
-      // Peers that show up with the same version join the swarm; pruned ones leave it.
+      const fetched = await fetchLatestManifest(deps.db, deps.transport, gameId, deps.logger, await journalManifestId(deps.stateDir, gameId));
+      manifest = fetched.manifest;
+      const { manifestId } = fetched;
+      deps.events.emit('got-game-files', { gameId, manifest: fetched.manifest, sources: fetched.sources });
+      const chunkCount = fetched.manifest.files.reduce((sum, file) => sum + file.chunkHashes.length, 0);
+      const sourceOf = (record: PeerRecord) => this.sourceOf(record, gameId, manifestId, chunkCount, subscriptions);
+      const sources = fetched.sources
+        .map((peerId) => deps.db.get(peerId))
+        .filter((record): record is PeerRecord => record !== undefined)
+        .map(sourceOf)
+        .filter((source): source is ChunkSource => source !== null);
+      const leave = (peerId: PeerId) => {
+        subscriptions.get(peerId)?.close();
+        subscriptions.delete(peerId);
+        deps.manager.removeSource(gameId, peerId);
+      };
+      // Peers that show up with the same manifest join the swarm; pruned ones, and ones that now
+      // announce other bytes or none, leave it.
       offPeers.push(
         deps.peers.on('peer-games-changed', ({ peerId }) => {
+          const announced = deps.db.get(peerId)?.games.find((game) => game.id === gameId);
+          if (announced?.manifestId !== manifestId) return leave(peerId);
+          if (subscriptions.has(peerId) && announced.partial) return;
           const record = deps.db.get(peerId);
-          if (record?.games.some((g) => g.id === gameId && g.version === manifest.version)) {
-            const source = this.sourceOf(record);
-            if (source) deps.manager.addSource(gameId, source);
-          }
+          const source = record ? sourceOf(record) : null;
+          if (source) deps.manager.addSource(gameId, source);
         }),
-        deps.peers.on('peer-disconnected', ({ peerId }) => void deps.manager.removeSource(gameId, peerId)),
+        deps.peers.on('peer-disconnected', ({ peerId }) => leave(peerId)),
       );
-      return await deps.manager.download({
+      outcome = await deps.manager.download({
         gameId,
         gameDir,
         stateDir: deps.stateDir,
-        manifest,
-        sources: chunkSources,
-        onEvent: (event) => deps.events.emit(event.type, event.payload as never),
+        manifest: fetched.manifest,
+        sources,
+        share: (download) => (share = deps.partials.open(download)),
+        onEvent: (event) => {
+          if (event.type === 'game-download-progress') event.payload.uploadedBytes = deps.ledger.uploadedFor(gameId);
+          deps.events.emit(event.type, event.payload as never);
+        },
+        onReceived: (peerId, bytes) => deps.ledger.downloaded(bytes, peerId),
         ...(deps.tuning ? { tuning: deps.tuning } : {}),
       });
+      return outcome;
     } finally {
       for (const off of offPeers) off();
+      for (const subscription of subscriptions.values()) subscription.close();
       slot.release();
+      await this.endShare(share, gameId, outcome, manifest);
     }
   }
 
@@ -74,11 +123,42 @@ export class DownloadOrchestrator {
     return this.deps.manager.cancel(gameId);
   }
 
-  /** A chunk source over the TLS data lane of a peer, or null when it announced no lane. */
-  private sourceOf(record: PeerRecord): ChunkSource | null {
+  /** A finished download stays shared (partially, then whole) without a gap; any other end withdraws it at once. */
+  private async endShare(share: PartialShare | null, gameId: string, outcome: DownloadOutcome | null, manifest: GameManifest | null): Promise<void> {
+    if (!share) return;
+    if (outcome?.status === 'finished' && manifest) {
+      await this.deps.servedWhole(gameId, manifest).catch((error: unknown) => this.deps.logger.warn('could not serve the finished game whole yet', { gameId, error: String(error) }));
+      share.end('complete');
+      return;
+    }
+    share.end('withdrawn');
+  }
+
+  /**
+   * A chunk source over the TLS data lane of a peer, or null when it announced no lane. A peer
+   * that announces the game as partial gets a have subscription: it is asked only for what it holds.
+   */
+  private sourceOf(record: PeerRecord, gameId: string, manifestId: string, chunkCount: number, subscriptions: Map<PeerId, HaveSubscription>): ChunkSource | null {
     const { dataPort, host, peerId, name } = record.info;
     if (dataPort === undefined) return null;
     const target: { host: string; dataPort: number; peerId: PeerId } = { host, dataPort, peerId };
-    return { peerId, name, fetchChunk: (request, sink, signal) => this.deps.lane.fetchChunk(target, request, sink, { signal }) };
+    const fetchChunk: ChunkSource['fetchChunk'] = (request, sink, signal) => this.deps.lane.fetchChunk(target, request, sink, { signal });
+    const partial = record.games.find((game) => game.id === gameId)?.partial === true;
+    if (!partial) return { peerId, name, fetchChunk };
+    subscriptions.get(peerId)?.close();
+    const subscription = new HaveSubscription(target, gameId, manifestId, chunkCount, {
+      identity: this.deps.identity,
+      connectTimeoutMs: LANE_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: HAVE_IDLE_TIMEOUT_MS,
+      logger: this.deps.logger.child('have'),
+    });
+    subscriptions.set(peerId, subscription);
+    subscription.onEnd((reason) => {
+      if (subscriptions.get(peerId) !== subscription) return;
+      subscriptions.delete(peerId);
+      if (reason === 'withdrawn') this.deps.manager.removeSource(gameId, peerId);
+    });
+    subscription.start();
+    return { peerId, name, fetchChunk, availability: subscription };
   }
 }

@@ -5,6 +5,8 @@ import { CATALOG_ID_PATTERN } from '../../../shared/catalog';
 import { resolveServedFile } from '../fs/safe-path';
 import type { HelloBody, Request, Response } from '../protocol/messages';
 import { PROTOCOL_VERSION } from '../protocol/messages';
+import type { GameSummary, PeerId } from '../../../shared/model';
+import type { PartialShare, PartialShares } from '../swarm/partial-shares';
 import type { RequestContext, RequestHandler, ServerReply } from '../transport/types';
 import { readFileRange } from './file-range-reader';
 import type { ServedLibrary } from './served-library';
@@ -15,13 +17,16 @@ export interface RequestHandlerDeps {
   ownHello(): HelloBody;
   /** A peer introduced itself (its certificate fingerprint already matched its claimed id). */
   onHello(hello: HelloBody, context: RequestContext): void;
-  /** Wraps outgoing chunk bytes (upload bandwidth cap); identity when unlimited. */
-  throttleUpload?: (payload: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>;
+  /** Games this peer is downloading: it serves the chunks of them it has verified. */
+  partials?: PartialShares;
+  /** Wraps outgoing chunk bytes (upload cap, accounting per game and requester); identity when absent. */
+  throttleUpload?: (payload: AsyncIterable<Uint8Array>, upload: { gameId: string; to: PeerId }) => AsyncIterable<Uint8Array>;
 }
 
 /**
  * Answers one control-plane request. Everything a peer can ask for is decided here; the rule
- * is that only downloaded catalog games are served, and never a byte under local/ or outside
+ * is that only downloaded catalog games are served whole, a game being downloaded only in the
+ * chunks already verified (swarm/partial-shares.ts), and never a byte under local/ or outside
  * the game root (fs/safe-path.ts enforces the path part).
  */
 export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
@@ -38,18 +43,22 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         return { frame: { type: 'Hello', ...deps.ownHello() } };
       }
       case 'Ping':
-        return { frame: { type: 'Pong', libraryRevision: deps.library.revision() } };
+        // Both counters only grow, so their sum changes whenever either list does.
+        return { frame: { type: 'Pong', libraryRevision: deps.library.revision() + (deps.partials?.revision() ?? 0) } };
       case 'ListGames':
-        return { frame: { type: 'Games', games: deps.library.summaries() } };
+        return { frame: { type: 'Games', games: servedSummaries(deps) } };
       case 'GetGame': {
+        const partial = partialOnly(deps, request.gameId);
+        if (partial) return { frame: { type: 'Game', manifest: partial.download.manifest } };
         requireServed(deps.library, request.gameId);
         return { frame: { type: 'Game', manifest: await deps.library.manifest(request.gameId) } };
       }
       case 'GetChunk':
-        return serveChunk(deps, request);
+        return serveChunk(deps, request, context);
       case 'StreamInstall':
-        // A stream answers with many frames; only the data lane (lane-server.ts) carries that.
-        throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', 'StreamInstall is served on the data lane only');
+      case 'SubscribeHave':
+        // These answer with many frames; only the data lane (lane-server.ts) carries that.
+        throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', `${request.type} is served on the data lane only`);
       default: {
         const unknown: never = request;
         throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', `Unhandled request ${JSON.stringify(unknown)}`);
@@ -65,15 +74,44 @@ export function requireServed(library: ServedLibrary, gameId: string): string {
   return path.join(gameDir, gameId);
 }
 
-async function serveChunk(deps: RequestHandlerDeps, request: Extract<Request, { type: 'GetChunk' }>): Promise<ServerReply> {
+/** Whole games first; a game downloading here is announced as partial (with its manifest id) until it is served whole. */
+function servedSummaries(deps: RequestHandlerDeps): GameSummary[] {
+  const whole = deps.library.summaries();
+  const partial = (deps.partials?.summaries() ?? []).filter((summary) => !whole.some((game) => game.id === summary.id));
+  return [...whole, ...partial];
+}
+
+/** The partial share of a game this peer does not (yet) serve whole. */
+function partialOnly(deps: RequestHandlerDeps, gameId: string): PartialShare | undefined {
+  const share = deps.partials?.get(gameId);
+  if (!share || deps.library.isServed(gameId)) return undefined;
+  if (!CATALOG_ID_PATTERN.test(gameId)) throw new LanspreadError('PATH_INVALID', 'Invalid game id');
+  return share;
+}
+
+async function serveChunk(deps: RequestHandlerDeps, request: Extract<Request, { type: 'GetChunk' }>, context: RequestContext): Promise<ServerReply> {
+  const frame: Response = { type: 'ChunkHeader', length: request.length };
+  const send = (bytes: AsyncIterable<Uint8Array>): ServerReply => ({
+    frame,
+    payload: deps.throttleUpload ? deps.throttleUpload(bytes, { gameId: request.gameId, to: context.remotePeerId }) : bytes,
+  });
+  const partial = partialOnly(deps, request.gameId);
+  if (partial) {
+    const located = partial.locate(request.path, request.offset, request.length);
+    if (request.length === 0) return { frame };
+    return send('bytes' in located ? fromMemory(located.bytes) : readFileRange(located.file, located.offset, located.length));
+  }
   const root = requireServed(deps.library, request.gameId);
   const file = await resolveServedFile(root, request.path);
   const { size } = await stat(file);
   if (request.offset > size || request.offset + request.length > size) {
     throw new LanspreadError('FILE_NOT_FOUND', `Range ${request.offset}+${request.length} is beyond the end of ${request.path}`);
   }
-  const frame: Response = { type: 'ChunkHeader', length: request.length };
   if (request.length === 0) return { frame };
-  const bytes = readFileRange(file, request.offset, request.length);
-  return { frame, payload: deps.throttleUpload ? deps.throttleUpload(bytes) : bytes };
+  return send(readFileRange(file, request.offset, request.length));
+}
+
+async function* fromMemory(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  // A copy: the download's buffer may still change (it never does once verified, but the socket must not care).
+  yield new Uint8Array(bytes);
 }

@@ -1,4 +1,5 @@
 import type { PeerId } from '../../../shared/model';
+import type { HaveFrame } from '../protocol/have';
 import type { Request, Response } from '../protocol/messages';
 
 /** Who sent a request: the client certificate's fingerprint and where it came from. */
@@ -35,3 +36,8 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   drainTimeoutMs: 5_000,
   drainMaxBytes: 1024 * 1024,
 };
+
+export type SubscribeHaveRequest = Extract<Request, { type: 'SubscribeHave' }>;
+
+/** Answers SubscribeHave on the data lane with a stream of frames; ends when the subscription does or `signal` aborts. */
+export type HaveHandler = (request: SubscribeHaveRequest, signal: AbortSignal) => AsyncIterable<HaveFrame>;

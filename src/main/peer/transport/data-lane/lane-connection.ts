@@ -240,6 +240,8 @@ export class LaneConnection {
       this.finishHead();
       return true;
     }
+    // The peer is busy and our request waits for an upload slot there: alive, nothing to do.
+    if (response.type === 'Queued') return true;
     if (response.type !== 'ChunkHeader' || response.length !== entry.request.length) {
       throw new LanspreadError('STREAM_PROTOCOL_VIOLATION', `Expected a ChunkHeader of ${entry.request.length} bytes, got ${JSON.stringify(response).slice(0, 200)}`);
     }

@@ -10,7 +10,8 @@ import { parseRequest } from '../../protocol/validate';
 import type { Logger } from '../../util/logger';
 import { silentLogger } from '../../util/logger';
 import type { StreamInstallHandler, StreamInstallRequest } from '../../stream/stream-sender';
-import type { RequestHandler, ServerReply } from '../types';
+import { UploadSlots } from './upload-slots';
+import type { HaveHandler, RequestHandler, ServerReply, SubscribeHaveRequest } from '../types';
 import { LANE_ALPN, LANE_TLS_VERSION, remoteFingerprint } from './lane-tls';
 import { writeAndRelease, writeWithBackpressure } from './socket-write';
 
@@ -23,6 +24,12 @@ export interface DataLaneServerOptions {
   handler: RequestHandler;
   /** Answers StreamInstall; without it the request is refused. */
   streamHandler?: StreamInstallHandler;
+  /** Answers SubscribeHave (a partial peer's have-map and updates); without it the request is refused. */
+  haveHandler?: HaveHandler;
+  /** Chunk uploads at once, shared fairly between requesting peers; the rest wait their turn. */
+  uploadSlots?: number;
+  /** While a request waits for an upload slot, a Queued frame goes out this often (the client's silence timer). */
+  queuedKeepAliveMs?: number;
   logger?: Logger;
   /** Further connections are refused by the kernel-side accept (net.Server.maxConnections). */
   maxConnections?: number;
@@ -33,6 +40,8 @@ export interface DataLaneServerOptions {
 }
 
 const DEFAULT_MAX_CONNECTIONS = 256;
+const DEFAULT_UPLOAD_SLOTS = 4;
+const DEFAULT_QUEUED_KEEP_ALIVE_MS = 4_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 const DEFAULT_LINGER_MS = 2_000;
 
@@ -49,10 +58,12 @@ export class DataLaneServer {
   private server: Server | null = null;
   private starting: Promise<{ port: number }> | null = null;
   private readonly sockets = new Set<TLSSocket>();
+  private readonly slots: UploadSlots;
 
   constructor(options: DataLaneServerOptions) {
     this.options = options;
     this.logger = (options.logger ?? silentLogger).child('data-lane-server');
+    this.slots = new UploadSlots(options.uploadSlots ?? DEFAULT_UPLOAD_SLOTS);
   }
 
   start(): Promise<{ port: number }> {
@@ -146,7 +157,7 @@ export class DataLaneServer {
         await this.refuse(socket, input, toLanspreadError(error, 'MALFORMED_MESSAGE'));
         return;
       }
-      if (request.type === 'StreamInstall') {
+      if (request.type === 'StreamInstall' || request.type === 'SubscribeHave') {
         // A stream owns its connection to the end: the client opens a fresh one for each.
         await this.sendStream(socket, request);
         socket.end();
@@ -156,16 +167,35 @@ export class DataLaneServer {
         await writeWithBackpressure(socket, errorFrame(new LanspreadError('UNKNOWN_MESSAGE_TYPE', `${request.type} is not served on the data lane`)));
         continue;
       }
-      let reply: ServerReply;
+      const release = await this.waitForSlot(socket, remotePeerId);
       try {
-        reply = await this.options.handler(request, context);
-      } catch (error) {
-        await writeWithBackpressure(socket, errorFrame(toLanspreadError(error)));
-        continue;
+        let reply: ServerReply;
+        try {
+          reply = await this.options.handler(request, context);
+        } catch (error) {
+          await writeWithBackpressure(socket, errorFrame(toLanspreadError(error)));
+          continue;
+        }
+        await this.sendReply(socket, reply);
+      } finally {
+        release();
       }
-      await this.sendReply(socket, reply);
     }
     socket.end();
+  }
+
+  /** Queues the request for an upload slot, telling the client every few seconds that it is still queued. */
+  private async waitForSlot(socket: TLSSocket, peerId: PeerId): Promise<() => void> {
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    socket.once('close', onClose);
+    const keepAlive = setInterval(() => void writeWithBackpressure(socket, QUEUED_FRAME).catch(() => undefined), this.options.queuedKeepAliveMs ?? DEFAULT_QUEUED_KEEP_ALIVE_MS);
+    try {
+      return await this.slots.acquire(peerId, gone.signal);
+    } finally {
+      clearInterval(keepAlive);
+      socket.off('close', onClose);
+    }
   }
 
   private async sendReply(socket: TLSSocket, reply: ServerReply): Promise<void> {
@@ -187,29 +217,39 @@ export class DataLaneServer {
     if (sent !== announced) throw new LanspreadError('STREAM_SIZE_MISMATCH', `Payload ended after ${sent} of ${announced} bytes`);
   }
 
-  private async sendStream(socket: TLSSocket, request: StreamInstallRequest): Promise<void> {
-    const handler = this.options.streamHandler;
-    if (!handler) {
-      await writeWithBackpressure(socket, errorFrame(new LanspreadError('UNKNOWN_MESSAGE_TYPE', 'This peer does not serve streamed installs')));
+  /** StreamInstall and SubscribeHave: many frames on a connection of their own, until the handler ends. */
+  private async sendStream(socket: TLSSocket, request: StreamInstallRequest | SubscribeHaveRequest): Promise<void> {
+    const items = this.streamItems(request);
+    if (!items) {
+      await writeWithBackpressure(socket, errorFrame(new LanspreadError('UNKNOWN_MESSAGE_TYPE', `This peer does not serve ${request.type}`)));
       return;
     }
-    // The client hanging up stops the provider (for-await's return() runs on the way out).
+    // The client hanging up stops the handler (for-await's return() runs on the way out).
     const abort = new AbortController();
     const onClose = () => abort.abort();
     socket.once('close', onClose);
     try {
-      for await (const item of handler(request, abort.signal)) {
+      for await (const item of items(abort.signal)) {
         await writeWithBackpressure(socket, encodeFrame(item.frame, MAX_RESPONSE_BYTES));
         if (item.payload) await writeWithBackpressure(socket, item.payload);
       }
     } catch (error) {
       if (socket.destroyed) return;
       const coded = toLanspreadError(error);
-      this.logger.info('Streamed install failed on this side', { code: coded.code, gameId: request.gameId });
+      this.logger.info(`${request.type} failed on this side`, { code: coded.code, gameId: request.gameId });
       await writeWithBackpressure(socket, errorFrame(coded)).catch(() => undefined);
     } finally {
       socket.off('close', onClose);
     }
+  }
+
+  private streamItems(request: StreamInstallRequest | SubscribeHaveRequest): ((signal: AbortSignal) => AsyncIterable<{ frame: unknown; payload?: Uint8Array }>) | null {
+    if (request.type === 'StreamInstall') {
+      const handler = this.options.streamHandler;
+      return handler ? (signal) => handler(request, signal) : null;
+    }
+    const handler = this.options.haveHandler;
+    return handler ? (signal) => frames(handler(request, signal)) : null;
   }
 
   private async refuse(socket: TLSSocket, input: AsyncIterator<Uint8Array>, error: LanspreadError): Promise<void> {
@@ -228,6 +268,12 @@ export class DataLaneServer {
     }
   }
 }
+
+async function* frames<T>(source: AsyncIterable<T>): AsyncGenerator<{ frame: T }> {
+  for await (const frame of source) yield { frame };
+}
+
+const QUEUED_FRAME = encodeFrame({ type: 'Queued' } satisfies Response, MAX_RESPONSE_BYTES);
 
 function errorFrame(error: LanspreadError): Uint8Array {
   const frame: Response = { type: 'Error', code: error.code, message: error.message.slice(0, 1024) };

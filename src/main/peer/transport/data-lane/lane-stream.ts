@@ -85,13 +85,14 @@ export async function receiveStreamInstall(target: LaneTarget, gameId: string, v
   }
 }
 
-function connectPinned(target: LaneTarget, options: ReceiveStreamOptions): Promise<TLSSocket> {
+/** Opens a data-lane connection to `target` and resolves once its certificate proved it is `target.peerId`. */
+export function connectPinned(target: LaneTarget, options: { identity: PeerIdentity; connectTimeoutMs: number; signal?: AbortSignal }): Promise<TLSSocket> {
   const where = `${target.host}:${target.dataPort}`;
   return new Promise<TLSSocket>((resolve, reject) => {
     const socket = connect(laneClientOptions(target, options.identity));
     const timer = setTimeout(() => done(new LanspreadError('PEER_UNREACHABLE', `Data lane to ${where} not established within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
     const onError = (error: Error) => done(new LanspreadError('PEER_UNREACHABLE', `Data lane to ${where} failed: ${error.message}`, { cause: error }));
-    const onAbort = () => done(new LanspreadError('REQUEST_CANCELLED', 'Streamed install cancelled'));
+    const onAbort = () => done(new LanspreadError('REQUEST_CANCELLED', 'Connecting was cancelled'));
     const done = (error: LanspreadError | null) => {
       clearTimeout(timer);
       socket.off('error', onError);

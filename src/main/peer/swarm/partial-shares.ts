@@ -1,0 +1,152 @@
+import { LanspreadError } from '../../../shared/errors';
+import type { GameManifest, GameSummary } from '../../../shared/model';
+import type { HaveEndReason } from '../protocol/have';
+import { HaveMap } from './have-map';
+
+/** What a running download offers to share: its manifest and where each verified chunk lies. */
+export interface ShareableDownload {
+  gameId: string;
+  manifest: GameManifest;
+  manifestId: string;
+  /** Every chunk of the manifest, in chunk-id order. */
+  chunks: ReadonlyArray<{ id: number; fileIndex: number; offset: number; length: number }>;
+  /** Absolute file of each manifest entry (inside the game root, checked by the download plan). */
+  targets: readonly string[];
+  /** The root version.ini is held in memory until the download commits. */
+  sentinelIndex: number;
+  sentinelBytes(): Uint8Array;
+}
+
+export type HaveEvent = { type: 'have'; id: number } | { type: 'end'; reason: HaveEndReason };
+
+/** Where a verified chunk's bytes are: a file range on disk, or (version.ini) in memory. */
+export type ChunkLocation = { file: string; offset: number; length: number } | { bytes: Uint8Array };
+
+/**
+ * One game this peer is downloading and already serves in part: the chunks it has verified
+ * against the manifest (and written to disk) and nothing else. Its have-map is fed by the
+ * download as chunks verify; subscribers (SubscribeHave connections) hear each new chunk.
+ */
+export class PartialShare {
+  readonly have: HaveMap;
+  private readonly listeners = new Set<(event: HaveEvent) => void>();
+  private endedFor: HaveEndReason | null = null;
+  /** Per manifest path: its file index and the id of its first chunk (requests are looked up per chunk). */
+  private readonly files = new Map<string, { fileIndex: number; firstChunk: number }>();
+
+  constructor(
+    readonly download: ShareableDownload,
+    private readonly onEnd: (share: PartialShare) => void,
+  ) {
+    this.have = new HaveMap(download.chunks.length);
+    download.manifest.files.forEach((file, fileIndex) => this.files.set(file.path, { fileIndex, firstChunk: -1 }));
+    for (const chunk of download.chunks) {
+      const entry = this.files.get(download.manifest.files[chunk.fileIndex]?.path ?? '');
+      if (entry && entry.firstChunk < 0) entry.firstChunk = chunk.id;
+    }
+  }
+
+  get gameId(): string {
+    return this.download.gameId;
+  }
+
+  get manifestId(): string {
+    return this.download.manifestId;
+  }
+
+  get ended(): boolean {
+    return this.endedFor !== null;
+  }
+
+  /** A chunk was verified and is on disk (or, for version.ini, in memory): it may be served from now on. */
+  markHave(id: number): void {
+    if (this.endedFor || !this.have.set(id)) return;
+    for (const listener of this.listeners) listener({ type: 'have', id });
+  }
+
+  /** A chunk no longer checks out on disk: it is not served again (subscribers simply never hear of it twice). */
+  markMissing(id: number): void {
+    this.have.clear(id);
+  }
+
+  /** Stops serving at once: withdrawn (cancel, failure) or complete (the game is now served whole). */
+  end(reason: HaveEndReason): void {
+    if (this.endedFor) return;
+    this.endedFor = reason;
+    for (const listener of this.listeners) listener({ type: 'end', reason });
+    this.listeners.clear();
+    this.onEnd(this);
+  }
+
+  subscribe(listener: (event: HaveEvent) => void): () => void {
+    if (this.endedFor) {
+      listener({ type: 'end', reason: this.endedFor });
+      return () => undefined;
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  summary(): GameSummary {
+    const { manifest, manifestId } = this.download;
+    const sizeBytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
+    return { id: manifest.gameId, version: manifest.version, sizeBytes, fileCount: manifest.files.length, manifestId, partial: true };
+  }
+
+  /**
+   * The verified chunk at exactly `path`, `offset`, `length` (downloaders ask for whole
+   * chunks). Anything else, and a chunk not (or no longer) held, is CHUNK_NOT_AVAILABLE: a
+   * partial peer never serves a byte it has not verified.
+   */
+  locate(path: string, offset: number, length: number): ChunkLocation {
+    const { manifest, chunks, targets, sentinelIndex } = this.download;
+    const file = this.files.get(path);
+    const chunkIndex = offset / manifest.chunkSize;
+    const chunk = file && file.firstChunk >= 0 && Number.isInteger(chunkIndex) ? chunks[file.firstChunk + chunkIndex] : undefined;
+    const fileIndex = file?.fileIndex ?? -1;
+    if (this.endedFor || !chunk || chunk.fileIndex !== fileIndex || chunk.offset !== offset || chunk.length !== length || !this.have.has(chunk.id)) {
+      throw new LanspreadError('CHUNK_NOT_AVAILABLE', `This peer does not hold ${path}@${offset}+${length} (yet)`);
+    }
+    if (fileIndex === sentinelIndex) return { bytes: this.download.sentinelBytes().subarray(offset, offset + length) };
+    return { file: targets[fileIndex] as string, offset, length };
+  }
+}
+
+/**
+ * The games this peer is downloading and serves in part, one share per game. Its revision
+ * changes whenever the set changes, so peers that ping us re-list our games.
+ */
+export class PartialShares {
+  private readonly shares = new Map<string, PartialShare>();
+  private rev = 0;
+
+  /** Starts sharing a download; an older share of the same game is withdrawn first. */
+  open(download: ShareableDownload): PartialShare {
+    this.shares.get(download.gameId)?.end('withdrawn');
+    const share = new PartialShare(download, (ended) => {
+      if (this.shares.get(ended.gameId) !== ended) return;
+      this.shares.delete(ended.gameId);
+      this.rev++;
+    });
+    this.shares.set(download.gameId, share);
+    this.rev++;
+    return share;
+  }
+
+  get(gameId: string): PartialShare | undefined {
+    return this.shares.get(gameId);
+  }
+
+  summaries(): GameSummary[] {
+    return [...this.shares.values()].map((share) => share.summary());
+  }
+
+  revision(): number {
+    return this.rev;
+  }
+
+  /** Shutdown: every share is withdrawn. */
+  endAll(): void {
+    for (const share of [...this.shares.values()]) share.end('withdrawn');
+  }
+}
