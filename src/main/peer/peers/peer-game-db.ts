@@ -21,10 +21,14 @@ export interface RemoteGame {
   latestVersion: string;
   /** Size of the latest version as its sources report it. */
   sizeBytes: number;
-  /** Peers that serve the latest version. */
+  /** Peers that serve the latest version (whole or, while downloading it, partly). */
   sources: PeerId[];
+  /** Of those, the ones that hold only part of it. */
+  partialSources: PeerId[];
   /** Every peer that has the game, whatever version. */
   holders: PeerId[];
+  /** Sources of the latest version announce different manifests (different bytes): a download takes only one set. */
+  manifestConflict: boolean;
 }
 
 export class PeerGameDB {
@@ -108,25 +112,28 @@ export class PeerGameDB {
 
   /** Every game on the LAN, aggregated over peers. */
   remoteGames(): Map<string, RemoteGame> {
-    const games = new Map<string, RemoteGame>();
+    const games = new Map<string, RemoteGame & { manifestIds: Set<string> }>();
     for (const record of this.peers.values()) {
       for (const game of record.games) {
-        const entry = games.get(game.id);
+        const peerId = record.info.peerId;
+        let entry = games.get(game.id);
         if (!entry) {
-          games.set(game.id, { id: game.id, latestVersion: game.version, sizeBytes: game.sizeBytes, sources: [record.info.peerId], holders: [record.info.peerId] });
-          continue;
+          entry = { id: game.id, latestVersion: game.version, sizeBytes: game.sizeBytes, sources: [], partialSources: [], holders: [], manifestConflict: false, manifestIds: new Set() };
+          games.set(game.id, entry);
         }
-        entry.holders.push(record.info.peerId);
+        if (!game.partial) entry.holders.push(peerId);
         const order = compareVersions(game.version, entry.latestVersion);
         if (order > 0) {
-          entry.latestVersion = game.version;
-          entry.sizeBytes = game.sizeBytes;
-          entry.sources = [record.info.peerId];
-        } else if (order === 0) {
-          entry.sources.push(record.info.peerId);
+          Object.assign(entry, { latestVersion: game.version, sizeBytes: game.sizeBytes, sources: [], partialSources: [], manifestIds: new Set() });
         }
+        if (order < 0) continue;
+        entry.sources.push(peerId);
+        if (game.partial) entry.partialSources.push(peerId);
+        if (game.manifestId !== undefined) entry.manifestIds.add(game.manifestId);
       }
     }
-    return games;
+    const out = new Map<string, RemoteGame>();
+    for (const [id, { manifestIds, ...game }] of games) out.set(id, { ...game, manifestConflict: manifestIds.size > 1 });
+    return out;
   }
 }
