@@ -21,6 +21,11 @@ export interface OperationView {
   bytesPerSecond: number;
   etaSeconds: number | null;
   activePeers: number;
+  /** A download's swarm: usable peers holding the whole game, and peers downloading it too (they serve what they have). */
+  fullSources?: number;
+  partialSources?: number;
+  /** Bytes of this game this machine has sent to other peers. */
+  uploadedBytes?: number;
 }
 
 /** One game as the library UI shows it: catalog facts + this machine + the LAN. */
@@ -40,8 +45,10 @@ export interface GameView {
   installedVersion: string | null;
   /** Newest version any reachable peer offers, or the local one. */
   latestVersion: string | null;
-  /** Peers that serve the latest version. */
+  /** Peers that serve the latest version (whole or, while they download it, partly). */
   sourcePeers: PeerId[];
+  /** Peers of the latest version announce different bytes: only one set is downloaded, never a mix. */
+  manifestConflict: boolean;
   updateAvailable: boolean;
   operation: OperationView | null;
   running: boolean;
@@ -57,6 +64,9 @@ export interface PeerView {
   gameCount: number;
   /** Round-trip of the last liveness ping, in milliseconds. */
   rttMs: number | null;
+  /** Bytes this machine has sent to the peer, and received from it, since the launcher started. */
+  uploadedBytes: number;
+  downloadedBytes: number;
 }
 
 export interface RuntimeStatus {

@@ -20,6 +20,7 @@ function game(id: string, extra: Partial<GameView> = {}): GameView {
     installedVersion: null,
     latestVersion: '1.0',
     sourcePeers: ['peer-a'],
+    manifestConflict: false,
     updateAvailable: false,
     operation: null,
     running: false,
@@ -28,7 +29,7 @@ function game(id: string, extra: Partial<GameView> = {}): GameView {
   };
 }
 
-const peer = (peerId: string): PeerView => ({ peerId, name: peerId, host: '10.0.0.1', port: 1, source: 'mdns', gameCount: 1, rttMs: null });
+const peer = (peerId: string): PeerView => ({ peerId, name: peerId, host: '10.0.0.1', port: 1, source: 'mdns', gameCount: 1, rttMs: null, uploadedBytes: 0, downloadedBytes: 0 });
 
 function fold(state: LauncherState, events: AnyEvent[]): LauncherState {
   return events.reduce(applyEvent, state);
@@ -64,6 +65,16 @@ describe('applyEvent: streamed installs', () => {
 });
 
 describe('applyEvent: downloads', () => {
+  it('keeps the swarm figures of a download: full and partial sources, bytes shared', () => {
+    const state = fold(loaded(), [
+      { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } },
+      { event: 'game-download-progress', payload: { gameId: 'quake', bytesDone: 200, totalBytes: 1000, bytesPerSecond: 100, etaSeconds: 8, activePeers: 3, fullSources: 1, partialSources: 4, uploadedBytes: 150 } },
+      progress('quake', 300),
+    ]);
+    // A later report without the figures keeps the last known ones.
+    expect(state.games.quake?.operation).toMatchObject({ bytesDone: 300, fullSources: 1, partialSources: 4, uploadedBytes: 150 });
+  });
+
   it('runs begin -> progress -> finished into a downloaded game', () => {
     const state = fold(loaded(), [
       { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } },

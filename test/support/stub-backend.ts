@@ -23,6 +23,7 @@ export class StubBackend implements LauncherBackend {
     installedVersion: null,
     latestVersion: '1',
     sourcePeers: ['peer'],
+    manifestConflict: false,
     updateAvailable: false,
     operation: null,
     running: false,

@@ -1,13 +1,21 @@
 import { formatBytes } from './format';
 
-/** One terminal line redrawn in place: `label [#####-----] 52% 12.3 MiB/s ETA 0:42 3 peers`. */
-export function renderProgress(label: string, done: number, total: number, bytesPerSecond: number, etaSeconds: number | null, peers: number | null, width = 30): string {
+export interface SwarmFigures {
+  fullSources?: number;
+  partialSources?: number;
+  uploadedBytes?: number;
+}
+
+/** One terminal line redrawn in place: `label [#####-----] 52% 12.3 MiB/s ETA 0:42 3 peers (1 full, 2 partial) up 4.0 MiB`. */
+export function renderProgress(label: string, done: number, total: number, bytesPerSecond: number, etaSeconds: number | null, peers: number | null, swarm: SwarmFigures = {}, width = 30): string {
   const fraction = total > 0 ? Math.min(done / total, 1) : 0;
   const filled = Math.round(fraction * width);
   const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
   const eta = etaSeconds === null ? '--:--' : formatDuration(etaSeconds);
   const peerText = peers === null ? '' : ` ${peers} ${peers === 1 ? 'peer' : 'peers'}`;
-  return `${label.padEnd(8)} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(bytesPerSecond)}/s ETA ${eta}${peerText}`;
+  const sourceText = swarm.fullSources === undefined ? '' : ` (${swarm.fullSources} full, ${swarm.partialSources ?? 0} partial)`;
+  const uploadText = swarm.uploadedBytes ? ` up ${formatBytes(swarm.uploadedBytes)}` : '';
+  return `${label.padEnd(8)} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(bytesPerSecond)}/s ETA ${eta}${peerText}${sourceText}${uploadText}`;
 }
 
 function formatDuration(seconds: number): string {

@@ -32,6 +32,12 @@ export function ProgressBar({ operation, compact = false }: { operation: Operati
           <span data-testid="progress-peers">
             {operation.activePeers} peer{operation.activePeers === 1 ? '' : 's'}
           </span>
+          {operation.fullSources === undefined ? null : (
+            <span data-testid="progress-sources" title="Peers with the whole game, and peers still downloading it that pass on what they have">
+              {operation.fullSources} full · {operation.partialSources ?? 0} partial
+            </span>
+          )}
+          {operation.uploadedBytes ? <span data-testid="progress-uploaded">↑ {formatBytes(operation.uploadedBytes)} shared</span> : null}
         </div>
       )}
     </div>

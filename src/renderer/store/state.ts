@@ -188,6 +188,9 @@ function progress(state: LauncherState, update: EventPayload<'game-download-prog
         bytesPerSecond: update.bytesPerSecond,
         etaSeconds: update.etaSeconds,
         activePeers: update.activePeers,
+        ...(update.fullSources === undefined ? {} : { fullSources: update.fullSources }),
+        ...(update.partialSources === undefined ? {} : { partialSources: update.partialSources }),
+        ...(update.uploadedBytes === undefined ? {} : { uploadedBytes: update.uploadedBytes }),
       },
     };
   });

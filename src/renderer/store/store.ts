@@ -101,6 +101,8 @@ export function createActions(store: AppStore, api: ConnectedApi) {
       return saved.ok;
     },
     dismissToast: (id: number) => update(store, (s) => dismissToast(s, id)),
+    /** Re-reads the peer list (its traffic figures change without an event). */
+    refreshPeers: () => call(store, api, 'request_peers').then((r) => r.ok && update(store, (s) => applyPeersSnapshot(s, r.value))),
     hasNativePicker: api.hasNativePicker,
   };
 }

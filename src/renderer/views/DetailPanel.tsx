@@ -128,6 +128,11 @@ export function DetailPanel({ game, onClose }: { game: GameView; onClose: () => 
         <Fact label="Downloaded">{game.localVersion ?? 'no'}</Fact>
         <Fact label="Installed">{game.installed ? (game.installedVersion ?? 'yes') : 'no'}</Fact>
         <Fact label="Sources">
+          {game.manifestConflict ? (
+            <p className="muted small" data-testid="detail-manifest-conflict">
+              Peers share different builds of version {game.latestVersion}. Lanspread downloads one of them and never mixes their files.
+            </p>
+          ) : null}
           {game.sourcePeers.length === 0 ? (
             <span className="muted">No peer offers this version right now</span>
           ) : (

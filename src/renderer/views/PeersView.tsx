@@ -1,7 +1,17 @@
 import { EmptyState } from '../components/EmptyState';
-import { useAppState } from '../context';
+import { useEffect } from 'react';
+import { useActions, useAppState } from '../context';
+import { formatBytes } from '../format';
+
+/** How often the open Peers page re-reads what was sent to and received from each peer. */
+const TRAFFIC_REFRESH_MS = 2_000;
 
 export function PeersView() {
+  const { refreshPeers } = useActions();
+  useEffect(() => {
+    const timer = setInterval(() => void refreshPeers(), TRAFFIC_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [refreshPeers]);
   const peers = useAppState((s) => s.peers);
   const peerCount = useAppState((s) => s.peerCount);
   const list = Object.values(peers).sort((a, b) => a.name.localeCompare(b.name));
@@ -23,6 +33,8 @@ export function PeersView() {
               <th>Found via</th>
               <th>Games</th>
               <th>Ping</th>
+              <th title="Sent to this peer since the launcher started">Sent</th>
+              <th title="Received from this peer since the launcher started">Received</th>
             </tr>
           </thead>
           <tbody>
@@ -38,6 +50,8 @@ export function PeersView() {
                 <td>{peer.source === 'mdns' ? 'LAN discovery' : 'Manual'}</td>
                 <td>{peer.gameCount}</td>
                 <td>{peer.rttMs === null ? '—' : `${Math.round(peer.rttMs)} ms`}</td>
+                <td data-testid="peer-sent">{formatBytes(peer.uploadedBytes)}</td>
+                <td data-testid="peer-received">{formatBytes(peer.downloadedBytes)}</td>
               </tr>
             ))}
           </tbody>

@@ -23,7 +23,7 @@ export async function runDownload(argv: string[], command: 'download' | 'stream-
     lastLine = line;
   };
   const mine = <T extends { gameId: string }>(fn: (payload: T) => void) => (payload: T) => payload.gameId === gameId && fn(payload);
-  client.on('game-download-progress', mine((p) => draw(renderProgress('download', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, p.activePeers))));
+  client.on('game-download-progress', mine((p) => draw(renderProgress('download', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, p.activePeers, p))));
   client.on('game-install-progress', mine((p) => draw(renderProgress(mode === 'streamed' ? 'stream' : 'install', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, mode === 'streamed' ? p.activePeers : null))));
   client.on('game-download-finished', mine((p) => draw(`download finished: ${gameId} ${p.version}`)));
   client.on('game-install-begin', mine((p) => p.mode === 'streamed' && draw(`streaming ${gameId} from a peer…`)));

@@ -1,5 +1,6 @@
 import { ControlSocketClient, controlSocketPath } from '../../peer/launcher/control-socket';
 import { parseArgs } from '../args';
+import { formatBytes } from '../format';
 import { stateDirOf } from './shared-flags';
 
 export async function runPeers(argv: string[]): Promise<number> {
@@ -14,7 +15,8 @@ export async function runPeers(argv: string[]): Promise<number> {
     if (peers.length === 0) process.stdout.write('No peers yet.\n');
     for (const peer of peers) {
       const rtt = peer.rttMs === null ? '' : ` ${peer.rttMs} ms`;
-      process.stdout.write(`${peer.name}  ${peer.host}:${peer.port}  ${peer.source}  ${peer.gameCount} games${rtt}  ${peer.peerId.slice(0, 16)}\n`);
+      const traffic = `  sent ${formatBytes(peer.uploadedBytes)}, received ${formatBytes(peer.downloadedBytes)}`;
+      process.stdout.write(`${peer.name}  ${peer.host}:${peer.port}  ${peer.source}  ${peer.gameCount} games${rtt}${traffic}  ${peer.peerId.slice(0, 16)}\n`);
     }
     return 0;
   } finally {

@@ -48,6 +48,7 @@ export function buildGameViews(inputs: GameViewInputs): GameView[] {
       installedVersion,
       latestVersion,
       sourcePeers: remote?.sources ?? [],
+      manifestConflict: remote?.manifestConflict ?? false,
       updateAvailable,
       operation,
       running: inputs.running.has(entry.id),

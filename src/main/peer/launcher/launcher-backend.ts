@@ -111,6 +111,7 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       source: record.info.source,
       gameCount: record.games.length,
       rttMs: record.rttMs,
+      ...(({ uploaded, downloaded }) => ({ uploadedBytes: uploaded, downloadedBytes: downloaded }))(this.deps.runtime.transfersWith(record.info.peerId)),
     }));
   }
 
@@ -241,6 +242,7 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       bytesPerSecond: payload.bytesPerSecond ?? 0,
       etaSeconds: payload.etaSeconds ?? null,
       activePeers: payload.activePeers ?? 0,
+      ...swarmOf(payload),
     });
   }
 
@@ -265,4 +267,13 @@ function gameIdOf(args: unknown): string {
   const gameId = (args as { gameId?: unknown } | null)?.gameId;
   if (typeof gameId !== 'string' || gameId === '') throw new LanspreadError('MALFORMED_MESSAGE', 'gameId is required');
   return gameId;
+}
+
+/** The swarm figures of a download's progress, where it has them. */
+function swarmOf(payload: Partial<LauncherEvents['game-download-progress']>): Pick<OperationView, 'fullSources' | 'partialSources' | 'uploadedBytes'> {
+  return {
+    ...(payload.fullSources === undefined ? {} : { fullSources: payload.fullSources }),
+    ...(payload.partialSources === undefined ? {} : { partialSources: payload.partialSources }),
+    ...(payload.uploadedBytes === undefined ? {} : { uploadedBytes: payload.uploadedBytes }),
+  };
 }
