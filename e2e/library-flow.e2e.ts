@@ -46,7 +46,14 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
     await handle.close();
     await seed.runtime.rescan();
 
-    player = await startTestPeer(work.dir, 'player', { catalogIds: IDS, gameDir: null, manualPeers: [`127.0.0.1:${seed.runtime.port}`], downloadLimitBytesPerSec: 2_000_000 });
+    // A download whose seed left fails at once here, so the cut-short toast can be seen (by default it waits minutes for the seed).
+    player = await startTestPeer(work.dir, 'player', {
+      catalogIds: IDS,
+      gameDir: null,
+      manualPeers: [`127.0.0.1:${seed.runtime.port}`],
+      downloadLimitBytesPerSec: 2_000_000,
+      downloadTuning: { noSourceGraceMs: 0 },
+    });
     settings = await SettingsStore.open(player.stateDir, { displayName: 'player' });
     backend = new RuntimeLauncherBackend({ runtime: player.runtime, settings });
     host = await startWebHost({ backend, staticDir, host: '127.0.0.1', port: 0 });

@@ -38,6 +38,9 @@ import { TypedEmitter } from './util/typed-emitter';
 
 export type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
 
+/** How long a download waits with every source gone before it fails (and resumes on its own later). */
+const NO_SOURCE_GRACE_MS = 120_000;
+
 /**
  * Boots a peer: identity, pre-start migration and recovery, library, QUIC control server, TLS
  * data lane, discovery, liveness. Everything the UI or the CLI can do is a method of the
@@ -164,7 +167,9 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     servedWhole: (gameId, manifest) => library.adoptDownloaded(gameId, manifest),
     stateDir: config.stateDir,
     gameDir: () => library.gameDir(),
-    ...(config.downloadTuning ? { tuning: config.downloadTuning } : {}),
+    // Peers that all left (pruned after a few seconds without answering) are waited for, not given up on at once:
+    // a seed rebooting, or one too busy to answer pings in a crowd, comes back.
+    tuning: { noSourceGraceMs: NO_SOURCE_GRACE_MS, ...config.downloadTuning },
     logger: logger.child('download'),
   });
 

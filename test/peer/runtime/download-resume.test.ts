@@ -71,7 +71,8 @@ it('a download interrupted by quitting resumes on its own at the next start, fro
 it('a download whose every source vanished resumes on its own when a source comes back', async () => {
   const seed = await peers.start('seed', { catalogIds: IDS, games: [SPEC] });
   const seedPort = seed.runtime.port;
-  const player = await peers.start('player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seedPort}`], downloadLimitBytesPerSec: SLOW });
+  // Fails as soon as the seed is gone (a running download waits minutes for it by default).
+  const player = await peers.start('player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seedPort}`], downloadLimitBytesPerSec: SLOW, downloadTuning: { noSourceGraceMs: 0 } });
   await waitFor(() => player.runtime.remoteGames().has(GAME), 20_000, 'the player to see the seed');
   const { events, progress } = watch(player);
   const { outcome } = await startAndWaitForAQuarter(player);

@@ -48,10 +48,18 @@ export function createHavePublisher(deps: HavePublisherDeps): HaveHandler {
       yield { type: 'HaveMap', chunks: share.have.size, bits: share.have.toBase64() };
       while (!signal.aborted) {
         if (fresh.length === 0 && ended === null) {
-          const woken = new Promise<boolean>((resolve) => (wake = () => resolve(true)));
-          const idle = sleep(keepAliveMs, false, { signal }).catch(() => false);
-          const news = await Promise.race([woken, idle]);
-          wake = null;
+          const news = await new Promise<boolean>((resolve) => {
+            const settle = (value: boolean) => {
+              clearTimeout(timer);
+              signal.removeEventListener('abort', onAbort);
+              wake = null;
+              resolve(value);
+            };
+            const onAbort = () => settle(false);
+            const timer = setTimeout(() => settle(false), keepAliveMs);
+            signal.addEventListener('abort', onAbort, { once: true });
+            wake = () => settle(true);
+          });
           if (signal.aborted) return;
           if (!news) {
             yield { type: 'Have', ids: [] };
