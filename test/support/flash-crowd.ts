@@ -19,6 +19,8 @@ export interface CrowdPeer {
   stateDir: string;
   cli: CliPeer;
   client: ControlSocketClient;
+  /** Closes the control socket and kills the process. Idempotent. */
+  stop(): Promise<void>;
 }
 
 export interface Crowd {
@@ -37,26 +39,40 @@ export interface DownloadOutcome {
   error: string | null;
 }
 
+/** One `lanspread-peer serve` in `host`'s namespace, with its control socket connected. */
+export async function startCrowdPeer(host: NetnsHost, name: string, gameDir: string, stateDir: string): Promise<CrowdPeer> {
+  await mkdir(gameDir, { recursive: true });
+  const cli = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', stateDir, '--name', name, '--log-level', 'warn'], { wrap: ['ip', 'netns', 'exec', host.ns] });
+  let client: ControlSocketClient;
+  try {
+    client = await ControlSocketClient.connect(controlSocketPath(stateDir));
+  } catch (error) {
+    await killCliPeers([cli]);
+    throw error;
+  }
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    client.close();
+    await killCliPeers([cli]);
+  };
+  return { name, host, gameDir, stateDir, cli, client, stop };
+}
+
 /**
  * Starts the seed on host 0 and a player on every other host of `net`. Peers start one after
  * another: thirteen tsx start-ups at once on two cores can outlast the start-up timeout.
  */
 export async function startCrowd(net: NetnsHarness, dir: string, seedGameDir: string): Promise<Crowd> {
   const peers: CrowdPeer[] = [];
-  const clis: CliPeer[] = [];
   const stop = async () => {
-    for (const peer of peers.splice(0)) peer.client.close();
-    await killCliPeers(clis);
+    for (const peer of peers.splice(0)) await peer.stop();
   };
   try {
     for (const [index, host] of net.hosts.entries()) {
       const name = index === 0 ? 'seed' : `player-${index}`;
-      const gameDir = index === 0 ? seedGameDir : path.join(dir, name, 'games');
-      const stateDir = path.join(dir, name, 'state');
-      await mkdir(gameDir, { recursive: true });
-      const cli = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', stateDir, '--name', name, '--log-level', 'warn'], { wrap: ['ip', 'netns', 'exec', host.ns] });
-      clis.push(cli);
-      peers.push({ name, host, gameDir, stateDir, cli, client: await ControlSocketClient.connect(controlSocketPath(stateDir)) });
+      peers.push(await startCrowdPeer(host, name, index === 0 ? seedGameDir : path.join(dir, name, 'games'), path.join(dir, name, 'state')));
     }
   } catch (error) {
     await stop();
@@ -66,14 +82,14 @@ export async function startCrowd(net: NetnsHarness, dir: string, seedGameDir: st
   return { seed, downloaders, all: [...peers], stop };
 }
 
-/** Waits until every downloader lists `gameId` with the seed among its sources; returns the seconds it took. */
-export async function waitUntilEverySeesSeed(crowd: Crowd, gameId: string, timeoutMs: number): Promise<number> {
+/** Waits until every downloader lists `gameId` with `seed` among its sources; returns the seconds it took. */
+export async function waitUntilSeeSeed(downloaders: CrowdPeer[], seed: CrowdPeer, gameId: string, timeoutMs: number): Promise<number> {
   const start = performance.now();
-  const pending = new Set(crowd.downloaders);
+  const pending = new Set(downloaders);
   while (pending.size > 0) {
     for (const peer of [...pending]) {
       const games = await peer.client.invoke('request_games');
-      if (games.find((game) => game.id === gameId)?.sourcePeers.includes(crowd.seed.cli.peerId)) pending.delete(peer);
+      if (games.find((game) => game.id === gameId)?.sourcePeers.includes(seed.cli.peerId)) pending.delete(peer);
     }
     if (pending.size === 0) break;
     if (performance.now() - start > timeoutMs) {
@@ -88,9 +104,9 @@ export async function waitUntilEverySeesSeed(crowd: Crowd, gameId: string, timeo
  * Sends install_game to every downloader in the same tick and waits until each has either
  * finished its download (game-download-finished) or failed (a failed download is not retried).
  * The auto-install after a download is not waited for. Throws, naming who is still
- * downloading, when `timeoutMs` passes first.
+ * downloading, when `timeoutMs` passes first. `onSettled` runs the moment a peer settles.
  */
-export async function downloadAtOnce(downloaders: CrowdPeer[], gameId: string, timeoutMs: number): Promise<DownloadOutcome[]> {
+export async function downloadAtOnce(downloaders: CrowdPeer[], gameId: string, timeoutMs: number, onSettled?: (peer: CrowdPeer) => void): Promise<DownloadOutcome[]> {
   const start = performance.now();
   const outcomes = new Map<CrowdPeer, DownloadOutcome>();
   const unsubscribe: (() => void)[] = [];
@@ -98,6 +114,7 @@ export async function downloadAtOnce(downloaders: CrowdPeer[], gameId: string, t
   const settle = (peer: CrowdPeer, error: string | null) => {
     if (outcomes.has(peer)) return;
     outcomes.set(peer, { name: peer.name, seconds: error === null ? (performance.now() - start) / 1000 : null, error });
+    onSettled?.(peer);
     wake();
   };
   for (const peer of downloaders) {

@@ -89,3 +89,21 @@ export function busyPercent(from: CpuSample, to: CpuSample): number {
   const total = to.total - from.total;
   return total > 0 ? (100 * (to.busy - from.busy)) / total : 0;
 }
+
+/**
+ * Waits until the process trees of `pids` together use less than `maxCores` of a core over a
+ * one-second window (a peer that just started still indexes and hashes its games), or until
+ * `timeoutMs` passes; returns whether they settled.
+ */
+export async function waitUntilIdle(pids: readonly number[], maxCores = 0.1, timeoutMs = 60_000): Promise<boolean> {
+  const total = () => pids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
+  const deadline = Date.now() + timeoutMs;
+  let before = total();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const now = total();
+    if (now - before < maxCores) return true;
+    before = now;
+  }
+  return false;
+}
