@@ -107,7 +107,7 @@ async function room(n: number, game: Game, torrent: Torrent | null, dir: string)
     const [seedHost, ...players] = net.hosts as [NetnsHost, ...NetnsHost[]];
     log(`N=${n}: Lanspread (bound ${secs(timeoutMs / 1000)})`);
     const lanspread = await runLanspreadCrowd({ net, seedGameDir: game.dir, gameId: GAME_ID, expected: game.expected, dir: path.join(dir, `lanspread-n${n}`), timeoutMs });
-    log(`N=${n}: Lanspread ${describe(lanspread)}, mDNS took ${secs(lanspread.discoverySeconds)}`);
+    log(`N=${n}: Lanspread ${describe(lanspread)}, mDNS took ${secs(lanspread.discoverySeconds)}, room idle at ${lanspread.idleCores.toFixed(2)} cores before the start, bench process ${secs(lanspread.harnessCpuSeconds)} CPU`);
     let bittorrent: CrowdRun | null = null;
     if (torrent) {
       bittorrent = await runBitTorrentCrowd({ net, seedHost, downloaderHosts: players, torrent, gameRoot: game.root, expected: game.expected, dir: path.join(dir, `bittorrent-n${n}`), timeoutMs });
@@ -198,7 +198,7 @@ function crowdFigures(n: number, result: RoomResult, solo: RoomResult, game: Gam
       unit: 'CPU s',
       baseline: bittorrent.cpuSeconds,
       ratio: lanspread.cpuSeconds / bittorrent.cpuSeconds,
-      note: `utime+stime of all ${n + 1} peer processes over the run (/proc/PID/stat); Lanspread's includes the auto-install of players that finished early (without it: ${secs(lanspread.downloadOnlyCpuSeconds)}); BitTorrent's: every aria2c and opentracker; ${busy}`,
+      note: `utime+stime of all ${n + 1} peer processes over the run (/proc/PID/stat); Lanspread's includes the auto-install of players that finished early (without it: ${secs(lanspread.downloadOnlyCpuSeconds)}; the idle room used ${lanspread.idleCores.toFixed(2)} cores just before the start); BitTorrent's: every aria2c and opentracker; ${busy}`,
     },
   );
   return figures;
@@ -230,7 +230,7 @@ async function singleLink(dir: string): Promise<BenchFigure[]> {
       const player = await startCrowdPeer(playerHost, 'player', path.join(playerDir, 'games'), path.join(playerDir, 'state'));
       try {
         await waitUntilSeeSeed([player], seed, GAME_ID, 120_000);
-        await waitUntilIdle([seed, player].map((peer) => peer.cli.child.pid as number));
+        await waitUntilIdle([seed, player].map((peer) => peer.cli.child.pid as number), 0.1);
         const before = machineCpuSample();
         const [outcome] = await downloadAtOnce([player], GAME_ID, timeoutMs);
         busy.lanspread.push(busyPercent(before, machineCpuSample()));

@@ -11,6 +11,7 @@ import { busyPercent, machineCpuSample, netDevBytes, treeCpuSeconds, waitUntilId
 import type { CrowdRun } from './crowd-run';
 
 const DISCOVERY_TIMEOUT_MS = 120_000;
+const IDLE_CORES_PER_PEER = 0.03;
 
 export interface LanspreadCrowdRun extends CrowdRun {
   /** From the last peer's start until every player listed the seed's game (mDNS). */
@@ -21,6 +22,10 @@ export interface LanspreadCrowdRun extends CrowdRun {
    * that follows unpacks the whole game while the others still download).
    */
   downloadOnlyCpuSeconds: number;
+  /** Cores the whole room used in the last second before the start (idle pings and discovery). */
+  idleCores: number;
+  /** CPU seconds of the bench process itself over the run (it receives every peer's events). */
+  harnessCpuSeconds: number;
 }
 
 export interface LanspreadCrowdOptions {
@@ -39,8 +44,13 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
   try {
     const discoverySeconds = await waitUntilSeeSeed(crowd.downloaders, crowd.seed, gameId, DISCOVERY_TIMEOUT_MS);
     const cpu = (peer: CrowdPeer) => treeCpuSeconds(peer.cli.child.pid as number);
-    // A peer that just started still indexes and hashes its games: start from a quiet room.
-    if (!(await waitUntilIdle(crowd.all.map((peer) => peer.cli.child.pid as number)))) process.stderr.write('[swarm] the peers never went idle before the start\n');
+    // A peer that just started still indexes and hashes its games: start once that is over.
+    // An idle room is not silent (every peer pings every other), so the bar grows with its size.
+    const idleCores = await waitUntilIdle(
+      crowd.all.map((peer) => peer.cli.child.pid as number),
+      IDLE_CORES_PER_PEER * crowd.all.length,
+    );
+    const harnessCpu0 = process.cpuUsage();
     const cpu0 = new Map(crowd.all.map((peer) => [peer, cpu(peer)]));
     const cpuAtFinish = new Map<CrowdPeer, number>();
     const seedHost = crowd.seed.host;
@@ -53,6 +63,7 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
     const downloadOnlyCpuSeconds = spent(crowd.seed, cpu(crowd.seed)) + crowd.downloaders.reduce((sum, peer) => sum + spent(peer, cpuAtFinish.get(peer) as number), 0);
     const seedTxBytes = netDevBytes(seedHost.ns, seedHost.iface).tx - seedTx0;
     const busy = busyPercent(busy0, machineCpuSample());
+    const harness = process.cpuUsage(harnessCpu0);
     const seconds = outcomes.map((outcome) => outcome.seconds);
     const failures = outcomes.filter((outcome) => outcome.error !== null).map((outcome) => `${outcome.name}: ${outcome.error}`);
     for (const [index, peer] of crowd.downloaders.entries()) {
@@ -62,7 +73,7 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
       failures.push(`${peer.name}: ${problems.join(', ')}`);
       seconds[index] = null;
     }
-    return { tool: 'Lanspread', seconds, failures, cpuSeconds, downloadOnlyCpuSeconds, seedTxBytes, busyPercent: busy, discoverySeconds };
+    return { tool: 'Lanspread', seconds, failures, cpuSeconds, downloadOnlyCpuSeconds, seedTxBytes, busyPercent: busy, discoverySeconds, idleCores, harnessCpuSeconds: (harness.user + harness.system) / 1e6 };
   } finally {
     await crowd.stop();
     await rm(options.dir, { recursive: true, force: true });

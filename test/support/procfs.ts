@@ -93,17 +93,16 @@ export function busyPercent(from: CpuSample, to: CpuSample): number {
 /**
  * Waits until the process trees of `pids` together use less than `maxCores` of a core over a
  * one-second window (a peer that just started still indexes and hashes its games), or until
- * `timeoutMs` passes; returns whether they settled.
+ * `timeoutMs` passes. Returns the cores they used over the last window.
  */
-export async function waitUntilIdle(pids: readonly number[], maxCores = 0.1, timeoutMs = 60_000): Promise<boolean> {
+export async function waitUntilIdle(pids: readonly number[], maxCores: number, timeoutMs = 30_000): Promise<number> {
   const total = () => pids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
   const deadline = Date.now() + timeoutMs;
   let before = total();
-  while (Date.now() < deadline) {
+  for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const now = total();
-    if (now - before < maxCores) return true;
+    if (now - before < maxCores || Date.now() > deadline) return now - before;
     before = now;
   }
-  return false;
 }
