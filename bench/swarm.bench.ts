@@ -7,7 +7,7 @@ import { createNetns, netnsSupport, type NetnsHarness, type NetnsHost, type Rate
 import { busyPercent, machineCpuSample, waitUntilIdle } from '../test/support/procfs';
 import type { BenchFigure } from './figures';
 import { makeTorrent, runBitTorrentCrowd, type Torrent } from './support/bittorrent';
-import { lastSeconds, type CrowdRun } from './support/crowd-run';
+import { lastSeconds, ownPercent, type CrowdRun } from './support/crowd-run';
 import { missingToolsReason } from './support/debian-tools';
 import { curlDownload, startNginx } from './support/http-baseline';
 import { runLanspreadCrowd, type LanspreadCrowdRun } from './support/lanspread-crowd';
@@ -121,13 +121,14 @@ async function room(n: number, game: Game, torrent: Torrent | null, dir: string)
 
 function describe(run: CrowdRun): string {
   const times = run.seconds.map((s) => (s === null ? 'failed' : s.toFixed(1))).join(' ');
-  const warn = run.busyPercent > 90 ? ' (CPU-bound: lower LANSPREAD_BENCH_SWARM_MBIT)' : '';
-  return `last ${secs(lastSeconds(run))} [${times}], ${run.failures.length} failed${run.failures.length ? ` (${run.failures.join('; ')})` : ''}, CPU ${secs(run.cpuSeconds)}, seed sent ${(run.seedTxBytes / MIB).toFixed(0)} MiB, machine busy ${pct(run.busyPercent)}${warn}`;
+  const warn = run.busyPercent > 90 ? ' (near CPU-bound: lower LANSPREAD_BENCH_SWARM_MBIT, or stop what else runs here)' : '';
+  return `last ${secs(lastSeconds(run))} [${times}], ${run.failures.length} failed${run.failures.length ? ` (${run.failures.join('; ')})` : ''}, CPU ${secs(run.cpuSeconds)}, seed sent ${(run.seedTxBytes / MIB).toFixed(0)} MiB, machine busy ${pct(run.busyPercent)}${warn}, of which its own processes ${pct(ownPercent(run))}`;
 }
 
 function busyNote(result: RoomResult): string {
-  const bt = result.bittorrent ? `, BitTorrent run ${pct(result.bittorrent.busyPercent)}` : '';
-  return `machine busy ${pct(result.lanspread.busyPercent)} over the Lanspread run${bt} (2 cores; rates chosen so they are not the limit)`;
+  const busy = (run: CrowdRun) => `${pct(run.busyPercent)} (own processes ${pct(ownPercent(run))})`;
+  const bt = result.bittorrent ? `, BitTorrent run ${busy(result.bittorrent)}` : '';
+  return `machine busy ${busy(result.lanspread)} over the Lanspread run${bt} (2 cores; rates chosen so they are not the limit)`;
 }
 
 function runFigure(n: number, result: RoomResult, solo: RoomResult, game: Game, wireSeconds: number): BenchFigure {
@@ -143,7 +144,9 @@ function runFigure(n: number, result: RoomResult, solo: RoomResult, game: Game, 
     ratio: last / wireSeconds,
     note:
       `1 seed + ${n} players in netns, every link ${LINK_MBIT} Mbit/s both ways (tbf), ${(game.bytes / MIB).toFixed(0)} MiB, all started at once after mDNS; ` +
-      `time of the last player to game-download-finished ÷ size at link rate; last ÷ one download alone ${(last / alone).toFixed(2)}` +
+      `time of the last player to game-download-finished ÷ size at link rate` +
+      (result.lanspread.failures.length > 0 ? ` (the last of the ${n - result.lanspread.failures.length} that finished: ${result.lanspread.failures.length} failed)` : '') +
+      `; last ÷ one download alone ${(last / alone).toFixed(2)}` +
       (result.bittorrent ? ` (BitTorrent: ${(bt / btAlone).toFixed(2)}, ${(bt / wireSeconds).toFixed(2)} × link)` : '') +
       `; ${busyNote(result)}`,
   };

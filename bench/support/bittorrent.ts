@@ -128,6 +128,7 @@ export async function runBitTorrentCrowd(options: BitTorrentCrowdOptions): Promi
     const cpuSeconds = children.reduce((sum, child) => sum + treeCpuSeconds(child.pid as number), 0) - seedCpu0;
     const seedTxBytes = netDevBytes(seedHost.ns, seedHost.iface).tx - seedTx0;
     const busy = busyPercent(busy0, machineCpuSample());
+    const wallSeconds = (Date.now() - startedAt) / 1000;
     for (const [index, { hostDir }] of hosts.entries()) {
       if (seconds[index] === null) continue;
       const problems = await archiveDifferences(options.expected, path.join(hostDir, 'dl', path.basename(options.gameRoot)));
@@ -135,7 +136,7 @@ export async function runBitTorrentCrowd(options: BitTorrentCrowdOptions): Promi
       failures.push(`player-${index + 1}: ${problems.join(', ')}`);
       seconds[index] = null;
     }
-    return { tool: 'BitTorrent (aria2c + opentracker)', seconds, failures, cpuSeconds, seedTxBytes, busyPercent: busy };
+    return { tool: 'BitTorrent (aria2c + opentracker)', seconds, failures, cpuSeconds, seedTxBytes, busyPercent: busy, wallSeconds };
   } finally {
     await Promise.all(children.map((child) => killAndWait(child)));
     await rm(dir, { recursive: true, force: true });

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /** What one flash-crowd run of one tool measured, from the common start to the last downloader. */
 export interface CrowdRun {
   tool: string;
@@ -11,6 +13,16 @@ export interface CrowdRun {
   seedTxBytes: number;
   /** The whole machine's busy % over the run. */
   busyPercent: number;
+  /** Wall seconds of the run, from the common start until the last downloader settled. */
+  wallSeconds: number;
+}
+
+/**
+ * The tool's own processes' share of all cores over the run, in %. The machine's busy % also
+ * holds the kernel's bridging and shaping and whatever else shares the machine.
+ */
+export function ownPercent(run: CrowdRun): number {
+  return (100 * run.cpuSeconds) / (run.wallSeconds * availableParallelism());
 }
 
 /** The last finished downloader's time (NaN when none finished). */

@@ -56,6 +56,7 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
     const seedHost = crowd.seed.host;
     const seedTx0 = netDevBytes(seedHost.ns, seedHost.iface).tx;
     const busy0 = machineCpuSample();
+    const startedAt = performance.now();
     const outcomes = await downloadAtOnce(crowd.downloaders, gameId, options.timeoutMs, (peer) => cpuAtFinish.set(peer, cpu(peer)));
     // Read before the peers are stopped: a process's CPU time is gone from /proc once it exits.
     const spent = (peer: CrowdPeer, until: number) => until - (cpu0.get(peer) as number);
@@ -63,6 +64,7 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
     const downloadOnlyCpuSeconds = spent(crowd.seed, cpu(crowd.seed)) + crowd.downloaders.reduce((sum, peer) => sum + spent(peer, cpuAtFinish.get(peer) as number), 0);
     const seedTxBytes = netDevBytes(seedHost.ns, seedHost.iface).tx - seedTx0;
     const busy = busyPercent(busy0, machineCpuSample());
+    const wallSeconds = (performance.now() - startedAt) / 1000;
     const harness = process.cpuUsage(harnessCpu0);
     const seconds = outcomes.map((outcome) => outcome.seconds);
     const failures = outcomes.filter((outcome) => outcome.error !== null).map((outcome) => `${outcome.name}: ${outcome.error}`);
@@ -73,7 +75,7 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
       failures.push(`${peer.name}: ${problems.join(', ')}`);
       seconds[index] = null;
     }
-    return { tool: 'Lanspread', seconds, failures, cpuSeconds, downloadOnlyCpuSeconds, seedTxBytes, busyPercent: busy, discoverySeconds, idleCores, harnessCpuSeconds: (harness.user + harness.system) / 1e6 };
+    return { tool: 'Lanspread', seconds, failures, cpuSeconds, downloadOnlyCpuSeconds, seedTxBytes, busyPercent: busy, wallSeconds, discoverySeconds, idleCores, harnessCpuSeconds: (harness.user + harness.system) / 1e6 };
   } finally {
     await crowd.stop();
     await rm(options.dir, { recursive: true, force: true });
