@@ -8,4 +8,5 @@ export const SUITES: Record<string, () => Promise<BenchFigure[]>> = {
   install: async () => (await import('./install.bench')).runInstallBench(),
   machine: async () => (await import('./machine.bench')).runMachineBench(),
   stream: async () => (await import('./stream.bench')).runStreamBench(),
+  swarm: async () => (await import('./swarm.bench')).runSwarmBench(),
 };
