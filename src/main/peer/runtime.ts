@@ -19,7 +19,7 @@ import { CancellableRuns } from './runtime/cancellable-runs';
 import { createInstallEventAdapter } from './runtime/install-event-adapter';
 import { fetchLatestManifest } from './runtime/manifest-fetch';
 import type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
-import { createRequestHandler } from './server/request-handler';
+import { createRequestHandler, servedRevision } from './server/request-handler';
 import { DownloadManager } from './download/download-manager';
 import { DownloadOrchestrator } from './runtime/download-orchestrator';
 import { DownloadResumer } from './runtime/download-resumer';
@@ -40,6 +40,8 @@ export type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
 
 /** How long a download waits with every source gone before it fails (and resumes on its own later). */
 const NO_SOURCE_GRACE_MS = 120_000;
+/** Changes to what we serve within this window go out as one announcement. */
+const ANNOUNCE_DEBOUNCE_MS = 50;
 
 /**
  * Boots a peer: identity, pre-start migration and recovery, library, QUIC control server, TLS
@@ -87,7 +89,21 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     installedVersion: (gameId) => installs().installedVersion(gameId),
     logger: logger.child('library'),
   });
-  library.on('library-changed', (payload) => events.emit('library-changed', payload));
+  // What we serve changed (a game downloaded, a download started or ended): the room hears it
+  // now, not at its next ping. Nothing is announced before the peer manager exists.
+  let announceTo: PeerManager | null = null;
+  let announceTimer: NodeJS.Timeout | undefined;
+  const announceSoon = () => {
+    announceTimer ??= setTimeout(() => {
+      announceTimer = undefined;
+      announceTo?.announce(servedRevision({ library, partials }));
+    }, ANNOUNCE_DEBOUNCE_MS);
+  };
+  const partials = new PartialShares(announceSoon);
+  library.on('library-changed', (payload) => {
+    events.emit('library-changed', payload);
+    announceSoon();
+  });
 
   // Migration and recovery run before the library is first scanned or served.
   if (config.gameDir !== null) await prepareGameDir(installs(), logger);
@@ -114,7 +130,6 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
       yield piece;
     }
   }
-  const partials = new PartialShares();
 
   const db = new PeerGameDB();
   // Known once the sockets are bound; Hello reads them lazily.
@@ -129,10 +144,12 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
 
   const transport = await createQuicTransport({ identity, logger: logger.child('quic') });
   const peers = new PeerManager({ db, transport: transport.client, ownHello, logger: logger.child('peers'), timings: config.timings });
+  announceTo = peers;
   const handler = createRequestHandler({
     library,
     ownHello,
     onHello: (hello, context) => void peers.addCandidate({ peerId: hello.peerId, host: context.remoteHost, port: hello.port, source: 'manual', name: hello.name }),
+    onAnnounce: (peerId, revision) => peers.announced(peerId, revision),
     partials,
     throttleUpload: (payload, upload) => countUploaded(throttleUploads(payload), upload.gameId, upload.to),
   });
@@ -297,6 +314,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
       if (stopped) return;
       stopped = true;
       resumer.stop();
+      clearTimeout(announceTimer);
       await downloadManager.stop();
       partials.endAll();
       await streams.stop();

@@ -234,6 +234,20 @@ describe('swarming between real peers (QUIC control plane, TLS data lane)', () =
     }
   });
 
+  it('a peer that starts downloading tells the room at once: others list it as a partial source without waiting for a ping', async () => {
+    // Pings once a minute: only the announcement can make the seed re-list the player within the wait below.
+    const slowPings = { pingIntervalMs: 60_000, pingTimeoutMs: 5_000, pruneAfterMs: 180_000, manualRetryMs: 500, requestTimeoutMs: 10_000 };
+    const seed = await peers.start('seed', { catalogIds: IDS, games: [GAME], uploadLimitBytesPerSec: 64 * 1024, timings: slowPings });
+    const player = await peers.start('player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`], timings: slowPings });
+    await waitFor(() => player.runtime.remoteGames().get('demo-arena')?.sources.length === 1, 20_000, 'player sees the seed');
+    await waitFor(() => seed.runtime.peers().some((record) => record.info.peerId === player.runtime.peerId), 20_000, 'seed knows the player');
+    const download = player.runtime.download('demo-arena', { install: false });
+    await waitFor(() => announcesPartial(seed, player), 10_000, 'the seed to list the player as partial');
+    player.runtime.cancelDownload('demo-arena');
+    await download.catch(() => undefined);
+    await waitFor(() => !announcesPartial(seed, player), 10_000, 'the seed to hear the partial copy is gone');
+  });
+
   it('never mixes two peers that announce the same version with different bytes', async () => {
     const first = await peers.start('first', { catalogIds: IDS, games: [GAME] });
     const second = await peers.start('second', { catalogIds: IDS, games: [{ ...GAME, seed: 99 }] });

@@ -125,6 +125,25 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     );
   }
 
+  /** A peer told us its game list changed: re-list it now (an unknown peer is greeted the usual way first). */
+  announced(peerId: PeerId, libraryRevision: number): void {
+    const record = this.deps.db.get(peerId);
+    if (!record || !this.running || record.libraryRevision === libraryRevision) return;
+    record.libraryRevision = libraryRevision;
+    void this.refreshGames(peerId).catch((error: unknown) => this.deps.logger.debug('re-listing an announcing peer failed', { peerId: peerId.slice(0, 12), error: toLanspreadError(error).message }));
+  }
+
+  /**
+   * Tells every known peer that our game list changed, so a download that just started (a new
+   * partial source) or finished is known to the room at once, not after the next ping.
+   */
+  announce(libraryRevision: number): void {
+    if (!this.running) return;
+    for (const record of this.deps.db.list()) {
+      void this.deps.transport.request(targetOf(record), { type: 'Announce', libraryRevision }, { timeoutMs: this.timings.pingTimeoutMs }).catch(() => undefined);
+    }
+  }
+
   /** Re-fetches one peer's game list (e.g. after its library revision changed). */
   async refreshGames(peerId: PeerId): Promise<void> {
     const record = this.deps.db.get(peerId);

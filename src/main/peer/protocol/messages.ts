@@ -24,6 +24,8 @@ export interface HelloBody {
 export type Request =
   | ({ type: 'Hello' } & HelloBody)
   | { type: 'Ping' }
+  /** The sender's game list changed (it started or finished downloading one, say): re-list it now rather than at the next ping. Answered by Pong. */
+  | { type: 'Announce'; libraryRevision: number }
   | { type: 'ListGames' }
   | { type: 'GetGame'; gameId: string }
   /** Raw bytes of one slice of a served file; answered by a ChunkHeader frame then `length` bytes. */

@@ -68,6 +68,8 @@ export function parseRequest(value: unknown): Request {
     case 'Ping':
     case 'ListGames':
       return { type };
+    case 'Announce':
+      return { type, libraryRevision: uint(obj, 'libraryRevision') };
     case 'GetGame':
       return { type, gameId: str(obj, 'gameId', 256) };
     case 'GetChunk':

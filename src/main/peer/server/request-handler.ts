@@ -17,6 +17,8 @@ export interface RequestHandlerDeps {
   ownHello(): HelloBody;
   /** A peer introduced itself (its certificate fingerprint already matched its claimed id). */
   onHello(hello: HelloBody, context: RequestContext): void;
+  /** A peer says its game list changed (its revision is now `libraryRevision`). */
+  onAnnounce?(peerId: PeerId, libraryRevision: number): void;
   /** Games this peer is downloading: it serves the chunks of them it has verified. */
   partials?: PartialShares;
   /** Wraps outgoing chunk bytes (upload cap, accounting per game and requester); identity when absent. */
@@ -43,8 +45,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         return { frame: { type: 'Hello', ...deps.ownHello() } };
       }
       case 'Ping':
-        // Both counters only grow, so their sum changes whenever either list does.
-        return { frame: { type: 'Pong', libraryRevision: deps.library.revision() + (deps.partials?.revision() ?? 0) } };
+        return { frame: { type: 'Pong', libraryRevision: servedRevision(deps) } };
+      case 'Announce':
+        deps.onAnnounce?.(context.remotePeerId, request.libraryRevision);
+        return { frame: { type: 'Pong', libraryRevision: servedRevision(deps) } };
       case 'ListGames':
         return { frame: { type: 'Games', games: servedSummaries(deps) } };
       case 'GetGame': {
@@ -72,6 +76,11 @@ export function requireServed(library: ServedLibrary, gameId: string): string {
   const gameDir = library.gameDir();
   if (gameDir === null || !library.isServed(gameId)) throw new LanspreadError('GAME_NOT_SERVED', `Game ${gameId} is not shared by this peer`);
   return path.join(gameDir, gameId);
+}
+
+/** Changes whenever what ListGames answers does: both counters only grow, so their sum changes with either. */
+export function servedRevision(deps: Pick<RequestHandlerDeps, 'library' | 'partials'>): number {
+  return deps.library.revision() + (deps.partials?.revision() ?? 0);
 }
 
 /** Whole games first; a game downloading here is announced as partial (with its manifest id) until it is served whole. */

@@ -120,6 +120,9 @@ export class PartialShares {
   private readonly shares = new Map<string, PartialShare>();
   private rev = 0;
 
+  /** `onChanged` runs after a share opened or ended (the runtime tells the room). */
+  constructor(private readonly onChanged: () => void = () => undefined) {}
+
   /** Starts sharing a download; an older share of the same game is withdrawn first. */
   open(download: ShareableDownload): PartialShare {
     this.shares.get(download.gameId)?.end('withdrawn');
@@ -127,9 +130,11 @@ export class PartialShares {
       if (this.shares.get(ended.gameId) !== ended) return;
       this.shares.delete(ended.gameId);
       this.rev++;
+      this.onChanged();
     });
     this.shares.set(download.gameId, share);
     this.rev++;
+    this.onChanged();
     return share;
   }
 
