@@ -205,6 +205,58 @@ describe('ChunkScheduler', () => {
     expect(scheduler.stats().find((entry) => entry.peerId === 'partial')).toMatchObject({ dropped: null, badChunks: 0 });
   });
 
+  it('endgame: a chunk held up at a slow source is copied from another, and the copy is written only after the slow request stopped', async () => {
+    const events: string[] = [];
+    const scheduler = new ChunkScheduler({
+      chunks: chunks(2),
+      fetch: async (src, chunk, signal, onBytes) => {
+        if (src.peerId === 'fast') return onBytes(chunk.length);
+        // The slow one never finishes; once stopped, its last write still takes a moment.
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        await sleep(30);
+        events.push(`slow stopped ${chunk.id}`);
+        throw new LanspreadError('REQUEST_CANCELLED', 'aborted');
+      },
+      fetchCopy: async (src, chunk, _signal, onBytes) => {
+        events.push(`copy ${chunk.id} from ${src.peerId}`);
+        onBytes(chunk.length);
+        return new Uint8Array(chunk.length);
+      },
+      store: async (chunk) => void events.push(`store ${chunk.id}`),
+      tuning: { inFlightPerSource: 1, tickMs: 10 },
+      random: () => 0,
+    });
+    scheduler.addSource(source('slow'));
+    scheduler.addSource(source('fast'));
+    await scheduler.run(new AbortController().signal);
+    expect(events).toEqual(['copy 0 from fast', 'slow stopped 0', 'store 0']);
+    expect(scheduler.stats().find((entry) => entry.peerId === 'fast')?.chunks).toBe(2);
+    expect(scheduler.stats().find((entry) => entry.peerId === 'slow')).toMatchObject({ chunks: 0, dropped: null, badChunks: 0 });
+  });
+
+  it('endgame: when the first request wins, the copy is dropped and nothing is written twice', async () => {
+    let stored = 0;
+    const scheduler = new ChunkScheduler({
+      chunks: chunks(2),
+      fetch: async (src, chunk, _signal, onBytes) => {
+        await sleep(src.peerId === 'fast' ? 0 : 400);
+        onBytes(chunk.length);
+      },
+      fetchCopy: async (_src, chunk, signal) => {
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        throw new LanspreadError('REQUEST_CANCELLED', `copy of ${chunk.id} aborted`);
+      },
+      store: async () => void stored++,
+      tuning: { inFlightPerSource: 1, tickMs: 10 },
+      random: () => 0,
+    });
+    scheduler.addSource(source('slow'));
+    scheduler.addSource(source('fast'));
+    await scheduler.run(new AbortController().signal);
+    expect(stored).toBe(0);
+    expect(scheduler.stats().find((entry) => entry.peerId === 'slow')?.chunks).toBe(1);
+  });
+
   it('stops at once on a local failure without blaming the source', async () => {
     const scheduler = new ChunkScheduler({
       chunks: chunks(10),

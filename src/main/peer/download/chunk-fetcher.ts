@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
-import type { ChunkFetcher } from './chunk-scheduler';
+import type { ChunkCopier, ChunkFetcher } from './chunk-scheduler';
 import { LocalFailure } from './chunk-scheduler';
 import type { SentinelTransaction } from './sentinel-transaction';
+import type { PlannedChunk } from './types';
 import { BufferPool } from '../util/buffer-pool';
 
 /**
@@ -99,4 +100,39 @@ export function createChunkFetcher(gameId: string, transaction: SentinelTransact
       throw new LanspreadError('CHUNK_HASH_MISMATCH', `${source.name} sent a chunk of ${chunk.path}@${chunk.offset} with a wrong SHA-256`);
     }
   };
+}
+
+/**
+ * Endgame copies: the chunk's bytes into memory, checked against its SHA-256, nothing written
+ * (the scheduler writes a winning copy once the other request of the chunk has stopped).
+ */
+export function createChunkCopier(gameId: string): ChunkCopier {
+  return async (source, chunk, signal, onBytes) => {
+    const bytes = Buffer.allocUnsafe(chunk.length);
+    const hash = createHash('sha256');
+    let received = 0;
+    await source.fetchChunk(
+      { gameId, path: chunk.path, offset: chunk.offset, length: chunk.length },
+      (piece) => {
+        if (received + piece.byteLength > chunk.length) throw new LanspreadError('CHUNK_HASH_MISMATCH', `Source sent more than ${chunk.length} bytes`);
+        bytes.set(piece, received);
+        received += piece.byteLength;
+        hash.update(piece);
+        onBytes(piece.byteLength);
+      },
+      signal,
+    );
+    if (received !== chunk.length || hash.digest('hex') !== chunk.hash) {
+      throw new LanspreadError('CHUNK_HASH_MISMATCH', `${source.name} sent a chunk of ${chunk.path}@${chunk.offset} with a wrong SHA-256`);
+    }
+    return bytes;
+  };
+}
+
+/** Writes a verified endgame copy at its place; a write failure is ours (LocalFailure), not the source's. */
+export function createChunkStore(transaction: SentinelTransaction): (chunk: PlannedChunk, bytes: Uint8Array) => Promise<void> {
+  return (chunk, bytes) =>
+    transaction.write(chunk.fileIndex, chunk.offset, bytes).catch((error: unknown) => {
+      throw new LocalFailure(toLanspreadError(error));
+    });
 }

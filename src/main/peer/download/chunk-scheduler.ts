@@ -11,6 +11,9 @@ import { MAX_BAD_CHUNKS_PER_SOURCE, MAX_RETRY_COUNT } from './types';
  */
 export type ChunkFetcher = (source: ChunkSource, chunk: PlannedChunk, signal: AbortSignal, onBytes: (bytes: number) => void) => Promise<void>;
 
+/** Endgame: fetches a chunk into memory and checks it, writing nothing (another request of it may be writing). */
+export type ChunkCopier = (source: ChunkSource, chunk: PlannedChunk, signal: AbortSignal, onBytes: (bytes: number) => void) => Promise<Uint8Array>;
+
 /** A failure on this machine (e.g. the disk): no other source can help. */
 export class LocalFailure extends Error {
   constructor(readonly error: LanspreadError) {
@@ -61,6 +64,14 @@ export const DEFAULT_TUNING: SchedulerTuning = {
 export interface SchedulerOptions {
   chunks: readonly PlannedChunk[];
   fetch: ChunkFetcher;
+  /**
+   * Endgame, when both are given: once every chunk left is being fetched, a source with a free
+   * slot fetches a copy of one that another source has been slow to deliver; whichever verifies
+   * first wins. A copy is written (`store`, rejecting with LocalFailure) only after the other
+   * request was stopped and its writes ended, so two requests never write one region at once.
+   */
+  fetchCopy?: ChunkCopier;
+  store?: (chunk: PlannedChunk, bytes: Uint8Array) => Promise<void>;
   onChunkVerified?: (chunk: PlannedChunk, source: ChunkSource) => void;
   onBytes?: (peerId: PeerId, bytes: number) => void;
   onSourceDropped?: (peerId: PeerId, reason: LanspreadError) => void;
@@ -102,6 +113,10 @@ interface ChunkState {
   holders: number;
   /** Not asked again before this time (a partial source had not got it yet). */
   notBefore: number;
+  /** Requests of it in flight: one, or two in the endgame. */
+  attempts: Set<Attempt>;
+  /** When its current first request started. */
+  startedAt: number;
 }
 
 interface SourceState {
@@ -124,13 +139,21 @@ interface SourceState {
 interface Attempt {
   chunk: ChunkState;
   controller: AbortController;
-  /** Why we aborted it: 'dropped' = not the chunk's fault, 'rested' = the source's trouble, 'stopped' = the run ended. */
-  abortedBecause: 'dropped' | 'rested' | 'stopped' | null;
+  /** Why we aborted it: 'dropped' = not the chunk's fault, 'rested' = the source's trouble, 'stopped' = the run ended, 'superseded' = another request of the chunk won. */
+  abortedBecause: 'dropped' | 'rested' | 'stopped' | 'superseded' | null;
+  /** An endgame copy (fetched into memory). */
+  copy: boolean;
+  /** Settles once the request and all its writes have ended. */
+  finished: Promise<void>;
 }
 
 const RATE_SMOOTHING = 0.3;
 /** Pending chunks ahead of the cursor among which equally rare picks are drawn. */
 const PICK_WINDOW = 16;
+/** A chunk is copied in the endgame only after its request has run this long (most finish sooner). */
+const ENDGAME_AFTER_MS = 250;
+/** Largest chunk copied into memory in the endgame (the lane's own limit). */
+const ENDGAME_MAX_CHUNK = 16 * 1024 * 1024;
 
 /**
  * Hands chunks to sources, one puller per source with `inFlightPerSource` requests
@@ -184,7 +207,7 @@ export class ChunkScheduler {
     this.now = options.now ?? (() => performance.now());
     this.random = options.random ?? Math.random;
     for (const chunk of options.chunks) {
-      const state: ChunkState = { chunk, status: 'pending', failures: 0, failedBy: new Set(), lastError: null, holders: 0, notBefore: 0 };
+      const state: ChunkState = { chunk, status: 'pending', failures: 0, failedBy: new Set(), lastError: null, holders: 0, notBefore: 0, attempts: new Set(), startedAt: 0 };
       this.states.set(chunk.id, state);
       this.order.push(state);
     }
@@ -301,8 +324,13 @@ export class ChunkScheduler {
       if (!state.alive || state.restUntil > at) continue;
       while (state.attempts.size < this.tuning.inFlightPerSource) {
         const next = this.pick(state, at);
-        if (!next) break;
-        void this.runAttempt(state, next);
+        if (next) {
+          void this.runAttempt(state, next, false);
+          continue;
+        }
+        const copy = this.pickEndgame(state, at);
+        if (!copy) break;
+        void this.runAttempt(state, copy, true);
       }
     }
     this.checkStarved(at);
@@ -340,6 +368,20 @@ export class ChunkScheduler {
     return best;
   }
 
+  /** The chunk another source has been fetching longest that this one holds, once nothing is left unasked. */
+  private pickEndgame(state: SourceState, at: number): ChunkState | null {
+    if (this.pendingCount > 0 || !this.options.fetchCopy || !this.options.store) return null;
+    let oldest: ChunkState | null = null;
+    for (const entry of this.order) {
+      if (entry.status !== 'active' || entry.attempts.size !== 1 || entry.chunk.length > ENDGAME_MAX_CHUNK || !this.holds(state, entry)) continue;
+      // Only a request writing to disk is copied: not this source's own, not a copy already winning.
+      const [running] = entry.attempts;
+      if (!running || running.copy || state.attempts.has(running) || at - entry.startedAt < ENDGAME_AFTER_MS) continue;
+      if (!oldest || entry.startedAt < oldest.startedAt) oldest = entry;
+    }
+    return oldest;
+  }
+
   private take(entry: ChunkState): void {
     entry.status = 'active';
     this.pendingCount--;
@@ -357,32 +399,58 @@ export class ChunkScheduler {
     return false;
   }
 
-  private async runAttempt(state: SourceState, entry: ChunkState): Promise<void> {
-    const attempt: Attempt = { chunk: entry, controller: new AbortController(), abortedBecause: null };
+  private async runAttempt(state: SourceState, entry: ChunkState, copy: boolean): Promise<void> {
+    let finished = () => {};
+    const attempt: Attempt = { chunk: entry, controller: new AbortController(), abortedBecause: null, copy, finished: new Promise((resolve) => (finished = resolve)) };
     if (state.attempts.size === 0) state.lastProgressAt = this.now();
     state.attempts.add(attempt);
+    if (entry.attempts.size === 0) entry.startedAt = this.now();
+    entry.attempts.add(attempt);
     this.inFlight += 1;
+    const onBytes = (bytes: number) => {
+      state.stats.bytes += bytes;
+      state.lastProgressAt = this.now();
+      this.lastDeliveryAt = state.lastProgressAt;
+      this.options.onBytes?.(state.source.peerId, bytes);
+    };
     let failure: unknown = null;
     try {
-      await this.options.fetch(state.source, entry.chunk, attempt.controller.signal, (bytes) => {
-        state.stats.bytes += bytes;
-        state.lastProgressAt = this.now();
-        this.lastDeliveryAt = state.lastProgressAt;
-        this.options.onBytes?.(state.source.peerId, bytes);
-      });
+      if (!copy) await this.options.fetch(state.source, entry.chunk, attempt.controller.signal, onBytes);
+      else await this.storeCopy(attempt, await (this.options.fetchCopy as ChunkCopier)(state.source, entry.chunk, attempt.controller.signal, onBytes));
     } catch (error) {
       failure = error ?? new Error('unknown failure');
     }
     state.attempts.delete(attempt);
+    entry.attempts.delete(attempt);
     this.inFlight -= 1;
     this.settleAttempt(state, attempt, failure);
+    finished();
     this.pump();
     this.checkSettled();
+  }
+
+  /** A verified endgame copy: the other request of the chunk is stopped, its writes end, then the copy is written (unless the other won meanwhile). */
+  private async storeCopy(attempt: Attempt, bytes: Uint8Array): Promise<void> {
+    const entry = attempt.chunk;
+    const others = [...entry.attempts].filter((other) => other !== attempt);
+    for (const other of others) {
+      other.abortedBecause ??= 'superseded';
+      other.controller.abort(new LanspreadError('REQUEST_CANCELLED', 'Another source delivered this chunk first'));
+    }
+    await Promise.all(others.map((other) => other.finished));
+    if (entry.status === 'done' || this.outcome !== undefined) return;
+    await (this.options.store as NonNullable<SchedulerOptions['store']>)(entry.chunk, bytes);
   }
 
   private settleAttempt(state: SourceState, attempt: Attempt, failure: unknown): void {
     const entry = attempt.chunk;
     if (failure === null) {
+      // Both requests of an endgame chunk can succeed: it counts once.
+      if (entry.status === 'done') return;
+      for (const other of entry.attempts) {
+        other.abortedBecause ??= 'superseded';
+        other.controller.abort(new LanspreadError('REQUEST_CANCELLED', 'Another source delivered this chunk first'));
+      }
       entry.status = 'done';
       this.done += 1;
       state.stats.chunks += 1;
@@ -393,7 +461,9 @@ export class ChunkScheduler {
     }
     if (this.outcome !== undefined) return;
     if (failure instanceof LocalFailure) return this.finish(failure.error);
-    this.putBack(entry);
+    if (attempt.abortedBecause === 'superseded') return;
+    // The chunk goes back only when no other request of it is still running.
+    if (entry.status === 'active' && entry.attempts.size === 0) this.putBack(entry);
     if (attempt.abortedBecause === 'dropped' || attempt.abortedBecause === 'rested') return;
     const error = toLanspreadError(failure);
     state.stats.lastError = error;

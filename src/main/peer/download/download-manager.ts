@@ -24,7 +24,7 @@ import type { ErrorInfo } from '../../../shared/errors';
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
 import type { GameManifest, PeerId } from '../../../shared/model';
 import { joinInside } from '../fs/safe-path';
-import { createChunkFetcher } from './chunk-fetcher';
+import { createChunkCopier, createChunkFetcher, createChunkStore } from './chunk-fetcher';
 import type { SchedulerTuning, SourceStats } from './chunk-scheduler';
 import { ChunkScheduler } from './chunk-scheduler';
 import { findBadChunksOnDisk } from './disk-verify';
@@ -216,6 +216,8 @@ export class DownloadManager {
       scheduler = new ChunkScheduler({
         chunks: remaining,
         fetch: createChunkFetcher(gameId, transaction),
+        fetchCopy: createChunkCopier(gameId),
+        store: createChunkStore(transaction),
         tuning: { ...this.options.tuning, ...request.tuning },
         now: this.options.now,
         onBytes: (peerId, bytes) => {
