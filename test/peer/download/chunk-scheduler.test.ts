@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { ChunkFetcher } from '../../../src/main/peer/download/chunk-scheduler';
 import { ChunkScheduler, LocalFailure } from '../../../src/main/peer/download/chunk-scheduler';
-import type { ChunkSource, PlannedChunk } from '../../../src/main/peer/download/types';
+import type { AvailabilityChange, ChunkSource, PlannedChunk } from '../../../src/main/peer/download/types';
 import { MAX_RETRY_COUNT } from '../../../src/main/peer/download/types';
 import { LanspreadError } from '../../../src/shared/errors';
 
@@ -135,10 +135,10 @@ describe('ChunkScheduler', () => {
 
   it('gives a partial source only chunks it holds, and more as it announces them', async () => {
     const held = new Set([0, 1, 2]);
-    const listeners = new Set<(change: readonly number[] | 'all') => void>();
+    const listeners = new Set<(change: AvailabilityChange | 'all') => void>();
     const partial: ChunkSource = {
       ...source('partial'),
-      availability: { has: (id) => held.has(id), onChange: (listener) => (listeners.add(listener), () => listeners.delete(listener)) },
+      availability: { has: (id) => held.has(id), isFetching: () => false, onChange: (listener) => (listeners.add(listener), () => listeners.delete(listener)) },
     };
     const asked: number[] = [];
     const scheduler = new ChunkScheduler({
@@ -154,7 +154,7 @@ describe('ChunkScheduler', () => {
     await sleep(30);
     expect([...asked].sort()).toEqual([0, 1, 2]);
     for (const id of [3, 4]) held.add(id);
-    for (const listener of listeners) listener([3, 4]);
+    for (const listener of listeners) listener({ have: [3, 4] });
     await sleep(30);
     expect([...asked].sort()).toEqual([0, 1, 2, 3, 4]);
     for (const listener of listeners) listener('all');
@@ -164,7 +164,7 @@ describe('ChunkScheduler', () => {
 
   it('asks a full source first for the chunks no partial source holds (rarest first)', async () => {
     const partialHolds = new Set([0, 1, 2, 3, 4, 5, 6, 7]);
-    const partial: ChunkSource = { ...source('partial'), availability: { has: (id) => partialHolds.has(id), onChange: () => () => undefined } };
+    const partial: ChunkSource = { ...source('partial'), availability: { has: (id) => partialHolds.has(id), isFetching: () => false, onChange: () => () => undefined } };
     const fromSeed: number[] = [];
     const scheduler = new ChunkScheduler({
       chunks: chunks(16),
@@ -182,9 +182,30 @@ describe('ChunkScheduler', () => {
     expect(fromSeed.slice(0, 6).every((id) => id >= 8)).toBe(true);
   });
 
+  it('asks a full source for chunks nobody is fetching before those a partial source is already fetching', async () => {
+    const fetchingElsewhere = new Set([0, 1, 2, 3, 4, 5, 6, 7]);
+    const partial: ChunkSource = { ...source('partial'), availability: { has: () => false, isFetching: (id) => fetchingElsewhere.has(id), onChange: () => () => undefined } };
+    const fromSeed: number[] = [];
+    const scheduler = new ChunkScheduler({
+      chunks: chunks(16),
+      fetch: async (src, chunk, _signal, onBytes) => {
+        fromSeed.push(chunk.id);
+        await sleep(1);
+        onBytes(chunk.length);
+      },
+      tuning: { inFlightPerSource: 2 },
+      random: () => 0,
+    });
+    scheduler.addSource(partial);
+    scheduler.addSource(source('seed'));
+    await scheduler.run(new AbortController().signal);
+    expect(fromSeed.slice(0, 8).every((id) => id >= 8)).toBe(true);
+    expect([...fromSeed].sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, id) => id));
+  });
+
   it('a partial source that does not (yet) hold a chunk it announced costs the chunk nothing', async () => {
     let denied = 0;
-    const partial: ChunkSource = { ...source('partial'), availability: { has: () => true, onChange: () => () => undefined } };
+    const partial: ChunkSource = { ...source('partial'), availability: { has: () => true, isFetching: () => false, onChange: () => () => undefined } };
     const scheduler = new ChunkScheduler({
       chunks: chunks(4),
       fetch: async (src, chunk, _signal, onBytes) => {

@@ -1,7 +1,7 @@
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
 import type { ErrorCode } from '../../../shared/errors';
 import type { PeerId } from '../../../shared/model';
-import type { ChunkSource, PlannedChunk } from './types';
+import type { AvailabilityChange, ChunkSource, PlannedChunk } from './types';
 import { MAX_BAD_CHUNKS_PER_SOURCE, MAX_RETRY_COUNT } from './types';
 
 /**
@@ -73,6 +73,9 @@ export interface SchedulerOptions {
   fetchCopy?: ChunkCopier;
   store?: (chunk: PlannedChunk, bytes: Uint8Array) => Promise<void>;
   onChunkVerified?: (chunk: PlannedChunk, source: ChunkSource) => void;
+  /** A chunk was handed to a source, and (without being verified) back to the queue: the download tells the room what it is fetching. */
+  onChunkTaken?: (chunk: PlannedChunk) => void;
+  onChunkReturned?: (chunk: PlannedChunk) => void;
   onBytes?: (peerId: PeerId, bytes: number) => void;
   onSourceDropped?: (peerId: PeerId, reason: LanspreadError) => void;
   tuning?: Partial<SchedulerTuning>;
@@ -111,6 +114,8 @@ interface ChunkState {
   lastError: LanspreadError | null;
   /** Live partial sources that hold it (full sources hold everything). */
   holders: number;
+  /** Live partial sources fetching it right now: they will likely hold it soon, so it counts as almost held. */
+  coming: number;
   /** Not asked again before this time (a partial source had not got it yet). */
   notBefore: number;
   /** Requests of it in flight: one, or two in the endgame. */
@@ -207,7 +212,7 @@ export class ChunkScheduler {
     this.now = options.now ?? (() => performance.now());
     this.random = options.random ?? Math.random;
     for (const chunk of options.chunks) {
-      const state: ChunkState = { chunk, status: 'pending', failures: 0, failedBy: new Set(), lastError: null, holders: 0, notBefore: 0, attempts: new Set(), startedAt: 0 };
+      const state: ChunkState = { chunk, status: 'pending', failures: 0, failedBy: new Set(), lastError: null, holders: 0, coming: 0, notBefore: 0, attempts: new Set(), startedAt: 0 };
       this.states.set(chunk.id, state);
       this.order.push(state);
     }
@@ -241,7 +246,10 @@ export class ChunkScheduler {
     this.sources.set(source.peerId, state);
     if (state.full) this.fullAlive++;
     else {
-      for (const chunk of this.states.values()) if (availability?.has(chunk.chunk.id)) chunk.holders++;
+      for (const chunk of this.states.values()) {
+        if (availability?.has(chunk.chunk.id)) chunk.holders++;
+        else if (availability?.isFetching(chunk.chunk.id)) chunk.coming++;
+      }
       state.unsubscribe = availability?.onChange((change) => this.availabilityChanged(state, change)) ?? null;
     }
     if (this.graceTimer) clearTimeout(this.graceTimer);
@@ -297,20 +305,35 @@ export class ChunkScheduler {
     });
   }
 
-  private availabilityChanged(state: SourceState, change: readonly number[] | 'all'): void {
+  private availabilityChanged(state: SourceState, change: AvailabilityChange | 'all'): void {
     if (!state.alive || state.full) return;
     if (change === 'all') {
       // It finished: from now on it counts like any full source.
-      for (const chunk of this.states.values()) if (state.source.availability?.has(chunk.chunk.id) && chunk.holders > 0) chunk.holders--;
+      this.forgetPartial(state);
       state.full = true;
       this.fullAlive++;
     } else {
-      for (const id of change) {
-        const chunk = this.states.get(id);
-        if (chunk) chunk.holders++;
-      }
+      const count = (ids: readonly number[] | undefined, field: 'holders' | 'coming', by: number) => {
+        for (const id of ids ?? []) {
+          const chunk = this.states.get(id);
+          if (chunk) chunk[field] = Math.max(0, chunk[field] + by);
+        }
+      };
+      count(change.have, 'holders', 1);
+      count(change.fetching, 'coming', 1);
+      count(change.unfetched, 'coming', -1);
     }
     this.pump();
+  }
+
+  /** Takes a partial source's holdings and fetches out of the chunks' counts (it left, or became full). */
+  private forgetPartial(state: SourceState): void {
+    const availability = state.source.availability;
+    if (!availability) return;
+    for (const chunk of this.states.values()) {
+      if (chunk.holders > 0 && availability.has(chunk.chunk.id)) chunk.holders--;
+      else if (chunk.coming > 0 && availability.isFetching(chunk.chunk.id)) chunk.coming--;
+    }
   }
 
   private holds(state: SourceState, chunk: ChunkState): boolean {
@@ -357,7 +380,7 @@ export class ChunkScheduler {
       if (entry.status !== 'pending' || entry.notBefore > at || !this.holds(state, entry)) continue;
       // A chunk this source already failed goes to another source while one could take it.
       if (entry.failedBy.has(state.source.peerId) && this.someOtherCouldTry(entry, state)) continue;
-      const rarity = this.fullAlive + entry.holders;
+      const rarity = this.fullAlive + entry.holders + entry.coming;
       if (rarity < bestRarity) {
         best = entry;
         bestRarity = rarity;
@@ -385,11 +408,13 @@ export class ChunkScheduler {
   private take(entry: ChunkState): void {
     entry.status = 'active';
     this.pendingCount--;
+    this.options.onChunkTaken?.(entry.chunk);
   }
 
   private putBack(entry: ChunkState): void {
     entry.status = 'pending';
     this.pendingCount++;
+    this.options.onChunkReturned?.(entry.chunk);
   }
 
   private someOtherCouldTry(entry: ChunkState, except: SourceState): boolean {
@@ -518,7 +543,7 @@ export class ChunkScheduler {
     state.unsubscribe?.();
     state.unsubscribe = null;
     if (state.full) this.fullAlive--;
-    else for (const chunk of this.states.values()) if (chunk.holders > 0 && state.source.availability?.has(chunk.chunk.id)) chunk.holders--;
+    else this.forgetPartial(state);
     for (const attempt of state.attempts) {
       attempt.abortedBecause ??= 'dropped';
       attempt.controller.abort(reason);

@@ -71,6 +71,8 @@ export interface DownloadRequest {
 /** The running download's side of a partial share (swarm/partial-shares.ts). */
 export interface DownloadShare {
   markHave(chunkId: number): void;
+  markFetching(chunkId: number): void;
+  markAbandoned(chunkId: number): void;
   markMissing(chunkId: number): void;
   end(reason: 'withdrawn'): void;
 }
@@ -230,6 +232,8 @@ export class DownloadManager {
           checks.verified(chunk);
           share?.markHave(chunk.id);
         },
+        onChunkTaken: (chunk) => share?.markFetching(chunk.id),
+        onChunkReturned: (chunk) => share?.markAbandoned(chunk.id),
       });
       entry.scheduler = scheduler;
       for (const source of entry.pendingSources) scheduler.addSource(source);

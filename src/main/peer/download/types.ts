@@ -32,8 +32,19 @@ export interface ChunkSource {
 export interface SourceAvailability {
   /** Chunk ids are plan ids (`PlannedChunk.id`): positions in the manifest's chunk order. */
   has(chunkId: number): boolean;
-  /** Chunk ids it newly holds, each once; 'all' once it holds the whole game. Returns an unsubscribe. */
-  onChange(listener: (change: readonly number[] | 'all') => void): () => void;
+  /** It is fetching the chunk right now (it will likely hold it soon). */
+  isFetching(chunkId: number): boolean;
+  /** What changed, each id once per change of its state; 'all' once it holds the whole game. Returns an unsubscribe. */
+  onChange(listener: (change: AvailabilityChange | 'all') => void): () => void;
+}
+
+export interface AvailabilityChange {
+  /** Newly held. */
+  have?: readonly number[];
+  /** Newly being fetched. */
+  fetching?: readonly number[];
+  /** No longer being fetched (now held, or given up). */
+  unfetched?: readonly number[];
 }
 
 /** One chunk of the plan: a `chunkSize` slice of a manifest file with its expected SHA-256. */

@@ -182,20 +182,24 @@ export function parseResponse(value: unknown): Response {
   }
 }
 
+function chunkIds(obj: Json, key: string): number[] {
+  return array(obj, key, MAX_HAVE_IDS).map((id) => {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0 || id >= MAX_PLAN_CHUNKS) throw malformed('chunk id');
+    return id;
+  });
+}
+
 export function parseHaveFrame(value: unknown): HaveFrame {
   const obj = object(value, 'have frame');
   const type = obj.type;
   switch (type) {
     case 'HaveMap':
       return { type, chunks: uint(obj, 'chunks', MAX_PLAN_CHUNKS), bits: str(obj, 'bits', Math.ceil(MAX_PLAN_CHUNKS / 6) + 4) };
-    case 'Have':
-      return {
-        type,
-        ids: array(obj, 'ids', MAX_HAVE_IDS).map((id) => {
-          if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0 || id >= MAX_PLAN_CHUNKS) throw malformed('chunk id');
-          return id;
-        }),
-      };
+    case 'Have': {
+      const fetching = obj.fetching === undefined ? undefined : chunkIds(obj, 'fetching');
+      const abandoned = obj.abandoned === undefined ? undefined : chunkIds(obj, 'abandoned');
+      return { type, ids: chunkIds(obj, 'ids'), ...(fetching ? { fetching } : {}), ...(abandoned ? { abandoned } : {}) };
+    }
     case 'HaveEnd': {
       const reason = obj.reason;
       if (reason !== 'complete' && reason !== 'withdrawn') throw malformed('reason must be complete or withdrawn');

@@ -36,18 +36,28 @@ export function createHavePublisher(deps: HavePublisherDeps): HaveHandler {
       throw new LanspreadError('GAME_NOT_SERVED', `${request.gameId} is not shared here with manifest ${request.manifestId.slice(0, 12)}`);
     }
     const fresh: number[] = [];
+    const fetching = new Set<number>();
+    const abandoned = new Set<number>();
     let ended: HaveEndReason | null = null;
     let wake: (() => void) | null = null;
     const off = share.subscribe((event) => {
-      if (event.type === 'have') fresh.push(event.id);
-      else ended = event.reason;
+      if (event.type === 'end') ended = event.reason;
+      else if (event.type === 'have') {
+        fresh.push(event.id);
+        fetching.delete(event.id);
+      } else if (event.type === 'fetching') {
+        fetching.add(event.id);
+        abandoned.delete(event.id);
+      } else if (!fetching.delete(event.id)) abandoned.add(event.id);
       wake?.();
     });
+    const pending = () => fresh.length + fetching.size + abandoned.size;
     try {
       // Subscribed first, then the snapshot: a chunk verified in between is announced twice, never missed.
       yield { type: 'HaveMap', chunks: share.have.size, bits: share.have.toBase64() };
+      for (const id of share.fetching) fetching.add(id);
       while (!signal.aborted) {
-        if (fresh.length === 0 && ended === null) {
+        if (pending() === 0 && ended === null) {
           const news = await new Promise<boolean>((resolve) => {
             const settle = (value: boolean) => {
               clearTimeout(timer);
@@ -68,7 +78,7 @@ export function createHavePublisher(deps: HavePublisherDeps): HaveHandler {
           // Let a burst of verified chunks gather into one frame.
           if (ended === null) await sleep(batchMs, undefined, { signal }).catch(() => undefined);
         }
-        while (fresh.length > 0) yield { type: 'Have', ids: fresh.splice(0, MAX_HAVE_IDS) };
+        while (pending() > 0) yield { type: 'Have', ids: fresh.splice(0, MAX_HAVE_IDS), ...drain('fetching', fetching), ...drain('abandoned', abandoned) };
         const reason: HaveEndReason | null = ended;
         if (reason !== null) {
           yield { type: 'HaveEnd', reason };
@@ -79,4 +89,12 @@ export function createHavePublisher(deps: HavePublisherDeps): HaveHandler {
       off();
     }
   };
+}
+
+/** Up to MAX_HAVE_IDS ids taken out of `set`, as an optional frame field. */
+function drain<K extends 'fetching' | 'abandoned'>(key: K, set: Set<number>): Partial<Record<K, number[]>> {
+  if (set.size === 0) return {};
+  const ids = [...set].slice(0, MAX_HAVE_IDS);
+  for (const id of ids) set.delete(id);
+  return { [key]: ids } as Partial<Record<K, number[]>>;
 }

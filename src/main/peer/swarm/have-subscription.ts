@@ -1,7 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
-import type { SourceAvailability } from '../download/types';
+import type { AvailabilityChange, SourceAvailability } from '../download/types';
 import type { PeerIdentity } from '../identity/identity';
 import { ByteReader, encodeFrame } from '../protocol/codec';
 import type { HaveEndReason } from '../protocol/have';
@@ -32,10 +32,11 @@ export interface HaveSubscriptionOptions {
  */
 export class HaveSubscription implements SourceAvailability {
   private readonly map: HaveMap;
+  private readonly fetching = new Set<number>();
   private full = false;
   private closed = false;
   private socket: TLSSocket | null = null;
-  private readonly listeners = new Set<(change: readonly number[] | 'all') => void>();
+  private readonly listeners = new Set<(change: AvailabilityChange | 'all') => void>();
   private readonly endListeners = new Set<(reason: HaveEndReason) => void>();
   private readonly stop = new AbortController();
 
@@ -58,11 +59,15 @@ export class HaveSubscription implements SourceAvailability {
     return this.full || this.map.has(chunkId);
   }
 
+  isFetching(chunkId: number): boolean {
+    return !this.full && this.fetching.has(chunkId);
+  }
+
   get held(): number {
     return this.full ? this.map.size : this.map.count;
   }
 
-  onChange(listener: (change: readonly number[] | 'all') => void): () => void {
+  onChange(listener: (change: AvailabilityChange | 'all') => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -119,7 +124,7 @@ export class HaveSubscription implements SourceAvailability {
             this.add(HaveMap.fromBase64(frame.chunks, frame.bits), frame.chunks);
             break;
           case 'Have':
-            this.addIds(frame.ids);
+            this.update(frame.ids, frame.fetching ?? [], frame.abandoned ?? []);
             break;
           case 'HaveEnd':
             return frame.reason;
@@ -138,25 +143,25 @@ export class HaveSubscription implements SourceAvailability {
   }
 
   private add(received: HaveMap, size: number): void {
-    const fresh: number[] = [];
-    for (let id = 0; id < size; id++) if (received.has(id) && this.map.set(id)) fresh.push(id);
-    this.notify(fresh);
+    const ids: number[] = [];
+    for (let id = 0; id < size; id++) if (received.has(id)) ids.push(id);
+    this.update(ids, [], []);
   }
 
-  private addIds(ids: readonly number[]): void {
-    const fresh = ids.filter((id) => this.map.set(id));
-    this.notify(fresh);
-  }
-
-  private notify(fresh: number[]): void {
-    if (fresh.length === 0 || this.full) return;
-    for (const listener of this.listeners) listener(fresh);
+  /** Applies one frame's news; listeners hear each id once per change of its state. */
+  private update(haveIds: readonly number[], fetchingIds: readonly number[], abandonedIds: readonly number[]): void {
+    const have = haveIds.filter((id) => this.map.set(id));
+    const unfetched = [...have, ...abandonedIds].filter((id) => this.fetching.delete(id));
+    const fetching = fetchingIds.filter((id) => id < this.map.size && !this.map.has(id) && !this.fetching.has(id) && (this.fetching.add(id), true));
+    if (this.full || have.length + fetching.length + unfetched.length === 0) return;
+    for (const listener of this.listeners) listener({ have, fetching, unfetched });
   }
 
   private end(reason: HaveEndReason): void {
     if (this.closed) return;
     if (reason === 'complete') {
       this.full = true;
+      this.fetching.clear();
       for (const listener of this.listeners) listener('all');
     }
     for (const listener of this.endListeners) listener(reason);

@@ -17,7 +17,7 @@ export interface ShareableDownload {
   sentinelBytes(): Uint8Array;
 }
 
-export type HaveEvent = { type: 'have'; id: number } | { type: 'end'; reason: HaveEndReason };
+export type HaveEvent = { type: 'have' | 'fetching' | 'abandoned'; id: number } | { type: 'end'; reason: HaveEndReason };
 
 /** Where a verified chunk's bytes are: a file range on disk, or (version.ini) in memory. */
 export type ChunkLocation = { file: string; offset: number; length: number } | { bytes: Uint8Array };
@@ -29,6 +29,8 @@ export type ChunkLocation = { file: string; offset: number; length: number } | {
  */
 export class PartialShare {
   readonly have: HaveMap;
+  /** Chunks the download is fetching right now (told to subscribers, so others do not fetch them from a seed too). */
+  readonly fetching = new Set<number>();
   private readonly listeners = new Set<(event: HaveEvent) => void>();
   private endedFor: HaveEndReason | null = null;
   /** Per manifest path: its file index and the id of its first chunk (requests are looked up per chunk). */
@@ -60,8 +62,26 @@ export class PartialShare {
 
   /** A chunk was verified and is on disk (or, for version.ini, in memory): it may be served from now on. */
   markHave(id: number): void {
+    this.fetching.delete(id);
     if (this.endedFor || !this.have.set(id)) return;
-    for (const listener of this.listeners) listener({ type: 'have', id });
+    this.tell({ type: 'have', id });
+  }
+
+  /** The download asked a source for this chunk. */
+  markFetching(id: number): void {
+    if (this.endedFor || this.have.has(id) || this.fetching.has(id)) return;
+    this.fetching.add(id);
+    this.tell({ type: 'fetching', id });
+  }
+
+  /** The download stopped fetching this chunk without getting it (it goes back to its queue). */
+  markAbandoned(id: number): void {
+    if (this.endedFor || !this.fetching.delete(id)) return;
+    this.tell({ type: 'abandoned', id });
+  }
+
+  private tell(event: HaveEvent): void {
+    for (const listener of this.listeners) listener(event);
   }
 
   /** A chunk no longer checks out on disk: it is not served again (subscribers simply never hear of it twice). */
