@@ -10,6 +10,7 @@ import { parseRequest } from '../../protocol/validate';
 import type { Logger } from '../../util/logger';
 import { silentLogger } from '../../util/logger';
 import type { StreamInstallHandler, StreamInstallRequest } from '../../stream/stream-sender';
+import { RecentUploads } from './recent-uploads';
 import { UploadSlots } from './upload-slots';
 import type { HaveHandler, RequestHandler, ServerReply, SubscribeHaveRequest } from '../types';
 import { LANE_ALPN, LANE_TLS_VERSION, remoteFingerprint } from './lane-tls';
@@ -59,6 +60,7 @@ export class DataLaneServer {
   private starting: Promise<{ port: number }> | null = null;
   private readonly sockets = new Set<TLSSocket>();
   private readonly slots: UploadSlots;
+  private readonly recent = new RecentUploads();
 
   constructor(options: DataLaneServerOptions) {
     this.options = options;
@@ -169,6 +171,12 @@ export class DataLaneServer {
       }
       const release = await this.waitForSlot(socket, remotePeerId);
       try {
+        // Super-seeding: with others waiting, a chunk another peer got moments ago is theirs to pass on.
+        const key = `${request.gameId}\0${request.path}\0${request.offset}\0${request.length}`;
+        if (this.slots.waiting > 0 && this.recent.sentElsewhere(key, remotePeerId)) {
+          await writeWithBackpressure(socket, errorFrame(new LanspreadError('CHUNK_NOT_AVAILABLE', 'This chunk just went to another peer: fetch it from the room')));
+          continue;
+        }
         let reply: ServerReply;
         try {
           reply = await this.options.handler(request, context);
@@ -177,6 +185,7 @@ export class DataLaneServer {
           continue;
         }
         await this.sendReply(socket, reply);
+        if (reply.frame.type === 'ChunkHeader') this.recent.record(key, remotePeerId);
       } finally {
         release();
       }
