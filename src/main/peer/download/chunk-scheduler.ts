@@ -103,6 +103,8 @@ export interface SourceStats {
 /** Errors that say the source is busy, gone for now or unreachable, and nothing about the chunk. */
 const TRANSPORT_CODES: ReadonlySet<ErrorCode> = new Set(['PEER_UNREACHABLE', 'PEER_GONE', 'PEER_BUSY', 'REQUEST_TIMEOUT', 'PEER_FINGERPRINT_MISMATCH']);
 const BAD_BYTES_CODES: ReadonlySet<ErrorCode> = new Set(['CHUNK_HASH_MISMATCH', 'CHUNK_CRC_MISMATCH']);
+/** After a full source refused a repeat, it is asked only for chunks no partial source holds for this long. */
+const SUPER_SEEDING_MEMORY_MS = 10_000;
 /** A chunk a partial source turned out not to hold is asked of it again no sooner than this. */
 const NOT_AVAILABLE_RETRY_MS = 1_000;
 
@@ -138,6 +140,8 @@ interface SourceState {
   /** Resting until then (a transport failure); 0 = not resting. */
   restUntil: number;
   failuresInARow: number;
+  /** A full source refused to repeat a chunk another peer got from it (super-seeding): until then it is asked only for chunks no partial source holds. */
+  superSeedingUntil: number;
   unsubscribe: (() => void) | null;
 }
 
@@ -241,6 +245,7 @@ export class ChunkScheduler {
       slowSince: null,
       restUntil: 0,
       failuresInARow: 0,
+      superSeedingUntil: 0,
       unsubscribe: null,
     };
     this.sources.set(source.peerId, state);
@@ -372,12 +377,13 @@ export class ChunkScheduler {
     const count = this.order.length;
     while ((this.order[this.cursor] as ChunkState).status !== 'pending') this.cursor = (this.cursor + 1) % count;
     const floor = state.full ? this.fullAlive : this.fullAlive + 1;
+    const onlyUnheld = state.full && state.superSeedingUntil > at;
     const start = this.cursor + Math.floor(this.random() * Math.min(PICK_WINDOW, this.pendingCount));
     let best: ChunkState | null = null;
     let bestRarity = Infinity;
     for (let step = 0; step < count; step++) {
       const entry = this.order[(start + step) % count] as ChunkState;
-      if (entry.status !== 'pending' || entry.notBefore > at || !this.holds(state, entry)) continue;
+      if (entry.status !== 'pending' || entry.notBefore > at || !this.holds(state, entry) || (onlyUnheld && entry.holders > 0)) continue;
       // A chunk this source already failed goes to another source while one could take it.
       if (entry.failedBy.has(state.source.peerId) && this.someOtherCouldTry(entry, state)) continue;
       const rarity = this.fullAlive + entry.holders + entry.coming;
@@ -497,6 +503,7 @@ export class ChunkScheduler {
       // Its have-map ran ahead of what it serves (it just withdrew, or a stale map): not the chunk's fault.
       entry.failedBy.add(state.source.peerId);
       entry.notBefore = this.now() + NOT_AVAILABLE_RETRY_MS;
+      if (state.full) state.superSeedingUntil = this.now() + SUPER_SEEDING_MEMORY_MS;
       return;
     }
     if (TRANSPORT_CODES.has(error.code)) return this.rest(state, error);

@@ -171,7 +171,7 @@ export class DataLaneServer {
       }
       const release = await this.waitForSlot(socket, remotePeerId);
       try {
-        // Super-seeding: with others waiting, a chunk another peer got moments ago is theirs to pass on.
+        // Super-seeding: with others waiting, a chunk another peer got lately is theirs to pass on.
         const key = `${request.gameId}\0${request.path}\0${request.offset}\0${request.length}`;
         if (this.slots.waiting > 0 && this.recent.sentElsewhere(key, remotePeerId)) {
           await writeWithBackpressure(socket, errorFrame(new LanspreadError('CHUNK_NOT_AVAILABLE', 'This chunk just went to another peer: fetch it from the room')));

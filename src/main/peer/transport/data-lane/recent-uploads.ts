@@ -5,13 +5,15 @@ import type { PeerId } from '../../../../shared/model';
  * facing a crowd (requests waiting for an upload slot) does not send a chunk again that it sent
  * to another peer moments ago; that peer passes it on, and the slot goes to a chunk the room
  * does not have yet (BitTorrent's super-seeding, BEP 16, done by refusing repeats rather than
- * by hiding pieces). Bounded: old entries go first.
+ * by hiding pieces). It heals itself: once every asker waits on chunks that were sent before,
+ * they ask for nothing else, nobody is left waiting, and the repeat is served. Bounded: old
+ * entries go first.
  */
 export class RecentUploads {
   private readonly sent = new Map<string, { to: PeerId; at: number }>();
 
   constructor(
-    private readonly windowMs = 10_000,
+    private readonly windowMs = 60_000,
     private readonly maxEntries = 100_000,
     private readonly now: () => number = () => performance.now(),
   ) {}
