@@ -140,7 +140,7 @@ interface SourceState {
   /** Resting until then (a transport failure); 0 = not resting. */
   restUntil: number;
   failuresInARow: number;
-  /** A full source refused to repeat a chunk another peer got from it (super-seeding): until then it is asked only for chunks no partial source holds. */
+  /** A full source refused to repeat a chunk another peer got from it (super-seeding): until then it is asked only for chunks no partial source holds or is fetching. */
   superSeedingUntil: number;
   unsubscribe: (() => void) | null;
 }
@@ -383,7 +383,7 @@ export class ChunkScheduler {
     let bestRarity = Infinity;
     for (let step = 0; step < count; step++) {
       const entry = this.order[(start + step) % count] as ChunkState;
-      if (entry.status !== 'pending' || entry.notBefore > at || !this.holds(state, entry) || (onlyUnheld && entry.holders > 0)) continue;
+      if (entry.status !== 'pending' || entry.notBefore > at || !this.holds(state, entry) || (onlyUnheld && entry.holders + entry.coming > 0)) continue;
       // A chunk this source already failed goes to another source while one could take it.
       if (entry.failedBy.has(state.source.peerId) && this.someOtherCouldTry(entry, state)) continue;
       const rarity = this.fullAlive + entry.holders + entry.coming;

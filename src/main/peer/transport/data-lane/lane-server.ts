@@ -184,8 +184,12 @@ export class DataLaneServer {
           await writeWithBackpressure(socket, errorFrame(toLanspreadError(error)));
           continue;
         }
-        await this.sendReply(socket, reply);
-        if (reply.frame.type === 'ChunkHeader') this.recent.record(key, remotePeerId);
+        // Recorded as it starts, so a second asker queued meanwhile is refused too; a send that fails is forgotten.
+        this.recent.record(key, remotePeerId);
+        await this.sendReply(socket, reply).catch((error: unknown) => {
+          this.recent.forget(key, remotePeerId);
+          throw error;
+        });
       } finally {
         release();
       }

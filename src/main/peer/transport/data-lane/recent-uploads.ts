@@ -24,6 +24,11 @@ export class RecentUploads {
     return entry !== undefined && entry.to !== peerId && this.now() - entry.at < this.windowMs;
   }
 
+  /** The send to `peerId` did not complete: it does not count. */
+  forget(key: string, peerId: PeerId): void {
+    if (this.sent.get(key)?.to === peerId) this.sent.delete(key);
+  }
+
   record(key: string, peerId: PeerId): void {
     this.sent.delete(key);
     this.sent.set(key, { to: peerId, at: this.now() });
