@@ -96,6 +96,8 @@ export interface DownloadManagerOptions {
   journalFlushIntervalMs?: number;
   tuning?: Partial<SchedulerTuning>;
   now?: () => number;
+  /** Where each download starts and how ties are broken (the scheduler's); tests pin it. */
+  random?: () => number;
 }
 
 interface Running {
@@ -222,6 +224,7 @@ export class DownloadManager {
         store: createChunkStore(transaction),
         tuning: { ...this.options.tuning, ...request.tuning },
         now: this.options.now,
+        ...(this.options.random ? { random: this.options.random } : {}),
         onBytes: (peerId, bytes) => {
           progress.received(peerId, bytes);
           request.onReceived?.(peerId, bytes);
