@@ -147,6 +147,8 @@ export interface PeerRuntime {
   setBandwidthLimits(limits: { downloadBytesPerSec?: number; uploadBytesPerSec?: number }): void;
   /** Chunk bytes this peer has served since it started. */
   uploadedBytes(): number;
+  /** Reports an error that belongs to no operation (the host's process guard) as a runtime-error event. */
+  reportError(error: ErrorInfo): void;
 
   stop(): Promise<void>;
 }

@@ -235,7 +235,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     setManualPeers: (addresses) => peers.setManualPeers(addresses.map(parsePeerAddress)),
     rescan: () => library.rescanAll(),
     async download(gameId, options = {}) {
-      const outcome = await downloads.download(gameId);
+      const outcome = await downloads.download(gameId, { install: options.install !== false });
       if (outcome.status === 'failed') throw LanspreadError.fromInfo(outcome.error);
       if (outcome.status === 'cancelled') throw new LanspreadError('REQUEST_CANCELLED', `Download of ${gameId} was cancelled`);
       // Upstream: a committed download is installed (or updated) right away.
@@ -263,6 +263,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     },
     setBandwidthLimits: (next) => limits.apply(next),
     uploadedBytes: () => uploaded,
+    reportError: (error) => events.emit('runtime-error', { error }),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LanspreadError } from '../../../shared/errors';
 import { ControlSocketServer, controlSocketPath } from '../../peer/launcher/control-socket';
+import { ProcessGuard } from '../../peer/launcher/process-guard';
 import { createGameLauncher } from '../../peer/launcher/game-launcher';
 import { RuntimeLauncherBackend } from '../../peer/launcher/launcher-backend';
 import { SettingsStore } from '../../peer/settings/settings-store';
@@ -42,6 +43,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const stateDir = stateDirOf(args);
   await mkdir(stateDir, { recursive: true });
   const logger = createLogger((flag(args, 'log-level') ?? 'info') as LogLevel, 'peer');
+  const guard = new ProcessGuard(logger.child('guard')).install();
   // Settings persist in the state dir (the web UI can change them); flags given now win.
   const settings = await SettingsStore.open(stateDir, { displayName: os.hostname() });
   await settings.updateNow({
@@ -67,6 +69,7 @@ export async function runServe(argv: string[]): Promise<number> {
     uploadLimitBytesPerSec: settings.get().uploadLimitBytesPerSec,
     logger,
   });
+  guard.reportTo((error) => runtime.reportError(error));
   const backend = new RuntimeLauncherBackend({ runtime, settings, launchGame: createGameLauncher(runtime.catalog, runtime.gameDir) });
   const control = new ControlSocketServer(backend, controlSocketPath(stateDir), logger.child('control'));
   await control.start();
@@ -102,6 +105,7 @@ export async function runServe(argv: string[]): Promise<number> {
   await settings.flush();
   backend.dispose();
   await runtime.stop();
+  guard.uninstall();
   return 0;
 }
 

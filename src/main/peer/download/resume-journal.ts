@@ -100,11 +100,18 @@ export class ResumeJournal {
   /** Writes pending changes now (serialised with any write in progress). */
   async flush(): Promise<void> {
     this.clearTimer();
-    this.writing = this.writing.then(async () => {
+    // A failed write must not poison the chain: later flushes run, and retry what it lost.
+    this.writing = this.writing.catch(() => undefined).then(async () => {
       if (!this.dirty || this.closed) return;
       this.dirty = false;
-      await mkdir(path.dirname(this.file), { recursive: true });
-      await writeFileAtomic(this.file, JSON.stringify(this.snapshot()));
+      const save = async () => {
+        await mkdir(path.dirname(this.file), { recursive: true });
+        await writeFileAtomic(this.file, JSON.stringify(this.snapshot()));
+      };
+      await save().catch((error: unknown) => {
+        this.dirty = true;
+        throw error;
+      });
     });
     await this.writing;
   }

@@ -11,15 +11,16 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   // The mode applies from creation, so a secret is never readable by others, not even briefly.
   const handle = await open(temp, 'w', options.mode ?? 0o666);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, target);
   } catch (error) {
-    await rm(temp, { force: true });
+    // A half-written temp file (a full disk) would only hold on to the space that ran out.
+    await rm(temp, { force: true }).catch(() => undefined);
     throw error;
   }
   await syncDirectory(dir);

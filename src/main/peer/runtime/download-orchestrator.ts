@@ -11,6 +11,7 @@ import type { RuntimeEvents } from '../runtime-types';
 import type { DataLaneClient } from '../transport/data-lane/lane-client';
 import type { Logger } from '../util/logger';
 import type { TypedEmitter } from '../util/typed-emitter';
+import { ensureRoomForDownload } from './disk-preflight';
 import { fetchLatestManifest } from './manifest-fetch';
 
 export interface DownloadOrchestratorDeps {
@@ -34,7 +35,8 @@ export interface DownloadOrchestratorDeps {
 export class DownloadOrchestrator {
   constructor(private readonly deps: DownloadOrchestratorDeps) {}
 
-  async download(gameId: string): Promise<DownloadOutcome> {
+  /** `install`: an install follows the download, so the preflight counts its space too. */
+  async download(gameId: string, options: { install: boolean } = { install: false }): Promise<DownloadOutcome> {
     const { deps } = this;
     const gameDir = deps.gameDir();
     if (gameDir === null) throw new LanspreadError('GAME_DIR_NOT_SET', 'Choose a game folder first');
@@ -43,6 +45,7 @@ export class DownloadOrchestrator {
     try {
       const { manifest, sources } = await fetchLatestManifest(deps.db, deps.transport, gameId, deps.logger);
       deps.events.emit('got-game-files', { gameId, manifest, sources });
+      await ensureRoomForDownload(manifest, gameDir, options);
       const chunkSources = sources.map((peerId) => deps.db.get(peerId)).filter((record): record is PeerRecord => record !== undefined).map((record) => this.sourceOf(record)).filter((source): source is ChunkSource => source !== null);
       // Peers that show up with the same version join the swarm; pruned ones leave it.
       offPeers.push(

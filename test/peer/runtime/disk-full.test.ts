@@ -1,0 +1,173 @@
+import { existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ControlSocketClient, controlSocketPath } from '../../../src/main/peer/launcher/control-socket';
+import { journalPath } from '../../../src/main/peer/download/resume-journal';
+import type { LanspreadError } from '../../../src/shared/errors';
+import { killCliPeers, makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
+import { fillDisk, mountSmallDisk } from '../../support/small-disk';
+
+/**
+ * A downloader (the CLI's `serve`, a real child process) whose game and state directories are
+ * on a 20 MiB tmpfs, fed by a real seed on loopback. A full disk must end the operation with
+ * DISK_FULL and nothing else: the process stays up and answers, no version.ini, and either a
+ * journal for what is left or nothing at all.
+ */
+const GAME = 'quake-3-arena';
+const MIB = 1024 * 1024;
+
+async function invokeError(client: ControlSocketClient, gameId: string): Promise<LanspreadError | null> {
+  return client.invoke('install_game', { gameId, mode: 'normal' }).then(
+    () => null,
+    (error: unknown) => error as LanspreadError,
+  );
+}
+
+/** Either a resumable download (journal) or no payload file of it at all. */
+async function resumableOrNothing(gameRoot: string, stateDir: string): Promise<boolean> {
+  if (existsSync(journalPath(stateDir, GAME))) return true;
+  const left = existsSync(gameRoot) ? await readdir(gameRoot, { recursive: true }) : [];
+  return left.length === 0;
+}
+
+describe('disk full on a real downloader process', () => {
+  const children: CliPeer[] = [];
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    await killCliPeers(children);
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function setup(gameBytes: number, extraFlags: string[] = []): Promise<{ seed: TestPeer; player: CliPeer; client: ControlSocketClient; disk: string; gameRoot: string; stateDir: string } | { skip: string }> {
+    const work = await makeWorkDir('disk-full');
+    cleanups.push(work.cleanup);
+    const disk = path.join(work.dir, 'small');
+    const mounted = await mountSmallDisk(disk, 20);
+    if ('skip' in mounted) return mounted;
+    cleanups.push(mounted.unmount);
+    const seed = await startTestPeer(work.dir, 'seed', {
+      catalogIds: [GAME],
+      games: [{ id: GAME, version: '1', files: [{ path: 'data/a.pak', size: gameBytes / 2 }, { path: 'data/b.pak', size: gameBytes / 2 }], volumeSize: 2 * MIB }],
+    });
+    cleanups.push(() => seed.stop());
+    const gameDir = path.join(disk, 'games');
+    const stateDir = path.join(disk, 'state');
+    const player = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', stateDir, '--host', '127.0.0.1', '--no-mdns', '--peer', `127.0.0.1:${seed.runtime.port}`, ...extraFlags]);
+    children.push(player);
+    const client = await ControlSocketClient.connect(controlSocketPath(stateDir));
+    cleanups.push(() => client.close());
+    // The game shows up on the player once it met the seed.
+    for (let i = 0; i < 400; i++) {
+      const games = await client.invoke('request_games');
+      if (games.some((game) => game.id === GAME && game.sourcePeers.length > 0)) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return { seed, player, client, disk, gameRoot: path.join(gameDir, GAME), stateDir };
+  }
+
+  it('refuses a download and install that cannot fit, naming the needed and free bytes, before writing anything', async (context) => {
+    const ready = await setup(12 * MIB);
+    if ('skip' in ready) {
+      console.warn(`SKIP disk-full test: ${ready.skip}`);
+      return context.skip(ready.skip);
+    }
+    const error = await invokeError(ready.client, GAME);
+    expect(error?.code).toBe('DISK_FULL');
+    expect(error?.message).toMatch(/\d+ bytes needed, \d+ bytes free/);
+    const [, needed, free] = /(\d+) bytes needed, (\d+) bytes free/.exec(error?.message ?? '') ?? [];
+    expect(Number(needed)).toBeGreaterThan(Number(free));
+    expect(await resumableOrNothing(ready.gameRoot, ready.stateDir)).toBe(true);
+    expect(existsSync(journalPath(ready.stateDir, GAME))).toBe(false);
+    expect(ready.player.child.exitCode).toBeNull();
+  });
+
+  it('a disk that fills up during the transfer ends each of 20 downloads with DISK_FULL; the process stays up', async (context) => {
+    // Slow enough that the disk is full long before the last byte (6 MiB at 8 MiB/s).
+    const ready = await setup(6 * MIB, ['--download-limit', String(8 * MIB)]);
+    if ('skip' in ready) {
+      console.warn(`SKIP disk-full test: ${ready.skip}`);
+      return context.skip(ready.skip);
+    }
+    const { client, player, disk, gameRoot, stateDir } = ready;
+    const filler = path.join(disk, 'filler.bin');
+    const outcomes: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      // The preflight sees room for the game; right after the download began, the disk fills up.
+      let filled: Promise<void> = Promise.resolve();
+      const off = client.on('game-download-begin', () => (filled = fillDisk(filler, 256 * 1024)));
+      const error = await invokeError(client, GAME);
+      off();
+      await filled;
+      // Not the preflight's refusal: the transfer itself ran into the full disk.
+      outcomes.push(`${error?.code ?? 'finished'}${/bytes needed/.test(error?.message ?? '') ? ' (preflight)' : ''}`);
+      expect(player.child.exitCode, player.output.join('\n')).toBeNull();
+      expect(player.child.signalCode).toBeNull();
+      // Still answering: a new command is served.
+      expect((await client.invoke('get_status')).running).toBe(true);
+      expect(existsSync(path.join(gameRoot, 'version.ini'))).toBe(false);
+      expect(await resumableOrNothing(gameRoot, stateDir)).toBe(true);
+      await rm(filler, { force: true });
+    }
+    expect(outcomes).toEqual(Array.from({ length: 20 }, () => 'DISK_FULL'));
+    expect(player.output.join('\n')).not.toMatch(/unhandled rejection|uncaught exception/);
+  }, 240_000);
+
+  it('refuses to install downloaded archives whose unpacked size does not fit, before extracting a byte', async (context) => {
+    const work = await makeWorkDir('disk-full-install');
+    cleanups.push(work.cleanup);
+    const disk = path.join(work.dir, 'small');
+    const mounted = await mountSmallDisk(disk, 20);
+    if ('skip' in mounted) {
+      console.warn(`SKIP disk-full test: ${mounted.skip}`);
+      return context.skip(mounted.skip);
+    }
+    cleanups.push(mounted.unmount);
+    const gameDir = path.join(disk, 'games');
+    await seedGames(gameDir, [{ id: GAME, version: '1', files: [{ path: 'data/a.pak', size: 4 * MIB }, { path: 'data/b.pak', size: 4 * MIB }] }]);
+    await fillDisk(path.join(disk, 'filler.bin'), 4 * MIB);
+    const peer = await startTestPeer(work.dir, 'player', { catalogIds: [GAME], gameDir, stateDir: path.join(work.dir, 'state') });
+    cleanups.push(() => peer.stop());
+    const failed = await peer.runtime.installDownloaded(GAME).then(
+      () => null,
+      (error: unknown) => error as LanspreadError,
+    );
+    expect(failed?.code).toBe('DISK_FULL');
+    const [, needed, free] = /(\d+) bytes needed, (\d+) bytes free/.exec(failed?.message ?? '') ?? [];
+    expect(Number(needed)).toBeGreaterThanOrEqual(8 * MIB);
+    expect(Number(free)).toBeLessThan(Number(needed));
+    const root = await readdir(path.join(gameDir, GAME));
+    expect(root).not.toContain('local');
+    expect(root).not.toContain('.local.installing');
+    expect(root).toContain('version.ini');
+  });
+
+  it('a seed whose state directory is full keeps serving: the library index that cannot be saved is logged, not fatal', async (context) => {
+    const work = await makeWorkDir('disk-full-state');
+    cleanups.push(work.cleanup);
+    const stateDisk = path.join(work.dir, 'state-disk');
+    const mounted = await mountSmallDisk(stateDisk, 2);
+    if ('skip' in mounted) {
+      console.warn(`SKIP disk-full test: ${mounted.skip}`);
+      return context.skip(mounted.skip);
+    }
+    cleanups.push(mounted.unmount);
+    const gameDir = path.join(work.dir, 'seed-games');
+    await seedGames(gameDir, [{ id: GAME, version: '1' }]);
+    const seed = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', path.join(stateDisk, 'state'), '--host', '127.0.0.1', '--no-mdns']);
+    children.push(seed);
+    await fillDisk(path.join(stateDisk, 'filler.bin'), 0);
+    const player = await startTestPeer(work.dir, 'player', { catalogIds: [GAME], manualPeers: [`127.0.0.1:${seed.port}`] });
+    cleanups.push(() => player.stop());
+    await waitFor(() => player.runtime.remoteGames().has(GAME), 20_000, 'the seed\'s game');
+    // Building the manifest hashes the archives and saves the index: onto the full disk.
+    for (let round = 0; round < 3; round++) {
+      const { manifest } = await player.runtime.getGame(GAME);
+      expect(manifest.files.length).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(seed.child.exitCode, seed.output.join('\n')).toBeNull();
+    expect(seed.output.join('\n')).toMatch(/library index not saved/);
+  });
+});
+
