@@ -79,6 +79,17 @@ export class ResumeJournal {
     return found;
   }
 
+  /**
+   * Makes the journal exist before any payload file does, so a kill at any moment leaves either
+   * a resumable download or nothing. A journal of this exact manifest is kept as it is.
+   */
+  async create(): Promise<void> {
+    await this.load();
+    if ((await stat(this.file).catch(() => null))?.isFile()) return;
+    this.dirty = true;
+    await this.flush();
+  }
+
   markVerified(fileIndex: number, chunkIndex: number): void {
     const bits = this.bits[fileIndex];
     if (!bits || this.closed) return;
