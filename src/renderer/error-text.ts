@@ -34,6 +34,8 @@ const SENTENCES: Record<ErrorCode, string> = {
   ALREADY_INSTALLED: 'This game is already installed.',
   GAME_DIR_INVALID: 'That game folder cannot be used: it must exist and be writable.',
   GAME_DIR_NOT_SET: 'Choose a game folder in Settings first.',
+  ALREADY_RUNNING: 'Lanspread is already running with the same settings folder.',
+  PORT_IN_USE: 'A network port Lanspread needs is already taken by another program.',
   ARCHIVE_PASSWORD_REQUIRED: 'The game archive needs a password.',
   ARCHIVE_BAD_PASSWORD: 'The game archive password is wrong.',
   ARCHIVE_DAMAGED: 'The game archive is damaged and could not be installed.',

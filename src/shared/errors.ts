@@ -37,6 +37,9 @@ export const ERROR_CODES = [
   'ALREADY_INSTALLED',
   'GAME_DIR_INVALID',
   'GAME_DIR_NOT_SET',
+  // hosting a peer
+  'ALREADY_RUNNING',
+  'PORT_IN_USE',
   // archives
   'ARCHIVE_PASSWORD_REQUIRED',
   'ARCHIVE_BAD_PASSWORD',

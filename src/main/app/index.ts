@@ -2,6 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, session } from 'electron';
+import { toLanspreadError } from '../../shared/errors';
+import { InstanceLock } from '../peer/launcher/instance-lock';
 import { ProcessGuard } from '../peer/launcher/process-guard';
 import { createGameLauncher } from '../peer/launcher/game-launcher';
 import { RuntimeLauncherBackend } from '../peer/launcher/launcher-backend';
@@ -40,6 +42,8 @@ function demoPeers(): string[] {
 
 async function boot(): Promise<void> {
   const stateDir = app.getPath('userData');
+  // Electron's own lock covers a second window; this one also a CLI `serve` on the same folder.
+  const lock = await InstanceLock.acquire(stateDir);
   const settings = await SettingsStore.open(stateDir, { displayName: os.hostname() });
   const current = settings.get();
   runtime = await startPeer({
@@ -86,6 +90,7 @@ async function boot(): Promise<void> {
     const stopAll = async () => {
       await settings.flush().catch((error: unknown) => logger.error('settings not saved on quit', { error: String(error) }));
       await started.stop().catch((error: unknown) => logger.error('runtime did not stop cleanly', { error: String(error) }));
+      await lock.release().catch(() => undefined);
     };
     void stopAll().finally(() => {
       shutdown = 'stopped';
@@ -99,7 +104,14 @@ app.on('second-instance', () => {
   window?.focus();
 });
 app.on('window-all-closed', () => app.quit());
-app.whenReady().then(boot, (error: unknown) => {
-  console.error(error);
-  app.exit(1);
-});
+app
+  .whenReady()
+  .then(boot)
+  .catch((error: unknown) => {
+    // A start that fails (the state folder in use, a port taken) says why and ends, instead of
+    // leaving a process without a window.
+    const coded = toLanspreadError(error);
+    logger.error(`start failed: [${coded.code}] ${coded.message}`);
+    dialog.showErrorBox('Lanspread could not start', coded.message);
+    app.exit(1);
+  });

@@ -6,6 +6,8 @@ import { runPeers } from './commands/peers';
 import { runServe } from './commands/serve';
 import { USAGE } from './usage';
 
+const FORCED_EXIT_AFTER_MS = 2_000;
+
 /** `lanspread-peer <command>`: the headless face of the peer runtime. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -42,5 +44,7 @@ main(process.argv.slice(2)).then(
     const coded = toLanspreadError(error);
     process.stderr.write(`error [${coded.code}]: ${coded.message}\n`);
     process.exitCode = 1;
+    // A failed command ends the process even if some library left a handle open.
+    setTimeout(() => process.exit(1), FORCED_EXIT_AFTER_MS).unref();
   },
 );

@@ -31,6 +31,7 @@ import { DataLaneServer } from './transport/data-lane/lane-server';
 import { createQuicTransport } from './transport/quic/quic-transport';
 import { WorkerUnpacker } from './unpack/worker-unpacker';
 import { createLogger } from './util/logger';
+import { portInUse } from './util/port-in-use';
 import { TypedEmitter } from './util/typed-emitter';
 
 export type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
@@ -41,6 +42,18 @@ export type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
  * returned handle; everything they can see is one of its events.
  */
 export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
+  // A start that fails half-way (a port taken) stops what it had started: no socket, worker or
+  // watcher of a peer that never ran may keep the process alive.
+  const undo: Array<() => unknown> = [];
+  try {
+    return await buildPeer(config, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promise<PeerRuntime> {
   const logger = config.logger ?? createLogger('info', 'peer');
   await mkdir(config.stateDir, { recursive: true });
   const identity = await loadOrCreateIdentity(config.stateDir, logger.child('identity'));
@@ -64,6 +77,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   };
 
   const hasher = new ChunkHasher();
+  undo.push(() => hasher.stop());
   const library = new LocalLibrary({
     hasher,
     stateDir: config.stateDir,
@@ -116,6 +130,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   });
 
   const transport = await createQuicTransport({ identity, logger: logger.child('quic') });
+  undo.push(() => transport.stop());
   const peers = new PeerManager({ db, transport: transport.client, ownHello, logger: logger.child('peers'), timings: config.timings });
   const handler = createRequestHandler({
     library,
@@ -133,8 +148,9 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     },
   });
   const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, logger: logger.child('lane') });
-  ports.data = (await lane.start()).port;
-  ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
+  ports.data = (await lane.start().catch((error: unknown) => Promise.reject(portInUse(error, 'data lane (TCP)', config.host, config.dataPort)))).port;
+  undo.push(() => lane.stop());
+  ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler }).catch((error: unknown) => Promise.reject(portInUse(error, 'control (UDP)', config.host, config.port)));
   const laneClient = new DataLaneClient({ identity, connectTimeoutMs: 3_000, requestTimeoutMs: 15_000, downloadLimiter: limits.download, logger: logger.child('lane') });
 
   const downloadManager = new DownloadManager({ hasher });
@@ -168,6 +184,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   peers.on('peer-games-changed', ({ peerId }) => events.emit('remote-games-changed', { peerId }));
   peers.setManualPeers((config.manualPeers ?? []).map(parsePeerAddress));
   peers.start();
+  undo.push(() => peers.stop());
 
   let discovery: MdnsDiscovery | null = null;
   if (config.mdns?.enabled !== false) {
@@ -185,6 +202,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     discovery.on('peer-goodbye', (peerId) => peers.goodbye(peerId));
     try {
       await discovery.start();
+      undo.push(() => discovery?.stop());
     } catch (error) {
       // No multicast (e.g. a container without a LAN): manual peers still work.
       logger.warn('mDNS unavailable; only manual peers will be found', { error: toLanspreadError(error).message });
@@ -192,6 +210,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     }
   }
 
+  undo.push(() => library.stop());
   await library.start();
 
   let stopped = false;
@@ -288,6 +307,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     events.on('game-download-finished', ({ gameId }) => resumer.downloadSettled(gameId));
     events.on('game-download-cancelled', ({ gameId }) => resumer.downloadSettled(gameId));
     events.on('remote-games-changed', () => resumer.poke());
+    undo.push(() => resumer.stop());
     await resumer.start();
   }
   return runtime;
