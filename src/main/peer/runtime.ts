@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import type { Catalog } from '../../shared/catalog';
 import { LanspreadError, toLanspreadError } from '../../shared/errors';
 import type { LocalGameState } from '../../shared/model';
@@ -6,6 +5,7 @@ import { BandwidthLimits } from './bandwidth/bandwidth-limits';
 import { uploadThrottle } from './bandwidth/throttle';
 import { parsePeerAddress } from './discovery/manual-peers';
 import { MdnsDiscovery } from './discovery/mdns-discovery';
+import { preparePrivateStateDir } from './fs/private-files';
 import { loadOrCreateIdentity } from './identity/identity';
 import { InstallService } from './install/install-service';
 import { bundledCatalogPath, loadCatalog } from './library/catalog';
@@ -55,7 +55,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
 
 async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promise<PeerRuntime> {
   const logger = config.logger ?? createLogger('info', 'peer');
-  await mkdir(config.stateDir, { recursive: true });
+  await preparePrivateStateDir(config.stateDir);
   const identity = await loadOrCreateIdentity(config.stateDir, logger.child('identity'));
   const catalog: Catalog = config.catalog ?? (await loadCatalog(bundledCatalogPath()));
   const events = new TypedEmitter<RuntimeEvents>();

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write';
+import { PRIVATE_DIR_MODE } from '../fs/private-files';
 import type { DownloadPlan } from './download-plan';
 
 const JOURNAL_FORMAT = 1;
@@ -116,7 +117,7 @@ export class ResumeJournal {
       if (!this.dirty || this.closed) return;
       this.dirty = false;
       const save = async () => {
-        await mkdir(path.dirname(this.file), { recursive: true });
+        await mkdir(path.dirname(this.file), { recursive: true, mode: PRIVATE_DIR_MODE });
         await writeFileAtomic(this.file, JSON.stringify(this.snapshot()));
       };
       await save().catch((error: unknown) => {
