@@ -1,4 +1,5 @@
 import { ControlSocketClient, controlSocketPath } from '../../peer/launcher/control-socket';
+import { safeText } from '../../peer/util/safe-text';
 import { parseArgs } from '../args';
 import { stateDirOf } from './shared-flags';
 
@@ -14,7 +15,8 @@ export async function runPeers(argv: string[]): Promise<number> {
     if (peers.length === 0) process.stdout.write('No peers yet.\n');
     for (const peer of peers) {
       const rtt = peer.rttMs === null ? '' : ` ${peer.rttMs} ms`;
-      process.stdout.write(`${peer.name}  ${peer.host}:${peer.port}  ${peer.source}  ${peer.gameCount} games${rtt}  ${peer.peerId.slice(0, 16)}\n`);
+      // Names and ids come from the peers themselves.
+      process.stdout.write(`${safeText(peer.name, 64)}  ${safeText(peer.host, 64)}:${peer.port}  ${peer.source}  ${peer.gameCount} games${rtt}  ${safeText(peer.peerId.slice(0, 16))}\n`);
     }
     return 0;
   } finally {
