@@ -32,7 +32,7 @@ const SENTENCES: Record<ErrorCode, string> = {
   NOT_DOWNLOADED: 'This game is not downloaded.',
   NOT_INSTALLED: 'This game is not installed.',
   ALREADY_INSTALLED: 'This game is already installed.',
-  GAME_DIR_INVALID: 'That game folder cannot be used: it must exist and be writable.',
+  GAME_DIR_INVALID: 'That game folder cannot be used: give the full path of a folder that exists and is writable.',
   GAME_DIR_NOT_SET: 'Choose a game folder in Settings first.',
   ALREADY_RUNNING: 'Lanspread is already running with the same settings folder.',
   PORT_IN_USE: 'A network port Lanspread needs is already taken by another program.',

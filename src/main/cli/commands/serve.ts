@@ -122,7 +122,7 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { gameDir, s
   runtime.on('runtime-error', ({ error }) => logger.error(`[${error.code}] ${error.message}`));
 
   process.stdout.write(`LANSPREAD_READY ${JSON.stringify({ peerId: runtime.peerId, port: runtime.port, stateDir, ...(web ? { web: web.url } : {}) })}\n`);
-  if (web) process.stdout.write(`Web UI: ${web.url}${web.token ? '  (the token in this URL is required from other machines)' : ''}\n`);
+  if (web) process.stdout.write(`Web UI: ${web.url}  (open this URL: the token in it is required)\n`);
   logger.info(`serving ${gameDir} as '${runtime.displayName}' on udp port ${runtime.port}, peer id ${runtime.peerId}`);
 
   await new Promise<void>((resolve) => {
