@@ -169,5 +169,30 @@ describe('disk full on a real downloader process', () => {
     expect(seed.child.exitCode, seed.output.join('\n')).toBeNull();
     expect(seed.output.join('\n')).toMatch(/library index not saved/);
   });
+
+  it('a streamed install onto a disk too small for it ends with DISK_FULL: the process stays up, nothing half-installed is left', async (context) => {
+    const ready = await setup(24 * MIB);
+    if ('skip' in ready) {
+      console.warn(`SKIP disk-full test: ${ready.skip}`);
+      return context.skip(ready.skip);
+    }
+    const { client, player, gameRoot } = ready;
+    for (let round = 0; round < 3; round++) {
+      const error = await client.invoke('install_game', { gameId: GAME, mode: 'streamed' }).then(
+        () => null,
+        (thrown: unknown) => thrown as LanspreadError,
+      );
+      expect(error?.code, error?.message).toBe('DISK_FULL');
+      // Refused when the sender announced the size, before the first byte: both numbers named.
+      const [, needed, free] = /(\d+) bytes needed, (\d+) bytes free/.exec(error?.message ?? '') ?? [];
+      expect(Number(needed)).toBeGreaterThanOrEqual(24 * MIB);
+      expect(Number(free)).toBeLessThan(Number(needed));
+      expect(player.child.exitCode, player.output.join('\n')).toBeNull();
+      expect((await client.invoke('get_status')).running).toBe(true);
+      const left = existsSync(gameRoot) ? await readdir(gameRoot) : [];
+      expect(left.filter((name) => name === 'local' || name === '.local.installing' || name === 'version.ini')).toEqual([]);
+    }
+    expect(player.output.join('\n')).not.toMatch(/unhandled rejection|uncaught exception/);
+  }, 120_000);
 });
 
