@@ -36,6 +36,7 @@ const SENTENCES: Record<ErrorCode, string> = {
   GAME_DIR_NOT_SET: 'Choose a game folder in Settings first.',
   ALREADY_RUNNING: 'Lanspread is already running with the same settings folder.',
   PORT_IN_USE: 'A network port Lanspread needs is already taken by another program.',
+  HOST_CONNECTION_LOST: 'The connection to Lanspread itself was lost (it may have stopped); what you just asked for may not have finished.',
   ARCHIVE_PASSWORD_REQUIRED: 'The game archive needs a password.',
   ARCHIVE_BAD_PASSWORD: 'The game archive password is wrong.',
   ARCHIVE_DAMAGED: 'The game archive is damaged and could not be installed.',
