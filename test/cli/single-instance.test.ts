@@ -2,10 +2,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findRendererDir } from '../../src/main/cli/web/renderer-dir';
 import { ControlSocketClient, controlSocketPath } from '../../src/main/peer/launcher/control-socket';
-import { killCliPeers, makeWorkDir, repoRoot, spawnCliPeer, type CliPeer } from '../support/runtime-harness';
+import { makeWorkDir, repoRoot, spawnCliPeer } from '../support/runtime-harness';
+import { useCliScope } from '../support/cli-scope';
 
 /** Runs `lanspread-peer serve …` expecting it to fail on its own: exit code and output. */
 function serveExpectingExit(args: string[]): Promise<{ code: number | null; output: string }> {
@@ -36,16 +37,11 @@ async function answers(stateDir: string, peerId: string): Promise<boolean> {
 }
 
 describe('one serve per state directory and per port', () => {
-  const children: CliPeer[] = [];
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    await killCliPeers(children);
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const { children, defer } = useCliScope();
 
   it('a second serve on the same state directory exits non-zero naming the first one\'s pid, and leaves its control socket alone', async () => {
     const work = await makeWorkDir('single');
-    cleanups.push(work.cleanup);
+    defer(work.cleanup);
     const stateDir = path.join(work.dir, 'state');
     const first = await spawnCliPeer(['serve', '--game-dir', path.join(work.dir, 'games'), '--state-dir', stateDir, '--host', '127.0.0.1', '--no-mdns']);
     children.push(first);
@@ -59,7 +55,7 @@ describe('one serve per state directory and per port', () => {
 
   it('a serve whose control port is taken exits non-zero naming the port; the peer holding it still answers', async () => {
     const work = await makeWorkDir('single-port');
-    cleanups.push(work.cleanup);
+    defer(work.cleanup);
     const first = await spawnCliPeer(['serve', '--game-dir', path.join(work.dir, 'a'), '--state-dir', path.join(work.dir, 'a-state'), '--host', '127.0.0.1', '--no-mdns']);
     children.push(first);
     const second = await serveExpectingExit(['--game-dir', path.join(work.dir, 'b'), '--state-dir', path.join(work.dir, 'b-state'), '--host', '127.0.0.1', '--port', String(first.port), '--no-mdns']);
@@ -79,10 +75,10 @@ describe('one serve per state directory and per port', () => {
       return context.skip(reason);
     }
     const work = await makeWorkDir('single-web');
-    cleanups.push(work.cleanup);
+    defer(work.cleanup);
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+    defer(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
     const port = (blocker.address() as net.AddressInfo).port;
     const result = await serveExpectingExit(['--game-dir', path.join(work.dir, 'g'), '--state-dir', path.join(work.dir, 's'), '--host', '127.0.0.1', '--no-mdns', '--web', '--web-port', String(port)]);
     expect(result.code).not.toBe(0);
@@ -92,7 +88,7 @@ describe('one serve per state directory and per port', () => {
 
   it('a lock left by a process that died is taken over', async () => {
     const work = await makeWorkDir('single-stale');
-    cleanups.push(work.cleanup);
+    defer(work.cleanup);
     const stateDir = path.join(work.dir, 'state');
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     await new Promise<void>((resolve, reject) => spawn('mkdir', ['-p', stateDir]).on('exit', (code) => (code === 0 ? resolve() : reject(new Error('mkdir')))));

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import { killCliPeers, makeWorkDir, repoRoot, spawnCliPeer, startTestPeer, waitFor, type CliPeer } from '../support/runtime-harness';
+import { describe, expect, it } from 'vitest';
+import { makeWorkDir, repoRoot, spawnCliPeer, startTestPeer, waitFor } from '../support/runtime-harness';
+import { useCliScope } from '../support/cli-scope';
 
 const run = promisify(execFile);
 const GAME = 'quake-3-arena';
@@ -18,18 +19,13 @@ async function cli(args: string[]): Promise<string> {
 }
 
 describe('strings from the network never reach a log or a terminal raw', () => {
-  const children: CliPeer[] = [];
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    await killCliPeers(children);
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const { children, defer } = useCliScope();
 
   it('a peer with a crafted name and game version: `games`, `peers` and the serve log show them escaped', async () => {
     const work = await makeWorkDir('injection');
-    cleanups.push(work.cleanup);
+    defer(work.cleanup);
     const seed = await startTestPeer(work.dir, 'seed', { catalogIds: [GAME], displayName: EVIL_NAME, games: [{ id: GAME, version: EVIL_VERSION }] });
-    cleanups.push(() => seed.stop());
+    defer(() => seed.stop());
     const stateDir = path.join(work.dir, 'player-state');
     const player = await spawnCliPeer(['serve', '--game-dir', path.join(work.dir, 'player-games'), '--state-dir', stateDir, '--host', '127.0.0.1', '--no-mdns', '--peer', `127.0.0.1:${seed.runtime.port}`]);
     children.push(player);

@@ -19,7 +19,11 @@ import { forwardEvents, registerIpc } from './ipc';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'";
 
-if (!app.requestSingleInstanceLock()) app.quit();
+if (!app.requestSingleInstanceLock()) {
+  // The first one gets focused (second-instance below); this one says so and fails.
+  console.error(`Lanspread is already running with the state folder ${app.getPath('userData')}; switching to its window.`);
+  app.exit(1);
+}
 
 const logger = createLogger('info', 'lanspread');
 // Installed before anything starts: an error no operation caught is logged and reported, not fatal.

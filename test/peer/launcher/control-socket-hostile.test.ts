@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { journalPath } from '../../../src/main/peer/download/resume-journal';
 import { ControlSocketClient, controlSocketPath } from '../../../src/main/peer/launcher/control-socket';
-import { killCliPeers, makeWorkDir, repoRoot, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer } from '../../support/runtime-harness';
+import { makeWorkDir, repoRoot, seedGames, spawnCliPeer, startTestPeer, waitFor } from '../../support/runtime-harness';
+import { useCliScope, waitForRemoteGame } from '../../support/cli-scope';
 
 const GAME = 'quake-3-arena';
 const MIB = 1024 * 1024;
@@ -26,19 +27,14 @@ async function openToOthers(dir: string): Promise<string[]> {
 }
 
 describe('the control socket and the state directory against local users and clients', () => {
-  const children: CliPeer[] = [];
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    await killCliPeers(children);
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const { children, defer } = useCliScope();
 
   it('under umask 000 every file and folder of the state directory, control.sock included, is owner-only, through a download and an install', async (context) => {
     if (process.platform === 'win32') return context.skip('POSIX modes only');
     const work = await makeWorkDir('state-modes');
-    cleanups.push(work.cleanup);
+    defer(work.cleanup);
     const seed = await startTestPeer(work.dir, 'seed', { catalogIds: [GAME], games: [{ id: GAME, version: '1', files: [{ path: 'data/a.pak', size: 3 * MIB }, { path: 'data/b.pak', size: 3 * MIB }] }] });
-    cleanups.push(() => seed.stop());
+    defer(() => seed.stop());
     const stateDir = path.join(work.dir, 'player-state');
     const player = await spawnCliPeer(
       ['serve', '--game-dir', path.join(work.dir, 'player-games'), '--state-dir', stateDir, '--host', '127.0.0.1', '--no-mdns', '--peer', `127.0.0.1:${seed.runtime.port}`, '--download-limit', String(3 * MIB)],
@@ -46,8 +42,8 @@ describe('the control socket and the state directory against local users and cli
     );
     children.push(player);
     const client = await ControlSocketClient.connect(controlSocketPath(stateDir));
-    cleanups.push(() => client.close());
-    await waitFor(async () => (await client.invoke('request_games')).some((game) => game.id === GAME && game.sourcePeers.length > 0), 20_000, 'the seed\'s game');
+    defer(() => client.close());
+    await waitForRemoteGame(client, GAME);
     const installed = client.invoke('install_game', { gameId: GAME, mode: 'normal' });
     // While it runs: the journal and its folder exist.
     await waitFor(() => existsSync(journalPath(stateDir, GAME)), 20_000, 'the journal');
@@ -60,7 +56,7 @@ describe('the control socket and the state directory against local users and cli
 
   it('a client that never reads its replies is dropped; the peer stays small and answers others', async () => {
     const work = await makeWorkDir('control-flood');
-    cleanups.push(work.cleanup);
+    defer(work.cleanup);
     const stateDir = path.join(work.dir, 'state');
     // Games in the library make each games list a few KiB.
     const catalog = JSON.parse(await readFile(path.join(repoRoot, 'resources/catalog.json'), 'utf8')) as { games: { id: string }[] };
@@ -94,7 +90,7 @@ describe('the control socket and the state directory against local users and cli
     expect(grown).toBeLessThan(150 * MIB);
 
     const other = await ControlSocketClient.connect(controlSocketPath(stateDir));
-    cleanups.push(() => other.close());
+    defer(() => other.close());
     expect((await other.invoke('get_status')).peerId).toBe(peer.peerId);
   });
 });

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ControlSocketClient, controlSocketPath } from '../../../src/main/peer/launcher/control-socket';
 import { journalPath } from '../../../src/main/peer/download/resume-journal';
 import type { LanspreadError } from '../../../src/shared/errors';
-import { killCliPeers, makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
+import { makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
 import { fillDisk, mountSmallDisk } from '../../support/small-disk';
+import { useCliScope, waitForRemoteGame } from '../../support/cli-scope';
 
 /**
  * A downloader (the CLI's `serve`, a real child process) whose game and state directories are
@@ -24,6 +25,12 @@ async function invokeError(client: ControlSocketClient, gameId: string): Promise
   );
 }
 
+/** Skips with the reason printed (a skip must say why). */
+function skip(context: { skip: (reason: string) => void }, reason: string): void {
+  console.warn(`SKIP disk-full test: ${reason}`);
+  context.skip(reason);
+}
+
 /** Either a resumable download (journal) or no payload file of it at all. */
 async function resumableOrNothing(gameRoot: string, stateDir: string): Promise<boolean> {
   if (existsSync(journalPath(stateDir, GAME))) return true;
@@ -32,46 +39,42 @@ async function resumableOrNothing(gameRoot: string, stateDir: string): Promise<b
 }
 
 describe('disk full on a real downloader process', () => {
-  const children: CliPeer[] = [];
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    await killCliPeers(children);
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const { children, defer } = useCliScope();
 
-  async function setup(gameBytes: number, extraFlags: string[] = []): Promise<{ seed: TestPeer; player: CliPeer; client: ControlSocketClient; disk: string; gameRoot: string; stateDir: string } | { skip: string }> {
+  /** A work directory with a tmpfs of `sizeMiB` at `<dir>/small`, both gone after the test. */
+  async function smallDisk(sizeMiB: number): Promise<{ dir: string; disk: string } | { skip: string }> {
     const work = await makeWorkDir('disk-full');
-    cleanups.push(work.cleanup);
+    defer(work.cleanup);
     const disk = path.join(work.dir, 'small');
-    const mounted = await mountSmallDisk(disk, 20);
+    const mounted = await mountSmallDisk(disk, sizeMiB);
     if ('skip' in mounted) return mounted;
-    cleanups.push(mounted.unmount);
-    const seed = await startTestPeer(work.dir, 'seed', {
+    defer(mounted.unmount);
+    return { dir: work.dir, disk };
+  }
+
+  /** A downloader `serve` child with its game and state directories on a 20 MiB tmpfs, fed by a seed of `gameBytes`. */
+  async function setup(gameBytes: number, extraFlags: string[] = []): Promise<{ seed: TestPeer; player: CliPeer; client: ControlSocketClient; disk: string; gameRoot: string; stateDir: string } | { skip: string }> {
+    const small = await smallDisk(20);
+    if ('skip' in small) return small;
+    const { dir, disk } = small;
+    const seed = await startTestPeer(dir, 'seed', {
       catalogIds: [GAME],
       games: [{ id: GAME, version: '1', files: [{ path: 'data/a.pak', size: gameBytes / 2 }, { path: 'data/b.pak', size: gameBytes / 2 }], volumeSize: 2 * MIB }],
     });
-    cleanups.push(() => seed.stop());
+    defer(() => seed.stop());
     const gameDir = path.join(disk, 'games');
     const stateDir = path.join(disk, 'state');
     const player = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', stateDir, '--host', '127.0.0.1', '--no-mdns', '--peer', `127.0.0.1:${seed.runtime.port}`, ...extraFlags]);
     children.push(player);
     const client = await ControlSocketClient.connect(controlSocketPath(stateDir));
-    cleanups.push(() => client.close());
-    // The game shows up on the player once it met the seed.
-    for (let i = 0; i < 400; i++) {
-      const games = await client.invoke('request_games');
-      if (games.some((game) => game.id === GAME && game.sourcePeers.length > 0)) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    defer(() => client.close());
+    await waitForRemoteGame(client, GAME);
     return { seed, player, client, disk, gameRoot: path.join(gameDir, GAME), stateDir };
   }
 
   it('refuses a download and install that cannot fit, naming the needed and free bytes, before writing anything', async (context) => {
     const ready = await setup(12 * MIB);
-    if ('skip' in ready) {
-      console.warn(`SKIP disk-full test: ${ready.skip}`);
-      return context.skip(ready.skip);
-    }
+    if ('skip' in ready) return skip(context, ready.skip);
     const error = await invokeError(ready.client, GAME);
     expect(error?.code).toBe('DISK_FULL');
     expect(error?.message).toMatch(/\d+ bytes needed, \d+ bytes free/);
@@ -85,10 +88,7 @@ describe('disk full on a real downloader process', () => {
   it('a disk that fills up during the transfer ends each of 20 downloads with DISK_FULL; the process stays up', async (context) => {
     // Slow enough that the disk is full long before the last byte (6 MiB at 8 MiB/s).
     const ready = await setup(6 * MIB, ['--download-limit', String(8 * MIB)]);
-    if ('skip' in ready) {
-      console.warn(`SKIP disk-full test: ${ready.skip}`);
-      return context.skip(ready.skip);
-    }
+    if ('skip' in ready) return skip(context, ready.skip);
     const { client, player, disk, gameRoot, stateDir } = ready;
     const filler = path.join(disk, 'filler.bin');
     const outcomes: string[] = [];
@@ -114,20 +114,14 @@ describe('disk full on a real downloader process', () => {
   }, 240_000);
 
   it('refuses to install downloaded archives whose unpacked size does not fit, before extracting a byte', async (context) => {
-    const work = await makeWorkDir('disk-full-install');
-    cleanups.push(work.cleanup);
-    const disk = path.join(work.dir, 'small');
-    const mounted = await mountSmallDisk(disk, 20);
-    if ('skip' in mounted) {
-      console.warn(`SKIP disk-full test: ${mounted.skip}`);
-      return context.skip(mounted.skip);
-    }
-    cleanups.push(mounted.unmount);
+    const small = await smallDisk(20);
+    if ('skip' in small) return skip(context, small.skip);
+    const { dir, disk } = small;
     const gameDir = path.join(disk, 'games');
     await seedGames(gameDir, [{ id: GAME, version: '1', files: [{ path: 'data/a.pak', size: 4 * MIB }, { path: 'data/b.pak', size: 4 * MIB }] }]);
     await fillDisk(path.join(disk, 'filler.bin'), 4 * MIB);
-    const peer = await startTestPeer(work.dir, 'player', { catalogIds: [GAME], gameDir, stateDir: path.join(work.dir, 'state') });
-    cleanups.push(() => peer.stop());
+    const peer = await startTestPeer(dir, 'player', { catalogIds: [GAME], gameDir, stateDir: path.join(dir, 'state') });
+    defer(() => peer.stop());
     const failed = await peer.runtime.installDownloaded(GAME).then(
       () => null,
       (error: unknown) => error as LanspreadError,
@@ -143,22 +137,16 @@ describe('disk full on a real downloader process', () => {
   });
 
   it('a seed whose state directory is full keeps serving: the library index that cannot be saved is logged, not fatal', async (context) => {
-    const work = await makeWorkDir('disk-full-state');
-    cleanups.push(work.cleanup);
-    const stateDisk = path.join(work.dir, 'state-disk');
-    const mounted = await mountSmallDisk(stateDisk, 2);
-    if ('skip' in mounted) {
-      console.warn(`SKIP disk-full test: ${mounted.skip}`);
-      return context.skip(mounted.skip);
-    }
-    cleanups.push(mounted.unmount);
-    const gameDir = path.join(work.dir, 'seed-games');
+    const small = await smallDisk(2);
+    if ('skip' in small) return skip(context, small.skip);
+    const { dir, disk: stateDisk } = small;
+    const gameDir = path.join(dir, 'seed-games');
     await seedGames(gameDir, [{ id: GAME, version: '1' }]);
     const seed = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', path.join(stateDisk, 'state'), '--host', '127.0.0.1', '--no-mdns']);
     children.push(seed);
     await fillDisk(path.join(stateDisk, 'filler.bin'), 0);
-    const player = await startTestPeer(work.dir, 'player', { catalogIds: [GAME], manualPeers: [`127.0.0.1:${seed.port}`] });
-    cleanups.push(() => player.stop());
+    const player = await startTestPeer(dir, 'player', { catalogIds: [GAME], manualPeers: [`127.0.0.1:${seed.port}`] });
+    defer(() => player.stop());
     await waitFor(() => player.runtime.remoteGames().has(GAME), 20_000, 'the seed\'s game');
     // Building the manifest hashes the archives and saves the index: onto the full disk.
     for (let round = 0; round < 3; round++) {
@@ -172,10 +160,7 @@ describe('disk full on a real downloader process', () => {
 
   it('a streamed install onto a disk too small for it ends with DISK_FULL: the process stays up, nothing half-installed is left', async (context) => {
     const ready = await setup(24 * MIB);
-    if ('skip' in ready) {
-      console.warn(`SKIP disk-full test: ${ready.skip}`);
-      return context.skip(ready.skip);
-    }
+    if ('skip' in ready) return skip(context, ready.skip);
     const { client, player, gameRoot } = ready;
     for (let round = 0; round < 3; round++) {
       const error = await client.invoke('install_game', { gameId: GAME, mode: 'streamed' }).then(

@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { journalPath } from '../../../src/main/peer/download/resume-journal';
 import { ControlSocketClient, controlSocketPath } from '../../../src/main/peer/launcher/control-socket';
-import { killCliPeers, makeWorkDir, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
+import { killCliPeers, makeWorkDir, spawnCliPeer, startTestPeer, waitFor, type TestPeer } from '../../support/runtime-harness';
 import { treeCrcs } from '../download/seed-helpers';
+import { useCliScope, waitForRemoteGame } from '../../support/cli-scope';
 
 /**
  * A downloader (the CLI's `serve`, a real child process) is SIGKILLed at several moments of
@@ -19,21 +20,16 @@ const MIB = 1024 * 1024;
 const KILL_AFTER_MS = [0, 40, 120, 250, 500, 1000, 2000];
 
 describe('SIGKILL early in a download', () => {
-  const children: CliPeer[] = [];
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    await killCliPeers(children);
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const { children, defer } = useCliScope();
 
   it('leaves a download that resumes to the same bytes, or nothing', async () => {
     const work = await makeWorkDir('early-kill');
-    cleanups.push(work.cleanup);
+    defer(work.cleanup);
     const seed: TestPeer = await startTestPeer(work.dir, 'seed', {
       catalogIds: [GAME],
       games: [{ id: GAME, version: '1', files: [{ path: 'data/a.pak', size: 5 * MIB }, { path: 'data/b.pak', size: 5 * MIB }], volumeSize: 3 * MIB }],
     });
-    cleanups.push(() => seed.stop());
+    defer(() => seed.stop());
     const seedRoot = path.join(seed.gameDir, GAME);
     const seedArchives = await treeCrcs(seedRoot);
     const seen: string[] = [];
@@ -50,7 +46,7 @@ describe('SIGKILL early in a download', () => {
       const player = await serve(4 * MIB);
       children.push(player);
       const client = await ControlSocketClient.connect(controlSocketPath(stateDir));
-      await waitFor(async () => (await client.invoke('request_games')).some((game) => game.id === GAME && game.sourcePeers.length > 0), 20_000, 'the seed\'s game');
+      await waitForRemoteGame(client, GAME);
       void client.invoke('install_game', { gameId: GAME, mode: 'normal' }).catch(() => undefined);
       await sleep(killAfterMs);
       player.child.kill('SIGKILL');
@@ -74,7 +70,7 @@ describe('SIGKILL early in a download', () => {
         await waitFor(() => !existsSync(journalPath(stateDir, GAME)), 30_000, 'the journal to go');
       } else {
         const again2 = await ControlSocketClient.connect(controlSocketPath(stateDir));
-        await waitFor(async () => (await again2.invoke('request_games')).some((game) => game.id === GAME && game.sourcePeers.length > 0), 20_000, 'the seed\'s game');
+        await waitForRemoteGame(again2, GAME);
         again2.close();
         expect(existsSync(gameRoot) ? await readdir(gameRoot, { recursive: true }) : []).toEqual([]);
       }
