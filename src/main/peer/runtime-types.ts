@@ -115,6 +115,8 @@ export interface PeerRuntime {
   peers(): PeerRecord[];
   getPeerCount(): number;
   activeOperations(): ActiveOperation[];
+  /** Reports an error that belongs to no operation (the host's process guard) as a runtime-error event. */
+  reportError(error: ErrorInfo): void;
 
   /** Fetches the manifest of the latest version from its sources (emits got-game-files). */
   getGame(gameId: string): Promise<{ manifest: GameManifest; sources: PeerId[] }>;
@@ -147,8 +149,6 @@ export interface PeerRuntime {
   setBandwidthLimits(limits: { downloadBytesPerSec?: number; uploadBytesPerSec?: number }): void;
   /** Chunk bytes this peer has served since it started. */
   uploadedBytes(): number;
-  /** Reports an error that belongs to no operation (the host's process guard) as a runtime-error event. */
-  reportError(error: ErrorInfo): void;
 
   stop(): Promise<void>;
 }

@@ -49,7 +49,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     return await buildPeer(config, undo);
   } catch (error) {
     for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
-    throw error;
+    throw portInUse(error);
   }
 }
 
@@ -148,9 +148,9 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     },
   });
   const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, logger: logger.child('lane') });
-  ports.data = (await lane.start().catch((error: unknown) => Promise.reject(portInUse(error, 'data lane (TCP)', config.host, config.dataPort)))).port;
+  ports.data = (await lane.start()).port;
   undo.push(() => lane.stop());
-  ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler }).catch((error: unknown) => Promise.reject(portInUse(error, 'control (UDP)', config.host, config.port)));
+  ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
   const laneClient = new DataLaneClient({ identity, connectTimeoutMs: 3_000, requestTimeoutMs: 15_000, downloadLimiter: limits.download, logger: logger.child('lane') });
 
   const downloadManager = new DownloadManager({ hasher });
@@ -236,6 +236,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     peers: () => db.list(),
     getPeerCount: () => db.size,
     activeOperations: () => operations.active(),
+    reportError: (error) => events.emit('runtime-error', { error }),
     async getGame(gameId) {
       const result = await fetchLatestManifest(db, transport.client, gameId, logger);
       events.emit('got-game-files', { gameId, ...result });
@@ -282,7 +283,6 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     },
     setBandwidthLimits: (next) => limits.apply(next),
     uploadedBytes: () => uploaded,
-    reportError: (error) => events.emit('runtime-error', { error }),
     async stop() {
       if (stopped) return;
       stopped = true;

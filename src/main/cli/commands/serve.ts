@@ -112,7 +112,7 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { gameDir, s
   const webPort = numberFlag(args, 'web-port') ?? 7420;
   const web = args.flags.has('web')
     ? await startWebHost({ backend, host: webHost, port: webPort, staticDir: requireRendererDir(), logger: logger.child('web') }).catch((error: unknown) =>
-        Promise.reject(portInUse(error, 'web UI (TCP)', webHost, webPort)),
+        Promise.reject(portInUse(error)),
       )
     : null;
   if (web) stops.push(() => web.stop());

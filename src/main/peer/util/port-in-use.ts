@@ -1,20 +1,21 @@
 import { LanspreadError } from '../../../shared/errors';
 
 /**
- * A bind that failed because the port is taken becomes PORT_IN_USE naming the port, so the
- * player learns which one (another Lanspread, or another program) instead of a bare errno.
- * Any other error is returned as it is.
+ * A bind that failed because the port is taken becomes PORT_IN_USE naming the address and
+ * port, so the player learns which one (another Lanspread, or another program) instead of a
+ * bare errno. Any other error is returned as it is.
  */
-export function portInUse(error: unknown, what: string, host: string | undefined, port: number | undefined): unknown {
-  if (!isAddressInUse(error)) return error;
-  return new LanspreadError('PORT_IN_USE', `The ${what} port ${host ?? '0.0.0.0'}:${port ?? 0} is already in use (by another Lanspread or another program)`, { cause: error });
+export function portInUse(error: unknown): unknown {
+  const taken = addressInUse(error);
+  if (!taken) return error;
+  return new LanspreadError('PORT_IN_USE', `The port ${taken.address}:${taken.port} is already in use (by another Lanspread or another program)`, { cause: error });
 }
 
-/** Libraries wrap the errno (the QUIC socket rethrows it as its own error with a cause). */
-function isAddressInUse(error: unknown): boolean {
+/** The errno error under any wrapping (the QUIC socket rethrows it as its own error with a cause). */
+function addressInUse(error: unknown): { address: string; port: number } | null {
   for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
-    const { code, message } = current as { code?: unknown; message?: unknown };
-    if (code === 'EADDRINUSE' || (typeof message === 'string' && message.includes('EADDRINUSE'))) return true;
+    const { code, address, port } = current as { code?: unknown; address?: unknown; port?: unknown };
+    if (code === 'EADDRINUSE') return { address: typeof address === 'string' ? address : '0.0.0.0', port: typeof port === 'number' ? port : 0 };
   }
-  return false;
+  return null;
 }
