@@ -1,3 +1,4 @@
+import type { PeerView } from '../../../shared/api';
 import { ControlSocketClient, controlSocketPath } from '../../peer/launcher/control-socket';
 import { safeText } from '../../peer/util/safe-text';
 import { parseArgs } from '../args';
@@ -13,13 +14,17 @@ export async function runPeers(argv: string[]): Promise<number> {
       return 0;
     }
     if (peers.length === 0) process.stdout.write('No peers yet.\n');
-    for (const peer of peers) {
+    for (const peer of peers.map(printable)) {
       const rtt = peer.rttMs === null ? '' : ` ${peer.rttMs} ms`;
-      // Names and ids come from the peers themselves.
-      process.stdout.write(`${safeText(peer.name, 64)}  ${safeText(peer.host, 64)}:${peer.port}  ${peer.source}  ${peer.gameCount} games${rtt}  ${safeText(peer.peerId.slice(0, 16))}\n`);
+      process.stdout.write(`${peer.name}  ${peer.host}:${peer.port}  ${peer.source}  ${peer.gameCount} games${rtt}  ${peer.peerId.slice(0, 16)}\n`);
     }
     return 0;
   } finally {
     client.close();
   }
+}
+
+/** Names, addresses and ids come from the peers themselves: never raw to the terminal. */
+function printable(peer: PeerView): PeerView {
+  return { ...peer, name: safeText(peer.name, 64), host: safeText(peer.host, 64), peerId: safeText(peer.peerId) };
 }

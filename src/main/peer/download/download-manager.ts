@@ -172,9 +172,9 @@ export class DownloadManager {
     const combined = AbortSignal.any([entry.cancel.signal, entry.interrupt.signal]);
     const diskCheck = this.diskCheck(plan, combined);
     const checks = new WholeFileChecks(plan, diskCheck);
+    let begun = false;
     let tracker: ProgressTracker | null = null;
     let scheduler: ChunkScheduler | null = null;
-    let begun = false;
     try {
       // Folder, then journal, then payload: a kill leaves nothing, or a journal the resumer takes
       // up (it skips a journal whose game folder is gone).
