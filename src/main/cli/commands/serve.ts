@@ -2,7 +2,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
 import { ControlSocketServer, controlSocketPath } from '../../peer/launcher/control-socket';
-import { preparePrivateStateDir } from '../../peer/fs/private-files';
 import { InstanceLock } from '../../peer/launcher/instance-lock';
 import { ProcessGuard } from '../../peer/launcher/process-guard';
 import { createGameLauncher } from '../../peer/launcher/game-launcher';
@@ -48,7 +47,6 @@ export async function runServe(argv: string[]): Promise<number> {
   if (!gameDirFlag) throw new LanspreadError('GAME_DIR_NOT_SET', 'serve needs --game-dir DIR');
   const gameDir = path.resolve(gameDirFlag);
   const stateDir = stateDirOf(args);
-  await preparePrivateStateDir(stateDir);
   const lock = await InstanceLock.acquire(stateDir);
   const logger = createLogger((flag(args, 'log-level') ?? 'info') as LogLevel, 'peer');
   const guard = new ProcessGuard(logger.child('guard')).install();

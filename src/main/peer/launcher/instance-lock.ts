@@ -2,6 +2,7 @@ import { open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LanspreadError } from '../../../shared/errors';
+import { preparePrivateStateDir } from '../fs/private-files';
 
 /**
  * One running peer per state directory. Two would share identity, journals and intents, and
@@ -17,6 +18,7 @@ export class InstanceLock {
 
   static async acquire(stateDir: string): Promise<InstanceLock> {
     const file = path.join(stateDir, LOCK_FILE);
+    await preparePrivateStateDir(stateDir);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       try {
         const handle = await open(file, 'wx', 0o600);
