@@ -107,6 +107,8 @@ describe('disk full on a real downloader process', () => {
       expect((await client.invoke('get_status')).running).toBe(true);
       expect(existsSync(path.join(gameRoot, 'version.ini'))).toBe(false);
       expect(await resumableOrNothing(gameRoot, stateDir)).toBe(true);
+      // What the player reads: the disk, and how much the game needs.
+      expect(error?.message).toMatch(/disk filled up during the download: .* needs \d+ bytes/);
       await rm(filler, { force: true });
     }
     expect(outcomes).toEqual(Array.from({ length: 20 }, () => 'DISK_FULL'));

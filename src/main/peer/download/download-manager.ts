@@ -240,7 +240,7 @@ export class DownloadManager {
       if (error.code === 'DISK_FULL') {
         await transaction.discardPayload();
         await journal.delete();
-        return failed(emit, gameId, error, stats);
+        return failed(emit, gameId, new LanspreadError('DISK_FULL', `The disk filled up during the download: ${gameId} needs ${plan.totalBytes} bytes; what was downloaded is removed`, { cause: error }), stats);
       }
       await journal.close();
       await transaction.fail();
