@@ -97,4 +97,21 @@ describe('one serve per state directory and per port', () => {
     children.push(peer);
     expect(await answers(stateDir, peer.peerId)).toBe(true);
   });
+
+  it('of three serves started at the same moment on one state directory, exactly one runs; the others exit naming it', async () => {
+    const work = await makeWorkDir('single-race');
+    defer(work.cleanup);
+    const stateDir = path.join(work.dir, 'state');
+    const args = ['--game-dir', path.join(work.dir, 'games'), '--state-dir', stateDir, '--host', '127.0.0.1', '--no-mdns'];
+    const started = await Promise.allSettled([0, 1, 2].map(() => spawnCliPeer(['serve', ...args])));
+    const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    children.push(...running);
+    expect(running).toHaveLength(1);
+    const winner = running[0]!;
+    for (const result of started) {
+      if (result.status === 'rejected') expect(String(result.reason)).toContain(`[ALREADY_RUNNING]: Another Lanspread peer (pid ${winner.child.pid})`);
+    }
+    expect(await answers(stateDir, winner.peerId)).toBe(true);
+  });
 });
+
