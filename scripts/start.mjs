@@ -167,12 +167,13 @@ if (process.env.LANSPREAD_NO_ELECTRON !== '1' && (electronBinary() ?? fetchElect
 
   const shownHost = webHost === '0.0.0.0' || webHost === '::' ? '127.0.0.1' : webHost;
   // Port 0 means "any free port": only the peer knows which, and it prints the URL when ready.
-  const address = webPort === '0' ? 'the "Web UI:" address the peer prints below' : `http://${shownHost}:${webPort}/`;
+  // The URL carries the access token, which only the peer knows: it prints the whole URL when ready.
+  const address = `the "Web UI:" address the peer prints below (http://${shownHost}:${webPort === '0' ? '<port>' : webPort}/?token=…)`;
   console.log(`Electron is not available on this machine (its binary is fetched on first run and could not be).
 Starting the headless Lanspread peer with the web UI instead: it shares ${gameDir} and finds peers on the LAN.
 
   Open the launcher in a browser: ${address}
-  ${webHost === '127.0.0.1' ? '(only this machine can open it; set LANSPREAD_WEB_HOST=0.0.0.0 to allow others, with the token the peer prints)' : '(off loopback the peer prints a URL with ?token=…: use that one)'}
+  ${webHost === '127.0.0.1' ? '(only this machine can open it; set LANSPREAD_WEB_HOST=0.0.0.0 to allow others)' : '(other machines can open it with the same URL, token included)'}
 
 Ctrl-C stops it.
 `);

@@ -40,6 +40,11 @@ export const ERROR_CODES = [
   'ALREADY_INSTALLED',
   'GAME_DIR_INVALID',
   'GAME_DIR_NOT_SET',
+  // hosting a peer
+  'ALREADY_RUNNING',
+  'PORT_IN_USE',
+  // the UI's link to its peer (the web UI's WebSocket)
+  'HOST_CONNECTION_LOST',
   // archives
   'ARCHIVE_PASSWORD_REQUIRED',
   'ARCHIVE_BAD_PASSWORD',

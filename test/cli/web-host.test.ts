@@ -39,6 +39,11 @@ async function start(options: Partial<Parameters<typeof startWebHost>[0]> = {}) 
   return { backend, host };
 }
 
+/** The cookie the printed URL sets: what a browser that opened it sends along. */
+function authed(host: WebHost): Record<string, string> {
+  return { cookie: `lanspread_token=${host.token}` };
+}
+
 /** Raw GET so the request path and Host header are sent exactly as written. */
 function get(port: number, requestPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
@@ -104,21 +109,21 @@ function closeCode(url: string, options: WebSocket.ClientOptions = {}): Promise<
 describe('web host: static files', () => {
   it('serves the renderer with MIME types and security headers', async () => {
     const { host } = await start();
-    const index = await get(host.port, '/');
+    const index = await get(host.port, '/', authed(host));
     expect(index.status).toBe(200);
     expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(index.headers['content-security-policy']).toContain("default-src 'self'");
     expect(index.headers['x-content-type-options']).toBe('nosniff');
     expect(index.body).toContain('<title>Lanspread</title>');
-    expect((await get(host.port, '/assets/app.js')).headers['content-type']).toBe('text/javascript; charset=utf-8');
-    expect((await get(host.port, '/assets/app.css')).headers['content-type']).toBe('text/css; charset=utf-8');
-    expect((await get(host.port, '/missing.js')).status).toBe(404);
+    expect((await get(host.port, '/assets/app.js', authed(host))).headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect((await get(host.port, '/assets/app.css', authed(host))).headers['content-type']).toBe('text/css; charset=utf-8');
+    expect((await get(host.port, '/missing.js', authed(host))).status).toBe(404);
   });
 
   it('refuses traversal, encoded traversal, symlinks out of the root and non-GET methods', async () => {
     const { host } = await start();
     for (const attempt of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt', '/assets%5c..%5c..%5csecret.txt', '/assets/leak.txt', '/%ff']) {
-      const response = await get(host.port, attempt);
+      const response = await get(host.port, attempt, authed(host));
       expect(response.status, attempt).toBeGreaterThanOrEqual(400);
       expect(response.body, attempt).not.toContain('top secret');
     }
@@ -135,18 +140,19 @@ describe('web host: static files', () => {
 
   it('rejects a foreign Host header (DNS rebinding) but accepts IPs and localhost', async () => {
     const { host } = await start();
-    expect((await get(host.port, '/', { host: `attacker.example:${host.port}` })).status).toBe(403);
-    expect((await get(host.port, '/', { host: `localhost:${host.port}` })).status).toBe(200);
+    expect((await get(host.port, '/', { ...authed(host), host: `attacker.example:${host.port}` })).status).toBe(403);
+    expect((await get(host.port, '/', { ...authed(host), host: `localhost:${host.port}` })).status).toBe(200);
     const named = await start({ allowedHostnames: ['partybox.local'] });
-    expect((await get(named.host.port, '/', { host: `partybox.local:${named.host.port}` })).status).toBe(200);
+    expect((await get(named.host.port, '/', { ...authed(named.host), host: `partybox.local:${named.host.port}` })).status).toBe(200);
   });
 });
 
 describe('web host: WebSocket RPC', () => {
   it('answers commands, pushes events and reports coded errors', async () => {
     const { host, backend } = await start();
-    expect(host.token).toBeNull();
-    const client = await connect(`ws://127.0.0.1:${host.port}/ws`);
+    // A token on loopback too, and the socket gets in with its cookie.
+    expect(host.token).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    const client = await connect(`ws://127.0.0.1:${host.port}/ws`, { headers: authed(host) });
     const games = await client.call('request_games');
     expect('result' in games && Array.isArray(games.result) && games.result.length).toBeGreaterThan(0);
 
@@ -173,18 +179,18 @@ describe('web host: WebSocket RPC', () => {
   it('closes foreign-origin sockets and unknown paths', async () => {
     const { host } = await start();
     expect(await closeCode(`ws://127.0.0.1:${host.port}/ws`, { origin: 'http://attacker.example' })).toBe(WS_CLOSE_FORBIDDEN);
-    const sameOrigin = await connect(`ws://127.0.0.1:${host.port}/ws`, { origin: `http://127.0.0.1:${host.port}` });
+    const sameOrigin = await connect(`ws://127.0.0.1:${host.port}/ws`, { origin: `http://127.0.0.1:${host.port}`, headers: authed(host) });
     sameOrigin.ws.close();
     await expect(connect(`ws://127.0.0.1:${host.port}/other`)).rejects.toThrow();
   });
 
   it('stops idempotently and drops connected clients', async () => {
     const { host } = await start();
-    const client = await connect(`ws://127.0.0.1:${host.port}/ws`);
+    const client = await connect(`ws://127.0.0.1:${host.port}/ws`, { headers: authed(host) });
     const closed = new Promise((resolve) => client.ws.once('close', resolve));
     await Promise.all([host.stop(), host.stop()]);
     await closed;
-    await expect(get(host.port, '/')).rejects.toThrow();
+    await expect(get(host.port, '/', authed(host))).rejects.toThrow();
   });
 });
 
@@ -216,5 +222,26 @@ describe('web host: token rules', () => {
     expect((await get(host.port, '/')).status).toBe(401);
     expect((await get(host.port, '/?token=sekret-token')).status).toBe(200);
     expect(await closeCode(`ws://127.0.0.1:${host.port}/ws`)).toBe(WS_CLOSE_UNAUTHORIZED);
+  });
+});
+
+describe('web host: token on loopback', () => {
+  it('refuses loopback requests and sockets without the token; the printed URL gets in and sets the cookie', async () => {
+    const { host } = await start();
+    expect(host.url).toBe(`http://127.0.0.1:${host.port}/?token=${host.token}`);
+    expect((await get(host.port, '/')).status).toBe(401);
+    expect((await get(host.port, '/assets/app.js')).status).toBe(401);
+    expect((await get(host.port, '/?token=wrong')).status).toBe(401);
+    const base = `ws://127.0.0.1:${host.port}/ws`;
+    expect(await closeCode(base)).toBe(WS_CLOSE_UNAUTHORIZED);
+    expect(await closeCode(base, { headers: { cookie: 'lanspread_token=wrong' } })).toBe(WS_CLOSE_UNAUTHORIZED);
+
+    const opened = await get(host.port, new URL(host.url).pathname + new URL(host.url).search);
+    expect(opened.status).toBe(200);
+    const cookie = String(opened.headers['set-cookie']?.[0]).split(';')[0]!;
+    expect(cookie).toBe(`lanspread_token=${host.token}`);
+    const client = await connect(base, { headers: { cookie } });
+    expect(await client.call('get_status')).toMatchObject({ result: { running: true } });
+    client.ws.close();
   });
 });

@@ -2,6 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, session } from 'electron';
+import { toLanspreadError } from '../../shared/errors';
+import { InstanceLock } from '../peer/launcher/instance-lock';
+import { ProcessGuard } from '../peer/launcher/process-guard';
 import { createGameLauncher } from '../peer/launcher/game-launcher';
 import { RuntimeLauncherBackend } from '../peer/launcher/launcher-backend';
 import { startPeer, type PeerRuntime } from '../peer/runtime';
@@ -16,7 +19,15 @@ import { forwardEvents, registerIpc } from './ipc';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'";
 
-if (!app.requestSingleInstanceLock()) app.quit();
+if (!app.requestSingleInstanceLock()) {
+  // The first one gets focused (second-instance below); this one says so and fails.
+  console.error(`Lanspread is already running with the state folder ${app.getPath('userData')}; switching to its window.`);
+  app.exit(1);
+}
+
+const logger = createLogger('info', 'lanspread');
+// Installed before anything starts: an error no operation caught is logged and reported, not fatal.
+const guard = new ProcessGuard(logger.child('guard')).install();
 
 let runtime: PeerRuntime | null = null;
 let window: BrowserWindow | null = null;
@@ -34,8 +45,9 @@ function demoPeers(): string[] {
 }
 
 async function boot(): Promise<void> {
-  const logger = createLogger('info', 'lanspread');
   const stateDir = app.getPath('userData');
+  // Electron's own lock covers a second window; this one also a CLI `serve` on the same folder.
+  const lock = await InstanceLock.acquire(stateDir);
   const settings = await SettingsStore.open(stateDir, { displayName: os.hostname() });
   const current = settings.get();
   runtime = await startPeer({
@@ -47,6 +59,8 @@ async function boot(): Promise<void> {
     uploadLimitBytesPerSec: current.uploadLimitBytesPerSec,
     logger,
   });
+  const started = runtime;
+  guard.reportTo((error) => started.reportError(error));
   const backend = new RuntimeLauncherBackend({ runtime, settings, launchGame: createGameLauncher(runtime.catalog, runtime.gameDir) });
 
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
@@ -69,9 +83,23 @@ async function boot(): Promise<void> {
   if (process.env.ELECTRON_RENDERER_URL) await window.loadURL(process.env.ELECTRON_RENDERER_URL);
   else await window.loadFile(path.join(here, '../renderer/index.html'));
 
-  app.on('before-quit', () => {
-    void settings.flush();
-    void runtime?.stop();
+  // Quitting waits for the runtime to stop (downloads journaled, installs rolled back, sockets
+  // closed): the first before-quit is held back, and the quit is asked again once all is down.
+  let shutdown: 'running' | 'stopping' | 'stopped' = 'running';
+  app.on('before-quit', (event) => {
+    if (shutdown === 'stopped') return;
+    event.preventDefault();
+    if (shutdown === 'stopping') return;
+    shutdown = 'stopping';
+    const stopAll = async () => {
+      await settings.flush().catch((error: unknown) => logger.error('settings not saved on quit', { error: String(error) }));
+      await started.stop().catch((error: unknown) => logger.error('runtime did not stop cleanly', { error: String(error) }));
+      await lock.release().catch(() => undefined);
+    };
+    void stopAll().finally(() => {
+      shutdown = 'stopped';
+      app.quit();
+    });
   });
 }
 
@@ -80,7 +108,14 @@ app.on('second-instance', () => {
   window?.focus();
 });
 app.on('window-all-closed', () => app.quit());
-app.whenReady().then(boot, (error: unknown) => {
-  console.error(error);
-  app.exit(1);
-});
+app
+  .whenReady()
+  .then(boot)
+  .catch((error: unknown) => {
+    // A start that fails (the state folder in use, a port taken) says why and ends, instead of
+    // leaving a process without a window.
+    const coded = toLanspreadError(error);
+    logger.error(`start failed: [${coded.code}] ${coded.message}`);
+    dialog.showErrorBox('Lanspread could not start', coded.message);
+    app.exit(1);
+  });

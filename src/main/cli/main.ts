@@ -1,10 +1,13 @@
 import { toLanspreadError } from '../../shared/errors';
+import { safeText } from '../peer/util/safe-text';
 import { runDemoGames } from './commands/demo-games';
 import { runDownload } from './commands/download';
 import { runGames } from './commands/games';
 import { runPeers } from './commands/peers';
 import { runServe } from './commands/serve';
 import { USAGE } from './usage';
+
+const FORCED_EXIT_AFTER_MS = 2_000;
 
 /** `lanspread-peer <command>`: the headless face of the peer runtime. */
 async function main(argv: string[]): Promise<number> {
@@ -29,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return command === undefined ? 1 : 0;
     default:
-      process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}`);
+      process.stderr.write(`Unknown command '${safeText(command)}'.\n\n${USAGE}`);
       return 2;
   }
 }
@@ -40,7 +43,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const coded = toLanspreadError(error);
-    process.stderr.write(`error [${coded.code}]: ${coded.message}\n`);
+    process.stderr.write(`error [${coded.code}]: ${safeText(coded.message, 1_000)}\n`);
     process.exitCode = 1;
+    // A failed command ends the process even if some library left a handle open.
+    setTimeout(() => process.exit(1), FORCED_EXIT_AFTER_MS).unref();
   },
 );

@@ -7,7 +7,7 @@ import { toLanspreadError } from '../../shared/errors';
 import type { RpcServerMessage } from '../../shared/rpc';
 import { dispatchRpc } from '../peer/launcher/rpc-dispatch';
 import { silentLogger, type Logger } from '../peer/util/logger';
-import { cookieValue, hostHeaderAllowed, isLoopbackHost, newToken, originAllowed, TOKEN_COOKIE, tokenMatches } from './web/access';
+import { cookieValue, hostHeaderAllowed, newToken, originAllowed, TOKEN_COOKIE, tokenMatches } from './web/access';
 import { mimeTypeOf, resolveStaticFile } from './web/static-files';
 
 /**
@@ -23,7 +23,7 @@ export interface WebHostOptions {
   port?: number;
   /** The built renderer (out/renderer). */
   staticDir: string;
-  /** Required off loopback; generated when absent there. On loopback, given = enforced. */
+  /** Always required (generated when absent), on loopback too: any local process or user could drive an open one. */
   token?: string;
   /** DNS names (besides IPs and localhost) the page may be reached by, e.g. "partybox.local". */
   allowedHostnames?: string[];
@@ -31,11 +31,11 @@ export interface WebHostOptions {
 }
 
 export interface WebHost {
-  /** Open this in a browser; carries ?token= when one is required. */
+  /** Open this in a browser: it carries ?token=, which then moves into a cookie. */
   url: string;
   host: string;
   port: number;
-  token: string | null;
+  token: string;
   stop(): Promise<void>;
 }
 
@@ -68,12 +68,12 @@ const SECURITY_HEADERS = {
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
-  const token = options.token ?? (isLoopbackHost(host) ? null : newToken());
+  const token = options.token ?? newToken();
   const allowedNames = (options.allowedHostnames ?? []).map((n) => n.toLowerCase());
   const sockets = new Set<WebSocket>();
 
   const authorized = (request: http.IncomingMessage, url: URL): boolean =>
-    token === null || tokenMatches(token, url.searchParams.get('token')) || tokenMatches(token, cookieValue(request.headers.cookie, TOKEN_COOKIE));
+    tokenMatches(token, url.searchParams.get('token')) || tokenMatches(token, cookieValue(request.headers.cookie, TOKEN_COOKIE));
 
   const server = http.createServer((request, response) => {
     void serveHttp(request, response).catch((error: unknown) => {
@@ -100,7 +100,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
     const headers: Record<string, string> = { ...SECURITY_HEADERS, 'Content-Type': mimeTypeOf(file), 'Cache-Control': file.endsWith('.html') ? 'no-store' : 'public, max-age=3600' };
     // The token moves from the URL into a cookie, so assets and the WebSocket are authorised too.
-    if (token !== null && url.searchParams.has('token')) headers['Set-Cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    if (url.searchParams.has('token')) headers['Set-Cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     response.writeHead(200, headers);
     if (request.method === 'HEAD') return void response.end();
     createReadStream(file).on('error', () => response.destroy()).pipe(response);
@@ -137,7 +137,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       } catch {
         return;
       }
-      void dispatchRpc(options.backend, message).then((reply) => reply && push(reply));
+      void dispatchRpc(options.backend, message)
+        .then((reply) => reply && push(reply))
+        .catch((error: unknown) => logger.warn(`web reply failed: ${toLanspreadError(error).message}`));
     });
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
@@ -155,7 +157,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = `http://${shownHost}:${port}/${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+  const url = `http://${shownHost}:${port}/?token=${encodeURIComponent(token)}`;
 
   let stopped: Promise<void> | null = null;
   return {

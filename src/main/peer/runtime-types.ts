@@ -115,6 +115,8 @@ export interface PeerRuntime {
   peers(): PeerRecord[];
   getPeerCount(): number;
   activeOperations(): ActiveOperation[];
+  /** Reports an error that belongs to no operation (the host's process guard) as a runtime-error event. */
+  reportError(error: ErrorInfo): void;
 
   /** Fetches the manifest of the latest version from its sources (emits got-game-files). */
   getGame(gameId: string): Promise<{ manifest: GameManifest; sources: PeerId[] }>;

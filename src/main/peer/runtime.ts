@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import type { Catalog } from '../../shared/catalog';
 import { LanspreadError, toLanspreadError } from '../../shared/errors';
 import type { LocalGameState, PeerId } from '../../shared/model';
@@ -6,6 +5,7 @@ import { BandwidthLimits } from './bandwidth/bandwidth-limits';
 import { uploadThrottle } from './bandwidth/throttle';
 import { parsePeerAddress } from './discovery/manual-peers';
 import { MdnsDiscovery } from './discovery/mdns-discovery';
+import { preparePrivateStateDir } from './fs/private-files';
 import { loadOrCreateIdentity } from './identity/identity';
 import { InstallService } from './install/install-service';
 import { bundledCatalogPath, loadCatalog } from './library/catalog';
@@ -34,6 +34,7 @@ import { createHavePublisher } from './swarm/have-publisher';
 import { PartialShares } from './swarm/partial-shares';
 import { TransferLedger } from './swarm/transfer-ledger';
 import { createLogger } from './util/logger';
+import { portInUse } from './util/port-in-use';
 import { TypedEmitter } from './util/typed-emitter';
 
 export type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
@@ -49,8 +50,20 @@ const ANNOUNCE_DEBOUNCE_MS = 50;
  * returned handle; everything they can see is one of its events.
  */
 export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
+  // A start that fails half-way (a port taken) stops what it had started: no socket, worker or
+  // watcher of a peer that never ran may keep the process alive.
+  const undo: Array<() => unknown> = [];
+  try {
+    return await buildPeer(config, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    throw portInUse(error);
+  }
+}
+
+async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promise<PeerRuntime> {
   const logger = config.logger ?? createLogger('info', 'peer');
-  await mkdir(config.stateDir, { recursive: true });
+  await preparePrivateStateDir(config.stateDir);
   const identity = await loadOrCreateIdentity(config.stateDir, logger.child('identity'));
   const catalog: Catalog = config.catalog ?? (await loadCatalog(bundledCatalogPath()));
   const events = new TypedEmitter<RuntimeEvents>();
@@ -72,6 +85,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   };
 
   const hasher = new ChunkHasher();
+  undo.push(() => hasher.stop());
   const library = new LocalLibrary({
     hasher,
     stateDir: config.stateDir,
@@ -143,6 +157,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   });
 
   const transport = await createQuicTransport({ identity, logger: logger.child('quic') });
+  undo.push(() => transport.stop());
   const peers = new PeerManager({ db, transport: transport.client, ownHello, logger: logger.child('peers'), timings: config.timings });
   announceTo = peers;
   const handler = createRequestHandler({
@@ -165,6 +180,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   const haveHandler = createHavePublisher({ partials, servesWhole: (gameId, id) => library.servesWhole(gameId, id) });
   const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, haveHandler, logger: logger.child('lane') });
   ports.data = (await lane.start()).port;
+  undo.push(() => lane.stop());
   ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
   // A seed in a crowd accepts slowly: connecting gets time, and a failed connect only rests that source (chunk-scheduler.ts).
   const laneClient = new DataLaneClient({ identity, connectTimeoutMs: 10_000, requestTimeoutMs: 15_000, downloadLimiter: limits.download, logger: logger.child('lane') });
@@ -206,6 +222,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
   peers.on('peer-games-changed', ({ peerId }) => events.emit('remote-games-changed', { peerId }));
   peers.setManualPeers((config.manualPeers ?? []).map(parsePeerAddress));
   peers.start();
+  undo.push(() => peers.stop());
 
   let discovery: MdnsDiscovery | null = null;
   if (config.mdns?.enabled !== false) {
@@ -223,6 +240,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     discovery.on('peer-goodbye', (peerId) => peers.goodbye(peerId));
     try {
       await discovery.start();
+      undo.push(() => discovery?.stop());
     } catch (error) {
       // No multicast (e.g. a container without a LAN): manual peers still work.
       logger.warn('mDNS unavailable; only manual peers will be found', { error: toLanspreadError(error).message });
@@ -230,6 +248,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     }
   }
 
+  undo.push(() => library.stop());
   await library.start();
 
   let stopped = false;
@@ -255,6 +274,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     peers: () => db.list(),
     getPeerCount: () => db.size,
     activeOperations: () => operations.active(),
+    reportError: (error) => events.emit('runtime-error', { error }),
     async getGame(gameId) {
       const result = await fetchLatestManifest(db, transport.client, gameId, logger);
       events.emit('got-game-files', { gameId, ...result });
@@ -273,7 +293,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     setManualPeers: (addresses) => peers.setManualPeers(addresses.map(parsePeerAddress)),
     rescan: () => library.rescanAll(),
     async download(gameId, options = {}) {
-      const outcome = await downloads.download(gameId);
+      const outcome = await downloads.download(gameId, { install: options.install !== false });
       if (outcome.status === 'failed') throw LanspreadError.fromInfo(outcome.error);
       if (outcome.status === 'cancelled') throw new LanspreadError('REQUEST_CANCELLED', `Download of ${gameId} was cancelled`);
       // Upstream: a committed download is installed (or updated) right away.
@@ -336,6 +356,7 @@ export async function startPeer(config: PeerConfig): Promise<PeerRuntime> {
     events.on('game-download-finished', ({ gameId }) => resumer.downloadSettled(gameId));
     events.on('game-download-cancelled', ({ gameId }) => resumer.downloadSettled(gameId));
     events.on('remote-games-changed', () => resumer.poke());
+    undo.push(() => resumer.stop());
     await resumer.start();
   }
   return runtime;

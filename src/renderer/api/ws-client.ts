@@ -113,7 +113,8 @@ export class WsLauncherClient implements ConnectedApi {
   }
 
   private failPending(message: string): void {
-    for (const { reject } of this.pending.values()) reject({ code: 'PEER_UNREACHABLE', message });
+    // Not a peer: the page lost its own host. Blaming the network here once hid a crash.
+    for (const { reject } of this.pending.values()) reject({ code: 'HOST_CONNECTION_LOST', message });
     this.pending.clear();
     this.outbox.length = 0;
   }

@@ -1,4 +1,4 @@
-import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rmdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256Hex } from '../../support/sha256';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -19,6 +19,21 @@ describe('FileIndex', () => {
   afterEach(async () => {
     await hasher.stop();
     await work.cleanup();
+  });
+
+  it('saves again after a failed save (the failure does not poison later flushes, and its changes are not lost)', async () => {
+    const file = path.join(work.dir, 'a.rar');
+    await writeFile(file, 'abcdefghij');
+    const index = await FileIndex.open(work.dir, counting);
+    await index.chunkHashes('g', 'a.rar', file, 4);
+    // A directory where the index file goes: the save fails as a full disk would.
+    const target = path.join(work.dir, 'library-index.json');
+    await mkdir(target);
+    await expect(index.flush()).rejects.toThrow();
+    await rmdir(target);
+    await index.flush();
+    const saved = JSON.parse(await readFile(target, 'utf8')) as { games: Record<string, Record<string, unknown>> };
+    expect(Object.keys(saved.games.g ?? {})).toEqual(['a.rar']);
   });
 
   it('hashes in the worker, reuses CRCs of unchanged files across reopen, and re-hashes changed ones', async () => {

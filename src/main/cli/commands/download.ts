@@ -1,5 +1,6 @@
 import { ControlSocketClient, controlSocketPath } from '../../peer/launcher/control-socket';
 import { flag, parseArgs } from '../args';
+import { safeText } from '../../peer/util/safe-text';
 import { renderProgress } from '../progress-bar';
 import { stateDirOf } from './shared-flags';
 import { LanspreadError } from '../../../shared/errors';
@@ -25,17 +26,17 @@ export async function runDownload(argv: string[], command: 'download' | 'stream-
   const mine = <T extends { gameId: string }>(fn: (payload: T) => void) => (payload: T) => payload.gameId === gameId && fn(payload);
   client.on('game-download-progress', mine((p) => draw(renderProgress('download', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, p.activePeers, p))));
   client.on('game-install-progress', mine((p) => draw(renderProgress(mode === 'streamed' ? 'stream' : 'install', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, mode === 'streamed' ? p.activePeers : null))));
-  client.on('game-download-finished', mine((p) => draw(`download finished: ${gameId} ${p.version}`)));
+  client.on('game-download-finished', mine((p) => draw(`download finished: ${safeText(gameId)} ${safeText(p.version, 40)}`)));
   client.on('game-install-begin', mine((p) => p.mode === 'streamed' && draw(`streaming ${gameId} from a peer…`)));
   try {
     await client.invoke('install_game', { gameId, mode });
     if (interactive) process.stdout.write('\n');
-    process.stdout.write(`${gameId} is installed.\n`);
+    process.stdout.write(`${safeText(gameId)} is installed.\n`);
     return 0;
   } catch (error) {
     if (interactive) process.stdout.write('\n');
     const coded = error instanceof LanspreadError ? error : new LanspreadError('INTERNAL', String(error));
-    process.stderr.write(`error [${coded.code}]: ${coded.message}\n`);
+    process.stderr.write(`error [${coded.code}]: ${safeText(coded.message, 1_000)}\n`);
     return 1;
   } finally {
     client.close();

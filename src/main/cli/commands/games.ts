@@ -1,6 +1,7 @@
 import type { GameView } from '../../../shared/api';
 import { ControlSocketClient, controlSocketPath } from '../../peer/launcher/control-socket';
 import { parseArgs } from '../args';
+import { safeText } from '../../peer/util/safe-text';
 import { formatBytes } from '../format';
 import { stateDirOf } from './shared-flags';
 
@@ -24,5 +25,5 @@ export async function runGames(argv: string[]): Promise<number> {
 function describe(game: GameView): string {
   const state = game.installed ? 'installed' : game.downloaded ? 'downloaded' : 'available';
   const peers = game.sourcePeers.length === 1 ? '1 peer' : `${game.sourcePeers.length} peers`;
-  return `${game.id.padEnd(36)} ${game.latestVersion ?? '-'}  ${formatBytes(game.sizeBytes).padStart(9)}  ${state}  on ${peers}`;
+  return `${safeText(game.id).padEnd(36)} ${safeText(game.latestVersion ?? '-', 40)}  ${formatBytes(game.sizeBytes).padStart(9)}  ${state}  on ${peers}`;
 }

@@ -1,4 +1,6 @@
+import type { PeerView } from '../../../shared/api';
 import { ControlSocketClient, controlSocketPath } from '../../peer/launcher/control-socket';
+import { safeText } from '../../peer/util/safe-text';
 import { parseArgs } from '../args';
 import { formatBytes } from '../format';
 import { stateDirOf } from './shared-flags';
@@ -13,7 +15,7 @@ export async function runPeers(argv: string[]): Promise<number> {
       return 0;
     }
     if (peers.length === 0) process.stdout.write('No peers yet.\n');
-    for (const peer of peers) {
+    for (const peer of peers.map(printable)) {
       const rtt = peer.rttMs === null ? '' : ` ${peer.rttMs} ms`;
       const traffic = `  sent ${formatBytes(peer.uploadedBytes)}, received ${formatBytes(peer.downloadedBytes)}`;
       process.stdout.write(`${peer.name}  ${peer.host}:${peer.port}  ${peer.source}  ${peer.gameCount} games${rtt}${traffic}  ${peer.peerId.slice(0, 16)}\n`);
@@ -22,4 +24,9 @@ export async function runPeers(argv: string[]): Promise<number> {
   } finally {
     client.close();
   }
+}
+
+/** Names, addresses and ids come from the peers themselves: never raw to the terminal. */
+function printable(peer: PeerView): PeerView {
+  return { ...peer, name: safeText(peer.name, 64), host: safeText(peer.host, 64), peerId: safeText(peer.peerId) };
 }

@@ -2,19 +2,14 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 
 /**
- * Who may talk to the web host. On loopback only this machine can connect, so no token is
- * needed; on any other address a random token is. Independently, the Host header must name
+ * Who may talk to the web host: whoever holds its random token, on loopback too (any local
+ * process or user can connect to loopback, and the UI can set the game folder or start a
+ * game). The URL the host prints carries it; a cookie keeps it. Independently, the Host header must name
  * this host by IP (or localhost), which defeats DNS rebinding: a rebound attacker page sends its
  * own domain name as Host.
  */
 
 export const TOKEN_COOKIE = 'lanspread_token';
-
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '');
-  if (bare === 'localhost' || bare === '::1') return true;
-  return net.isIPv4(bare) && bare.startsWith('127.');
-}
 
 export function newToken(): string {
   return randomBytes(24).toString('base64url');

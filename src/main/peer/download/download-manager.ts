@@ -19,6 +19,7 @@
  * next download of the same manifest resumes; cancel and disk-full discard payload and journal.
  * local/ and install metadata are never touched.
  */
+import { mkdir } from 'node:fs/promises';
 import type { LauncherEvents } from '../../../shared/api';
 import type { ErrorInfo } from '../../../shared/errors';
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
@@ -192,10 +193,16 @@ export class DownloadManager {
     const combined = AbortSignal.any([entry.cancel.signal, entry.interrupt.signal]);
     const diskCheck = this.diskCheck(plan, combined);
     const checks = new WholeFileChecks(plan, diskCheck);
+    let begun = false;
     let tracker: ProgressTracker | null = null;
     let scheduler: ChunkScheduler | null = null;
     let share: DownloadShare | null = null;
     try {
+      // Folder, then journal, then payload: a kill leaves nothing, or a journal the resumer takes
+      // up (it skips a journal whose game folder is gone).
+      await mkdir(plan.gameRoot, { recursive: true });
+      await journal.create();
+      begun = true;
       await transaction.begin();
       this.options.hasher?.warmUp?.();
       emit({ type: 'game-download-begin', payload: { gameId, version: plan.manifest.version, totalBytes: plan.totalBytes } });
@@ -260,6 +267,8 @@ export class DownloadManager {
       await checks.settle();
       const error = toLanspreadError(thrown);
       const stats = scheduler?.stats() ?? [];
+      // No journal, so nothing of this download is on disk either: nothing to sweep.
+      if (!begun) return failed(emit, gameId, error, stats);
       if (entry.cancel.signal.aborted) {
         await transaction.discardPayload();
         await journal.delete();
@@ -269,7 +278,7 @@ export class DownloadManager {
       if (error.code === 'DISK_FULL') {
         await transaction.discardPayload();
         await journal.delete();
-        return failed(emit, gameId, error, stats);
+        return failed(emit, gameId, new LanspreadError('DISK_FULL', `The disk filled up during the download: ${gameId} needs ${plan.totalBytes} bytes; what was downloaded is removed`, { cause: error }), stats);
       }
       await journal.close();
       await transaction.fail();

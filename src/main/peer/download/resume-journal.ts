@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write';
+import { PRIVATE_DIR_MODE } from '../fs/private-files';
 import type { DownloadPlan } from './download-plan';
 
 // 2: keyed by the manifest id (chunk SHA-256s); a format-1 journal is discarded and its download starts over.
@@ -87,6 +88,17 @@ export class ResumeJournal {
     return found;
   }
 
+  /**
+   * Makes the journal exist before any payload file does, so a kill at any moment leaves either
+   * a resumable download or nothing. A journal of this exact manifest is kept as it is.
+   */
+  async create(): Promise<void> {
+    await this.load();
+    if ((await stat(this.file).catch(() => null))?.isFile()) return;
+    this.dirty = true;
+    await this.flush();
+  }
+
   markVerified(fileIndex: number, chunkIndex: number): void {
     const bits = this.bits[fileIndex];
     if (!bits || this.closed) return;
@@ -108,11 +120,18 @@ export class ResumeJournal {
   /** Writes pending changes now (serialised with any write in progress). */
   async flush(): Promise<void> {
     this.clearTimer();
-    this.writing = this.writing.then(async () => {
+    // A failed write must not poison the chain: later flushes run, and retry what it lost.
+    this.writing = this.writing.catch(() => undefined).then(async () => {
       if (!this.dirty || this.closed) return;
       this.dirty = false;
-      await mkdir(path.dirname(this.file), { recursive: true });
-      await writeFileAtomic(this.file, JSON.stringify(this.snapshot()));
+      const save = async () => {
+        await mkdir(path.dirname(this.file), { recursive: true, mode: PRIVATE_DIR_MODE });
+        await writeFileAtomic(this.file, JSON.stringify(this.snapshot()));
+      };
+      await save().catch((error: unknown) => {
+        this.dirty = true;
+        throw error;
+      });
     });
     await this.writing;
   }

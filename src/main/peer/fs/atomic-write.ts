@@ -1,5 +1,6 @@
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { PRIVATE_FILE_MODE } from './private-files';
 
 /**
  * Writes a file so that a crash leaves either the old content or the new, never a mix:
@@ -9,17 +10,19 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   const dir = path.dirname(target);
   const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
   // The mode applies from creation, so a secret is never readable by others, not even briefly.
-  const handle = await open(temp, 'w', options.mode ?? 0o666);
+  // Every caller writes launcher metadata into the state directory: owner-only by default.
+  const handle = await open(temp, 'w', options.mode ?? PRIVATE_FILE_MODE);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, target);
   } catch (error) {
-    await rm(temp, { force: true });
+    // A half-written temp file (a full disk) would only hold on to the space that ran out.
+    await rm(temp, { force: true }).catch(() => undefined);
     throw error;
   }
   await syncDirectory(dir);

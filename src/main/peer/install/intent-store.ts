@@ -1,5 +1,6 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { syncDirectory, writeFileAtomic } from '../fs/atomic-write';
+import { makePrivateDir } from '../fs/private-files';
 import { isMissing } from './fs-checks';
 import type { GamePaths } from './layout';
 
@@ -41,7 +42,7 @@ const OPERATIONS: ReadonlySet<string> = new Set(['install', 'update', 'uninstall
 const PHASES: ReadonlySet<string> = new Set(['preparing', 'extracting', 'promoting', 'swapping', 'cleanup', 'renaming', 'deleting']);
 
 export async function writeIntent(paths: GamePaths, operation: IntentOperation, phase: IntentPhase, version: string | null): Promise<void> {
-  await mkdir(paths.stateGameDir, { recursive: true });
+  await makePrivateDir(paths.stateGameDir);
   const intent: InstallIntent = { schemaVersion: 1, gameId: paths.gameId, operation, phase, version, updatedAt: new Date().toISOString() };
   await writeFileAtomic(paths.intent, `${JSON.stringify(intent)}\n`);
 }
@@ -68,7 +69,7 @@ export async function clearIntent(paths: GamePaths): Promise<void> {
 }
 
 export async function writeInstalledRecord(paths: GamePaths, version: string | null): Promise<void> {
-  await mkdir(paths.stateGameDir, { recursive: true });
+  await makePrivateDir(paths.stateGameDir);
   const record: InstalledRecord = { schemaVersion: 1, gameId: paths.gameId, version, installedAt: new Date().toISOString() };
   await writeFileAtomic(paths.installed, `${JSON.stringify(record)}\n`);
 }

@@ -1,7 +1,8 @@
-import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CATALOG_ID_PATTERN } from '../../../shared/catalog';
 import { syncDirectory } from '../fs/atomic-write';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../fs/private-files';
 import { isMissing, isRegularFile, pathExists } from './fs-checks';
 import { gamePaths } from './layout';
 
@@ -46,7 +47,7 @@ export async function migrateLegacyFiles(gameDir: string, stateDir: string): Pro
 
 /** rename when on the same filesystem, else copy + fsync the folder + delete. */
 async function moveFile(from: string, to: string): Promise<void> {
-  await mkdir(path.dirname(to), { recursive: true });
+  await makePrivateDir(path.dirname(to));
   try {
     await rename(from, to);
   } catch (error) {
@@ -55,6 +56,8 @@ async function moveFile(from: string, to: string): Promise<void> {
     await syncDirectory(path.dirname(to));
     await rm(from, { force: true });
   }
+  // It kept the mode it had in the game folder: in the state directory it is the user's alone.
+  if (process.platform !== 'win32') await chmod(to, PRIVATE_FILE_MODE);
   await syncDirectory(path.dirname(to));
   await syncDirectory(path.dirname(from));
 }

@@ -1,5 +1,6 @@
 import { readdir, rename } from 'node:fs/promises';
 import { CATALOG_ID_PATTERN } from '../../../shared/catalog';
+import { missingCase } from '../../../shared/errors';
 import { syncDirectory } from '../fs/atomic-write';
 import { hasOwnedMarker, isMissing, isRealDirectory, pathExists, removeIfEmpty, removeOwnedMarker, removeTree } from './fs-checks';
 import { finishInstalled, finishUpdate, swapInNew } from './install-transaction';
@@ -58,6 +59,9 @@ export async function recoverGame(ctx: TransactionContext, paths: GamePaths): Pr
     case 'uninstall':
       await recoverUninstall(ctx, paths, intent, log);
       break;
+    default:
+      // A new kind of operation must get its own recovery, not be skipped silently.
+      missingCase(intent.operation);
   }
   await clearIntent(paths);
   return result;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { CommandArgs, CommandName, CommandResult, EventName, EventPayload, LauncherBackend } from '../../../shared/api';
-import { LanspreadError } from '../../../shared/errors';
+import { LanspreadError, toLanspreadError } from '../../../shared/errors';
+import { PRIVATE_FILE_MODE } from '../fs/private-files';
 import type { RpcServerMessage } from '../../../shared/rpc';
 import type { Logger } from '../util/logger';
 import { dispatchRpc } from './rpc-dispatch';
@@ -15,6 +16,12 @@ import { dispatchRpc } from './rpc-dispatch';
  */
 
 const MAX_LINE_BYTES = 1024 * 1024;
+/**
+ * Replies and events waiting for a client to read them. A client that stops reading would
+ * otherwise make the process buffer every later event for it (measured: +300 MB); one this far
+ * behind is dropped. Far above what a reading client ever has pending (one games list).
+ */
+const MAX_PENDING_WRITE_BYTES = 8 * 1024 * 1024;
 
 export function controlSocketPath(stateDir: string): string {
   if (process.platform === 'win32') {
@@ -47,6 +54,8 @@ export class ControlSocketServer {
         resolve();
       });
     });
+    // The socket is created with the umask's mode; only its owner may drive this peer.
+    if (process.platform !== 'win32') await chmod(this.socketPath, PRIVATE_FILE_MODE);
   }
 
   async stop(): Promise<void> {
@@ -61,7 +70,13 @@ export class ControlSocketServer {
   private serve(socket: net.Socket): void {
     this.sockets.add(socket);
     const send = (message: RpcServerMessage) => {
-      if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+      if (socket.destroyed) return;
+      if (socket.writableLength > MAX_PENDING_WRITE_BYTES) {
+        this.logger.warn('control socket client does not read its replies; closing');
+        socket.destroy();
+        return;
+      }
+      socket.write(`${JSON.stringify(message)}\n`);
     };
     const unsubscribe = this.backend.subscribe((event, payload) => send({ event, payload } as RpcServerMessage));
     let buffered = '';
@@ -83,7 +98,9 @@ export class ControlSocketServer {
         } catch {
           continue;
         }
-        void dispatchRpc(this.backend, message).then((reply) => reply && send(reply));
+        void dispatchRpc(this.backend, message)
+          .then((reply) => reply && send(reply))
+          .catch((error: unknown) => this.logger.warn(`control socket reply failed: ${toLanspreadError(error).message}`));
       }
     });
     socket.on('error', () => socket.destroy());

@@ -107,12 +107,16 @@ export class FileIndex {
 
   /** Writes the index if it changed; concurrent calls are serialised. */
   flush(): Promise<void> {
-    this.saving = this.saving.then(async () => {
+    // A failed save must not poison the chain: later flushes run, and retry what it lost.
+    this.saving = this.saving.catch(() => undefined).then(async () => {
       if (!this.dirty) return;
       this.dirty = false;
       const games: IndexFile['games'] = {};
       for (const [gameId, files] of this.games) games[gameId] = Object.fromEntries(files);
-      await writeFileAtomic(this.file, JSON.stringify({ schemaVersion: SCHEMA_VERSION, games } satisfies IndexFile));
+      await writeFileAtomic(this.file, JSON.stringify({ schemaVersion: SCHEMA_VERSION, games } satisfies IndexFile)).catch((error: unknown) => {
+        this.dirty = true;
+        throw error;
+      });
     });
     return this.saving;
   }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Catalog } from '../../../shared/catalog';
-import { LanspreadError } from '../../../shared/errors';
+import { LanspreadError, toLanspreadError } from '../../../shared/errors';
 import type { GameManifest, GameSummary, LocalGameState } from '../../../shared/model';
 import type { ServedLibrary } from '../server/served-library';
 import type { Logger } from '../util/logger';
@@ -71,7 +71,7 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     await this.monitor?.stop();
     this.monitor = null;
     await this.scans;
-    await this.index?.flush();
+    await this.saveIndex();
   }
 
   gameDir(): string | null {
@@ -151,12 +151,20 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     return this.catalogIds.has(gameId) && this.games.get(gameId)?.downloaded === true && this.servable(gameId);
   }
 
+  /**
+   * The index is only a cache: a save that fails (a full state directory) is logged and tried
+   * again with the next change, never thrown at a caller that did not ask for it.
+   */
+  private async saveIndex(): Promise<void> {
+    await this.index?.flush().catch((error: unknown) => this.options.logger.warn('library index not saved', { error: toLanspreadError(error).message }));
+  }
+
   manifest(gameId: string): Promise<GameManifest> {
     const game = this.games.get(gameId);
     if (!this.dir || !game?.downloaded || !this.index) return Promise.reject(new LanspreadError('GAME_NOT_SERVED', `Game ${gameId} is not shared by this peer`));
     let pending = this.manifests.get(gameId);
     if (!pending) {
-      const building = buildManifest(path.join(this.dir, gameId), gameId, game.version ?? '', this.chunkSize, this.index).finally(() => void this.index?.flush().catch(() => undefined));
+      const building = buildManifest(path.join(this.dir, gameId), gameId, game.version ?? '', this.chunkSize, this.index).finally(() => this.saveIndex());
       pending = building;
       building.then(
         (manifest) => {

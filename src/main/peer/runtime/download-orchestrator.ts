@@ -16,6 +16,7 @@ import type { TransferLedger } from '../swarm/transfer-ledger';
 import type { DataLaneClient } from '../transport/data-lane/lane-client';
 import type { Logger } from '../util/logger';
 import type { TypedEmitter } from '../util/typed-emitter';
+import { ensureRoomForDownload } from './disk-preflight';
 import { fetchLatestManifest } from './manifest-fetch';
 
 export interface DownloadOrchestratorDeps {
@@ -56,7 +57,8 @@ const LANE_CONNECT_TIMEOUT_MS = 10_000;
 export class DownloadOrchestrator {
   constructor(private readonly deps: DownloadOrchestratorDeps) {}
 
-  async download(gameId: string): Promise<DownloadOutcome> {
+  /** `install`: an install follows the download, so the preflight counts its space too. */
+  async download(gameId: string, options: { install: boolean } = { install: false }): Promise<DownloadOutcome> {
     const { deps } = this;
     const gameDir = deps.gameDir();
     if (gameDir === null) throw new LanspreadError('GAME_DIR_NOT_SET', 'Choose a game folder first');
@@ -71,6 +73,7 @@ export class DownloadOrchestrator {
       manifest = fetched.manifest;
       const { manifestId } = fetched;
       deps.events.emit('got-game-files', { gameId, manifest: fetched.manifest, sources: fetched.sources });
+      await ensureRoomForDownload(fetched.manifest, gameDir, options);
       const chunkCount = fetched.manifest.files.reduce((sum, file) => sum + file.chunkHashes.length, 0);
       const sourceOf = (record: PeerRecord) => this.sourceOf(record, gameId, manifestId, chunkCount, subscriptions);
       const sources = fetched.sources

@@ -2,6 +2,7 @@ import { mkdir, open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LanspreadError } from '../../../shared/errors';
+import { ensureFreeSpace } from '../fs/free-space';
 import { stagingPath } from '../fs/safe-path';
 import type { StreamInstallFrame } from '../protocol/stream-install';
 import type { StreamVisitor } from '../transport/data-lane/lane-stream';
@@ -105,11 +106,13 @@ export class StreamReceiver implements StreamVisitor {
     await file?.handle.close().catch(() => undefined);
   }
 
-  private onBegin(frame: Extract<ControlFrame, { type: 'Begin' }>): void {
+  private async onBegin(frame: Extract<ControlFrame, { type: 'Begin' }>): Promise<void> {
     if (this.begun) throw violation('a second Begin');
     if (frame.gameId !== this.expect.gameId || frame.version !== this.expect.version) {
       throw new LanspreadError('VERSION_CHANGED', `Asked for ${this.expect.gameId} ${this.expect.version}, the sender streams ${frame.gameId} ${frame.version}`);
     }
+    // The sender announces the unpacked size before the first byte: refuse what cannot fit.
+    await ensureFreeSpace(this.targetDir, frame.totalBytes, 'the streamed install');
     this.begun = { entries: frame.entries, totalBytes: frame.totalBytes };
     this.onProgress?.(0, frame.totalBytes);
   }

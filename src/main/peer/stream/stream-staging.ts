@@ -49,6 +49,8 @@ export function streamStagingSource<S extends StreamSender>(options: StreamStagi
             await receiver.abandon();
             lastError = toLanspreadError(error);
             if (lastError.code === 'REQUEST_CANCELLED' || extract.signal?.aborted) throw lastError;
+            // Another sender would not fit either. The preflight's refusal keeps its numbers.
+            if (lastError.code === 'DISK_FULL' && /bytes needed/.test(lastError.message)) throw lastError;
             if (lastError.code === 'DISK_FULL' || (error as { code?: unknown }).code === 'ENOSPC') {
               throw new LanspreadError('DISK_FULL', 'Not enough disk space for the streamed install', { cause: error });
             }

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { toLanspreadError } from '../../../shared/errors';
+import { ensureFreeSpace } from '../fs/free-space';
 import { extractArchiveSet, listArchiveSize } from './unrar-extract';
 import type { UnrarJob, UnrarWorkerMessage } from './unrar-protocol';
 import type { UnpackResult } from './unpacker';
@@ -16,6 +17,8 @@ function post(message: UnrarWorkerMessage): void {
 async function run(job: UnrarJob): Promise<UnpackResult> {
   let bytesTotal = 0;
   for (const archive of job.archives) bytesTotal += await listArchiveSize(archive, job.password);
+  // The exact unpacked size is known only here, from the headers: refuse before the first byte.
+  await ensureFreeSpace(job.targetDir, bytesTotal, 'the install');
   let bytesDone = 0;
   let lastPost = 0;
   post({ type: 'progress', bytesDone, bytesTotal });
