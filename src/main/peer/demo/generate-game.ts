@@ -16,6 +16,8 @@ export interface GeneratedFile {
   crc32: number;
 }
 
+const GENERATED_MTIME = new Date('2024-01-01T00:00:00Z');
+
 export interface GenerateGameOptions {
   gameDir: string;
   gameId: string;
@@ -86,7 +88,9 @@ export async function generateGame(options: GenerateGameOptions): Promise<Genera
     });
   });
   const archivePath = path.join(root, options.volumeSize ? `${options.gameId}.part1.rar` : `${options.gameId}.rar`);
-  const archives = await writeRar5Stored({ archivePath, entries, volumeSize: options.volumeSize });
+  // A fixed time in the headers: the same options give the same bytes on every machine, so two
+  // peers that generate one game announce one manifest id and can be mixed as sources.
+  const archives = await writeRar5Stored({ archivePath, entries, volumeSize: options.volumeSize, mtime: GENERATED_MTIME });
   await writeFile(path.join(root, 'version.ini'), `${options.version}\n`);
   const files = options.files.map((file, index) => ({ path: file.path, size: file.size, crc32: (crcs[index] ?? 0) >>> 0 }));
   return { root, archives, files };
