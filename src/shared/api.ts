@@ -12,7 +12,7 @@ export type OperationKind = 'download' | 'install' | 'update' | 'uninstall' | 'r
 
 export type InstallMode = 'normal' | 'streamed';
 
-export interface OperationView {
+export interface OperationView extends SwarmFigures {
   kind: OperationKind;
   /** 'transfer' while bytes arrive, 'unpack' while extracting, 'finishing' otherwise. */
   phase: 'transfer' | 'unpack' | 'finishing';
@@ -21,11 +21,24 @@ export interface OperationView {
   bytesPerSecond: number;
   etaSeconds: number | null;
   activePeers: number;
-  /** A download's swarm: usable peers holding the whole game, and peers downloading it too (they serve what they have). */
+}
+
+/** A download's swarm, where it has one. */
+export interface SwarmFigures {
+  /** Usable peers holding the whole game, and peers downloading it too (they serve what they have). */
   fullSources?: number;
   partialSources?: number;
   /** Bytes of this game this machine has sent to other peers. */
   uploadedBytes?: number;
+}
+
+/** The swarm figures present in `from` (a progress event, an operation view). */
+export function swarmFiguresOf(from: SwarmFigures): SwarmFigures {
+  const out: SwarmFigures = {};
+  if (from.fullSources !== undefined) out.fullSources = from.fullSources;
+  if (from.partialSources !== undefined) out.partialSources = from.partialSources;
+  if (from.uploadedBytes !== undefined) out.uploadedBytes = from.uploadedBytes;
+  return out;
 }
 
 /** One game as the library UI shows it: catalog facts + this machine + the LAN. */
@@ -103,18 +116,7 @@ export type CommandResult<K extends CommandName> = LauncherCommands[K]['result']
 export interface LauncherEvents {
   'games-list-updated': { games: GameView[] };
   'game-download-begin': { gameId: string; version: string; totalBytes: number };
-  /** `fullSources`/`partialSources`: peers usable now that hold the whole game / part of it; `uploadedBytes`: sent to other peers for this game. */
-  'game-download-progress': {
-    gameId: string;
-    bytesDone: number;
-    totalBytes: number;
-    bytesPerSecond: number;
-    etaSeconds: number | null;
-    activePeers: number;
-    fullSources?: number;
-    partialSources?: number;
-    uploadedBytes?: number;
-  };
+  'game-download-progress': { gameId: string; bytesDone: number; totalBytes: number; bytesPerSecond: number; etaSeconds: number | null; activePeers: number } & SwarmFigures;
   'game-download-finished': { gameId: string; version: string };
   /** `resumes`: the verified part was kept, and the download picks up from there (on its own once a peer has the game). */
   'game-download-failed': { gameId: string; error: ErrorInfo; resumes?: boolean };

@@ -1,10 +1,5 @@
+import type { SwarmFigures } from '../../shared/api';
 import { formatBytes } from './format';
-
-export interface SwarmFigures {
-  fullSources?: number;
-  partialSources?: number;
-  uploadedBytes?: number;
-}
 
 /** One terminal line redrawn in place: `label [#####-----] 52% 12.3 MiB/s ETA 0:42 3 peers (1 full, 2 partial) up 4.0 MiB`. */
 export function renderProgress(label: string, done: number, total: number, bytesPerSecond: number, etaSeconds: number | null, peers: number | null, swarm: SwarmFigures = {}, width = 30): string {

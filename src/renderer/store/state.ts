@@ -1,4 +1,5 @@
 import type { EventName, EventPayload, GameView, OperationKind, OperationView, PeerView, RuntimeStatus } from '../../shared/api';
+import { swarmFiguresOf } from '../../shared/api';
 import type { ErrorInfo } from '../../shared/errors';
 import type { Settings } from '../../shared/settings';
 
@@ -188,9 +189,7 @@ function progress(state: LauncherState, update: EventPayload<'game-download-prog
         bytesPerSecond: update.bytesPerSecond,
         etaSeconds: update.etaSeconds,
         activePeers: update.activePeers,
-        ...(update.fullSources === undefined ? {} : { fullSources: update.fullSources }),
-        ...(update.partialSources === undefined ? {} : { partialSources: update.partialSources }),
-        ...(update.uploadedBytes === undefined ? {} : { uploadedBytes: update.uploadedBytes }),
+        ...swarmFiguresOf(update),
       },
     };
   });

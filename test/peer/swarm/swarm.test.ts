@@ -134,17 +134,23 @@ describe('swarming between real peers (QUIC control plane, TLS data lane)', () =
     }
   });
 
-  it('a partial peer serves only chunks it has verified: any other is CHUNK_NOT_AVAILABLE, never wrong bytes', async () => {
+  /** One player downloading slowly from one seed, its have-map watched by a test client, once it holds `chunks` chunks. */
+  async function slowPartial(chunks: number) {
     const { seed, downloaders } = await room(1, { seedUpload: 96 * 1024 });
     const [player] = downloaders as [TestPeer];
     const manifest = (await player.runtime.getGame('demo-arena')).manifest;
     const watcher = await observer(peers.dir);
+    const download = player.runtime.download('demo-arena', { install: false });
+    await waitFor(() => announcesPartial(seed, player), 20_000, 'the partial announcement');
+    const target = laneOf(seed, player);
+    const have = watcher.watch(target, manifest);
+    await waitFor(() => have.held >= chunks, 30_000, `${chunks} verified chunk(s)`);
+    return { seed, player, manifest, watcher, download, target, have };
+  }
+
+  it('a partial peer serves only chunks it has verified: any other is CHUNK_NOT_AVAILABLE, never wrong bytes', async () => {
+    const { seed, player, manifest, watcher, download, target, have } = await slowPartial(2);
     try {
-      const download = player.runtime.download('demo-arena', { install: false });
-      await waitFor(() => announcesPartial(seed, player), 20_000, 'the partial announcement');
-      const have = watcher.watch(laneOf(seed, player), manifest);
-      await waitFor(() => have.held >= 2, 30_000, 'two verified chunks');
-      const target = laneOf(seed, player);
       const archive = manifest.files.find((file) => file.path === 'demo-arena.rar')!;
       const archiveFirst = manifest.files.slice(0, manifest.files.indexOf(archive)).reduce((sum, file) => sum + file.chunkHashes.length, 0);
       const heldIndex = archive.chunkHashes.findIndex((_, i) => have.has(archiveFirst + i));
@@ -173,16 +179,8 @@ describe('swarming between real peers (QUIC control plane, TLS data lane)', () =
   });
 
   it('cancel on a partial peer withdraws it at once: subscribers hear it and its chunks are refused', async () => {
-    const { seed, downloaders } = await room(1, { seedUpload: 96 * 1024 });
-    const [player] = downloaders as [TestPeer];
-    const manifest = (await player.runtime.getGame('demo-arena')).manifest;
-    const watcher = await observer(peers.dir);
+    const { seed, player, manifest, watcher, download, target, have } = await slowPartial(1);
     try {
-      const download = player.runtime.download('demo-arena', { install: false });
-      await waitFor(() => announcesPartial(seed, player), 20_000, 'the partial announcement');
-      const target = laneOf(seed, player);
-      const have = watcher.watch(target, manifest);
-      await waitFor(() => have.held >= 1, 30_000, 'a verified chunk');
       const ended = new Promise<HaveEndReason>((resolve) => have.onEnd(resolve));
       const held = manifest.files[0]!.chunkHashes.findIndex((_, i) => have.has(i));
       const heldFile = manifest.files[0]!;

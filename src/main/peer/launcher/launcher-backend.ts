@@ -2,6 +2,7 @@ import { stat, access } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { CommandArgs, CommandName, CommandResult, EventName, EventPayload, InstallMode, LauncherBackend, LauncherEvents, OperationView, PeerView } from '../../../shared/api';
+import { swarmFiguresOf } from '../../../shared/api';
 import { LanspreadError, missingCase, toLanspreadError } from '../../../shared/errors';
 import type { Settings } from '../../../shared/settings';
 import type { PeerRuntime } from '../runtime-types';
@@ -246,7 +247,7 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       bytesPerSecond: payload.bytesPerSecond ?? 0,
       etaSeconds: payload.etaSeconds ?? null,
       activePeers: payload.activePeers ?? 0,
-      ...swarmOf(payload),
+      ...swarmFiguresOf(payload),
     });
   }
 
@@ -273,11 +274,3 @@ function gameIdOf(args: unknown): string {
   return gameId;
 }
 
-/** The swarm figures of a download's progress, where it has them. */
-function swarmOf(payload: Partial<LauncherEvents['game-download-progress']>): Pick<OperationView, 'fullSources' | 'partialSources' | 'uploadedBytes'> {
-  return {
-    ...(payload.fullSources === undefined ? {} : { fullSources: payload.fullSources }),
-    ...(payload.partialSources === undefined ? {} : { partialSources: payload.partialSources }),
-    ...(payload.uploadedBytes === undefined ? {} : { uploadedBytes: payload.uploadedBytes }),
-  };
-}
