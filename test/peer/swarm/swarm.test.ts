@@ -141,11 +141,16 @@ describe('swarming between real peers (QUIC control plane, TLS data lane)', () =
     const manifest = (await player.runtime.getGame('demo-arena')).manifest;
     const watcher = await observer(peers.dir);
     const download = player.runtime.download('demo-arena', { install: false });
-    await waitFor(() => announcesPartial(seed, player), 20_000, 'the partial announcement');
-    const target = laneOf(seed, player);
-    const have = watcher.watch(target, manifest);
-    await waitFor(() => have.held >= chunks, 30_000, `${chunks} verified chunk(s)`);
-    return { seed, player, manifest, watcher, download, target, have };
+    try {
+      await waitFor(() => announcesPartial(seed, player), 20_000, 'the partial announcement');
+      const target = laneOf(seed, player);
+      const have = watcher.watch(target, manifest);
+      await waitFor(() => have.held >= chunks, 30_000, `${chunks} verified chunk(s)`);
+      return { seed, player, manifest, watcher, download, target, have };
+    } catch (error) {
+      watcher.stop();
+      throw error;
+    }
   }
 
   it('a partial peer serves only chunks it has verified: any other is CHUNK_NOT_AVAILABLE, never wrong bytes', async () => {
