@@ -117,7 +117,6 @@ describe('swarming between real peers (QUIC control plane, TLS data lane)', () =
       };
       await waitFor(() => union() === total, 60_000, 'the downloaders to hold every chunk between them');
       const heldWhenSeedLeft = haves.map((have) => have.held);
-      console.info(`DEBUG held ${heldWhenSeedLeft} total ${total} seed uploaded ${seed.runtime.uploadedBytes()} players uploaded ${downloaders.map((d) => d.runtime.uploadedBytes())}`);
       await peers.stop(seed);
       // The precondition of the test: nobody had it all when the seed left.
       expect(Math.max(...heldWhenSeedLeft)).toBeLessThan(total);
