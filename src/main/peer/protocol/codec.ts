@@ -90,9 +90,14 @@ export class ByteReader {
     }
   }
 
-  /** Next JSON frame, or null on a clean end of stream between frames. */
-  async readFrame(maxBytes: number): Promise<unknown> {
+  /**
+   * Next JSON frame, or null on a clean end of stream between frames. `onStarted` runs once the
+   * frame's first byte is here (a server's deadline for the whole frame starts then, not while
+   * the connection merely idles between requests).
+   */
+  async readFrame(maxBytes: number, onStarted?: () => void): Promise<unknown> {
     if (this.pending.byteLength === 0 && !(await this.fill())) return null;
+    onStarted?.();
     const header = await this.readExact(FRAME_HEADER_BYTES);
     const length = new DataView(header.buffer, header.byteOffset, FRAME_HEADER_BYTES).getUint32(0, false);
     if (length > maxBytes) {

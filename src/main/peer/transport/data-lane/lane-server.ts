@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { createServer } from 'node:tls';
 import type { Server, TLSSocket } from 'node:tls';
 import { LanspreadError, toLanspreadError } from '../../../../shared/errors';
@@ -34,13 +35,25 @@ export interface DataLaneServerOptions {
   logger?: Logger;
   /** Further connections are refused by the kernel-side accept (net.Server.maxConnections). */
   maxConnections?: number;
+  /** A client that has not finished its TLS handshake by then is dropped. */
+  handshakeTimeoutMs?: number;
+  /** Connections not yet through TLS, per remote address and in all: past a cap the oldest is dropped. */
+  maxUnauthenticatedPerAddress?: number;
+  maxUnauthenticated?: number;
+  /** Once a request frame's first byte arrives, the whole frame must be here within this (slow-loris guard). */
+  requestFrameDeadlineMs?: number;
   /** A connection silent in both directions this long is closed (also the slow-loris guard). */
   idleTimeoutMs?: number;
   /** After refusing hostile input, how long the server keeps reading so its Error frame arrives. */
   lingerMs?: number;
 }
 
-const DEFAULT_MAX_CONNECTIONS = 256;
+/** Authenticated connections too: in a room each peer holds a few to each peer it downloads from. */
+const DEFAULT_MAX_CONNECTIONS = 2048;
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
+const DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS = 64;
+const DEFAULT_MAX_UNAUTHENTICATED = 256;
+const DEFAULT_REQUEST_FRAME_DEADLINE_MS = 10_000;
 const DEFAULT_UPLOAD_SLOTS = 4;
 const DEFAULT_QUEUED_KEEP_ALIVE_MS = 4_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
@@ -59,6 +72,8 @@ export class DataLaneServer {
   private server: Server | null = null;
   private starting: Promise<{ port: number }> | null = null;
   private readonly sockets = new Set<TLSSocket>();
+  /** TCP connections still before or in their TLS handshake, oldest first, by `address:port`. */
+  private readonly unauthenticated = new Map<string, { socket: Socket; address: string; deadline: NodeJS.Timeout }>();
   private readonly slots: UploadSlots;
   private readonly recent = new RecentUploads();
 
@@ -87,6 +102,11 @@ export class DataLaneServer {
     if (starting) await starting.catch(() => undefined);
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    for (const { socket, deadline } of this.unauthenticated.values()) {
+      clearTimeout(deadline);
+      socket.destroy();
+    }
+    this.unauthenticated.clear();
     if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
@@ -103,7 +123,13 @@ export class DataLaneServer {
       ALPNProtocols: [LANE_ALPN],
     });
     server.maxConnections = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-    server.on('secureConnection', (socket) => this.accept(socket));
+    server.on('connection', (socket: Socket) => this.admitUnauthenticated(socket));
+    server.on('secureConnection', (socket) => {
+      const key = `${socket.remoteAddress}:${socket.remotePort}`;
+      clearTimeout(this.unauthenticated.get(key)?.deadline);
+      this.unauthenticated.delete(key);
+      this.accept(socket);
+    });
     // Handshake failures (wrong TLS version, garbage before the handshake) only cost that socket.
     server.on('tlsClientError', (error) => this.logger.debug('TLS handshake failed', { reason: error.message }));
     this.server = server;
@@ -118,6 +144,36 @@ export class DataLaneServer {
     const port = this.port;
     if (port === null) throw new LanspreadError('INTERNAL', 'Data lane server has no port after listen');
     return { port };
+  }
+
+  /**
+   * A connection that has not proved who it is yet costs memory and a slot: many of them from
+   * one address (or in all) drop the oldest, so connects that never start TLS cannot crowd out
+   * real peers; the handshake timeout drops the rest.
+   */
+  private admitUnauthenticated(socket: Socket): void {
+    const address = socket.remoteAddress ?? '';
+    const key = `${address}:${socket.remotePort}`;
+    // Our own timer: TLS's handshakeTimeout does not start for a client that sends nothing at all.
+    const deadline = setTimeout(() => socket.destroy(), this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    deadline.unref();
+    this.unauthenticated.set(key, { socket, address, deadline });
+    socket.once('close', () => {
+      clearTimeout(deadline);
+      if (this.unauthenticated.get(key)?.socket === socket) this.unauthenticated.delete(key);
+    });
+    const perAddress = this.options.maxUnauthenticatedPerAddress ?? DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS;
+    const total = this.options.maxUnauthenticated ?? DEFAULT_MAX_UNAUTHENTICATED;
+    let fromAddress = 0;
+    for (const entry of this.unauthenticated.values()) if (entry.address === address) fromAddress++;
+    for (const [oldKey, entry] of this.unauthenticated) {
+      if (fromAddress <= perAddress && this.unauthenticated.size <= total) break;
+      if (fromAddress > perAddress && entry.address !== address) continue;
+      this.unauthenticated.delete(oldKey);
+      if (entry.address === address) fromAddress--;
+      clearTimeout(entry.deadline);
+      entry.socket.destroy();
+    }
   }
 
   private accept(socket: TLSSocket): void {
@@ -150,7 +206,11 @@ export class DataLaneServer {
     for (;;) {
       let request;
       try {
-        const raw = await reader.readFrame(MAX_REQUEST_BYTES);
+        let deadline: NodeJS.Timeout | undefined;
+        const deadlineMs = this.options.requestFrameDeadlineMs ?? DEFAULT_REQUEST_FRAME_DEADLINE_MS;
+        const raw = await reader
+          .readFrame(MAX_REQUEST_BYTES, () => (deadline = setTimeout(() => socket.destroy(), deadlineMs)))
+          .finally(() => clearTimeout(deadline));
         if (raw === null) break;
         request = parseRequest(raw);
       } catch (error) {
