@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DataLaneClient } from '../../../../src/main/peer/transport/data-lane/lane-client';
 import { DataLaneServer } from '../../../../src/main/peer/transport/data-lane/lane-server';
 import { laneClientOptions } from '../../../../src/main/peer/transport/data-lane/lane-tls';
+import { encodeFrame } from '../../../../src/main/peer/protocol/codec';
+import { MAX_REQUEST_BYTES } from '../../../../src/main/peer/protocol/messages';
 import type { Identities } from './lane-fixtures';
 import { collector, createIdentities, fileBytes, memoryHandler, waitFor } from './lane-fixtures';
 
@@ -69,6 +71,32 @@ describe('data lane against hostile clients', () => {
     const idle = openIdle(port, 20);
     await waitFor(() => idle.every(closed), 20_000);
     expect((await honestFetch(port)).equals(file)).toBe(true);
+  });
+
+  it('a peer that asks and then reads nothing loses its upload slot at the write deadline; the peer waiting for that only slot is served', async () => {
+    const big = fileBytes(16 * 1024 * 1024, 3);
+    const server = new DataLaneServer({ identity: ids.server, host: '127.0.0.1', port: 0, handler: memoryHandler(big).handler, uploadSlots: 1, writeStallMs: 1_000 });
+    const { port } = await server.start();
+    cleanups.push(() => server.stop());
+    const stuck = connect(laneClientOptions({ host: '127.0.0.1', dataPort: port }, ids.stranger));
+    stuck.on('error', () => undefined);
+    await new Promise<void>((resolve) => stuck.once('secureConnect', () => resolve()));
+    // Asks for 16 MiB, more than the socket buffers hold, and never reads.
+    stuck.pause();
+    stuck.write(encodeFrame({ type: 'GetChunk', gameId: 'demo', path: 'data.bin', offset: 0, length: big.byteLength }, MAX_REQUEST_BYTES));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const client = new DataLaneClient({ identity: ids.client, connectTimeoutMs: 10_000, requestTimeoutMs: 15_000 });
+    cleanups.push(() => client.stop());
+    const sink = collector();
+    await client.fetchChunk({ host: '127.0.0.1', dataPort: port, peerId: ids.server.peerId }, { gameId: 'demo', path: 'data.bin', offset: 0, length: 1024 * 1024 }, sink.sink);
+    expect(sink.bytes().equals(big.subarray(0, 1024 * 1024))).toBe(true);
+    // The server hung up on it: reading again finds the end long before the 16 MiB it asked for.
+    let got = 0;
+    stuck.on('data', (piece: Buffer) => void (got += piece.byteLength));
+    stuck.resume();
+    await waitFor(() => closed(stuck), 20_000);
+    expect(got).toBeLessThan(big.byteLength);
+    stuck.destroy();
   });
 
   it('a request frame that trickles in byte by byte is cut off by the frame deadline; a real peer is served meanwhile', async () => {

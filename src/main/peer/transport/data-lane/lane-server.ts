@@ -15,7 +15,7 @@ import { RecentUploads } from './recent-uploads';
 import { UploadSlots } from './upload-slots';
 import type { HaveHandler, RequestHandler, ServerReply, SubscribeHaveRequest } from '../types';
 import { LANE_ALPN, LANE_TLS_VERSION, remoteFingerprint } from './lane-tls';
-import { writeAndRelease, writeWithBackpressure } from './socket-write';
+import { writeAndRelease, writeWithBackpressure, writeWithin } from './socket-write';
 
 export interface DataLaneServerOptions {
   identity: PeerIdentity;
@@ -42,6 +42,8 @@ export interface DataLaneServerOptions {
   maxUnauthenticated?: number;
   /** Once a request frame's first byte arrives, the whole frame must be here within this (slow-loris guard). */
   requestFrameDeadlineMs?: number;
+  /** A payload write or stream frame the peer does not take within this drops the connection (a reader that does not read holds no slot). */
+  writeStallMs?: number;
   /** A connection silent in both directions this long is closed (also the slow-loris guard). */
   idleTimeoutMs?: number;
   /** After refusing hostile input, how long the server keeps reading so its Error frame arrives. */
@@ -54,6 +56,7 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS = 64;
 const DEFAULT_MAX_UNAUTHENTICATED = 256;
 const DEFAULT_REQUEST_FRAME_DEADLINE_MS = 10_000;
+const DEFAULT_WRITE_STALL_MS = 15_000;
 const DEFAULT_UPLOAD_SLOTS = 4;
 const DEFAULT_QUEUED_KEEP_ALIVE_MS = 4_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
@@ -273,7 +276,8 @@ export class DataLaneServer {
 
   private async sendReply(socket: TLSSocket, reply: ServerReply): Promise<void> {
     const announced = reply.frame.type === 'ChunkHeader' ? reply.frame.length : 0;
-    await writeWithBackpressure(socket, encodeFrame(reply.frame, MAX_RESPONSE_BYTES));
+    const stallMs = this.options.writeStallMs ?? DEFAULT_WRITE_STALL_MS;
+    await writeWithin(socket, stallMs, writeWithBackpressure(socket, encodeFrame(reply.frame, MAX_RESPONSE_BYTES)));
     let sent = 0;
     if (reply.payload) {
       for await (const piece of reply.payload) {
@@ -282,7 +286,7 @@ export class DataLaneServer {
         }
         sent += piece.byteLength;
         // Payload pieces may be pooled buffers (readFileRange): done with each before the next.
-        await writeAndRelease(socket, piece);
+        await writeWithin(socket, stallMs, writeAndRelease(socket, piece));
       }
     }
     // The client counts bytes to find the next frame: a short payload would desynchronise it, so
@@ -301,10 +305,11 @@ export class DataLaneServer {
     const abort = new AbortController();
     const onClose = () => abort.abort();
     socket.once('close', onClose);
+    const stallMs = this.options.writeStallMs ?? DEFAULT_WRITE_STALL_MS;
     try {
       for await (const item of items(abort.signal)) {
-        await writeWithBackpressure(socket, encodeFrame(item.frame, MAX_RESPONSE_BYTES));
-        if (item.payload) await writeWithBackpressure(socket, item.payload);
+        await writeWithin(socket, stallMs, writeWithBackpressure(socket, encodeFrame(item.frame, MAX_RESPONSE_BYTES)));
+        if (item.payload) await writeWithin(socket, stallMs, writeWithBackpressure(socket, item.payload));
       }
     } catch (error) {
       if (socket.destroyed) return;

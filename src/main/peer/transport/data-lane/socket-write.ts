@@ -43,3 +43,23 @@ export function writeAndRelease(socket: Socket, piece: Uint8Array): Promise<void
     socket.write(piece, (error) => (error ? reject(closed()) : resolve()));
   });
 }
+
+/**
+ * A write the peer must take within `ms`: one that does not read (or reads a byte now and then)
+ * would otherwise hold an upload slot, a streamed-install slot and the buffers behind them for
+ * as long as it likes. Past the deadline the connection is dropped and the write rejects.
+ */
+export async function writeWithin(socket: Socket, ms: number, write: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      socket.destroy();
+      reject(new LanspreadError('REQUEST_TIMEOUT', `The peer took nothing of a write for ${ms} ms`));
+    }, ms);
+  });
+  try {
+    await Promise.race([write, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
