@@ -75,7 +75,7 @@ describe('data lane against hostile clients', () => {
 
   it('a peer that asks and then reads nothing loses its upload slot at the write deadline; the peer waiting for that only slot is served', async () => {
     const big = fileBytes(16 * 1024 * 1024, 3);
-    const server = new DataLaneServer({ identity: ids.server, host: '127.0.0.1', port: 0, handler: memoryHandler(big).handler, uploadSlots: 1, writeStallMs: 1_000 });
+    const server = new DataLaneServer({ identity: ids.server, host: '127.0.0.1', port: 0, handler: memoryHandler(big).handler, uploadSlots: 1, writeStallMs: 1_000, minWriteRate: 64 * 1024 * 1024 });
     const { port } = await server.start();
     cleanups.push(() => server.stop());
     const stuck = connect(laneClientOptions({ host: '127.0.0.1', dataPort: port }, ids.stranger));

@@ -42,8 +42,9 @@ export interface DataLaneServerOptions {
   maxUnauthenticated?: number;
   /** Once a request frame's first byte arrives, the whole frame must be here within this (slow-loris guard). */
   requestFrameDeadlineMs?: number;
-  /** A payload write or stream frame the peer does not take within this drops the connection (a reader that does not read holds no slot). */
+  /** A payload write or stream frame the peer does not take within this (or at minWriteRate, if longer) drops the connection: a reader that does not read holds no slot. */
   writeStallMs?: number;
+  minWriteRate?: number;
   /** A connection silent in both directions this long is closed (also the slow-loris guard). */
   idleTimeoutMs?: number;
   /** After refusing hostile input, how long the server keeps reading so its Error frame arrives. */
@@ -286,7 +287,7 @@ export class DataLaneServer {
         }
         sent += piece.byteLength;
         // Payload pieces may be pooled buffers (readFileRange): done with each before the next.
-        await writeWithin(socket, stallMs, writeAndRelease(socket, piece));
+        await writeWithin(socket, stallMs, writeAndRelease(socket, piece), piece.byteLength, this.options.minWriteRate);
       }
     }
     // The client counts bytes to find the next frame: a short payload would desynchronise it, so
@@ -309,7 +310,7 @@ export class DataLaneServer {
     try {
       for await (const item of items(abort.signal)) {
         await writeWithin(socket, stallMs, writeWithBackpressure(socket, encodeFrame(item.frame, MAX_RESPONSE_BYTES)));
-        if (item.payload) await writeWithin(socket, stallMs, writeWithBackpressure(socket, item.payload));
+        if (item.payload) await writeWithin(socket, stallMs, writeWithBackpressure(socket, item.payload), item.payload.byteLength, this.options.minWriteRate);
       }
     } catch (error) {
       if (socket.destroyed) return;

@@ -44,12 +44,18 @@ export function writeAndRelease(socket: Socket, piece: Uint8Array): Promise<void
   });
 }
 
+/** What a write must take at least, in bytes per second, once its floor has passed (a download cap far below it is not a LAN). */
+export const MIN_WRITE_RATE = 32 * 1024;
+
 /**
- * A write the peer must take within `ms`: one that does not read (or reads a byte now and then)
- * would otherwise hold an upload slot, a streamed-install slot and the buffers behind them for
- * as long as it likes. Past the deadline the connection is dropped and the write rejects.
+ * A write the peer must take within `ms`, or within the time `bytes` take at `minRate` when that
+ * is longer: one that does not read (or reads a byte now and then) would otherwise hold an
+ * upload slot, a streamed-install slot and the buffers behind them for as long as it likes,
+ * while a downloader behind a low download cap still gets its piece. Past the deadline the
+ * connection is dropped and the write rejects.
  */
-export async function writeWithin(socket: Socket, ms: number, write: Promise<void>): Promise<void> {
+export async function writeWithin(socket: Socket, ms: number, write: Promise<void>, bytes = 0, minRate = MIN_WRITE_RATE): Promise<void> {
+  ms = Math.max(ms, (bytes * 1000) / minRate);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
