@@ -1,12 +1,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LanspreadError } from '../../../src/shared/errors';
 import { loadOrCreateIdentity } from '../../../src/main/peer/identity/identity';
 import { ControlSocketClient, controlSocketPath } from '../../../src/main/peer/launcher/control-socket';
 import { DataLaneClient, type LaneTarget } from '../../../src/main/peer/transport/data-lane/lane-client';
-import { killCliPeers, makeWorkDir, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type GameSpec, type TestPeer } from '../../support/runtime-harness';
+import { useCliScope } from '../../support/cli-scope';
+import { spawnCliPeer, waitFor, type GameSpec, type TestPeer } from '../../support/runtime-harness';
+import { useTestPeers } from '../../support/test-peers';
 
 const IDS = ['demo-arena'];
 const CHUNK = 64 * 1024;
@@ -22,24 +24,14 @@ function laneOf(viewer: TestPeer, peerId: string): LaneTarget {
 }
 
 describe('a crowd and a crash do not fail downloads', () => {
-  let work: { dir: string; cleanup: () => Promise<void> };
-  const peers: TestPeer[] = [];
-  const children: CliPeer[] = [];
-  beforeEach(async () => {
-    work = await makeWorkDir('swarm-crowd');
-  });
-  afterEach(async () => {
-    await killCliPeers(children);
-    for (const peer of peers.splice(0)) await peer.stop();
-    await work.cleanup();
-  });
+  const peers = useTestPeers('swarm-crowd');
+  // Registered second, so its children are killed before the peers stop and the work folder goes.
+  const { children } = useCliScope();
 
   it('a download whose only seed is saturated by 12 requesters waits its turn and completes, and every requester is served', async () => {
     const game: GameSpec = { id: 'demo-arena', version: '1.0', files: [{ path: 'data/game.bin', size: 1024 * 1024 }], seed: 5 };
-    const seed = await startTestPeer(work.dir, 'seed', { catalogIds: IDS, games: [game], uploadLimitBytesPerSec: 1024 * 1024 });
-    peers.push(seed);
-    const player = await startTestPeer(work.dir, 'player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`] });
-    peers.push(player);
+    const seed = await peers.start('seed', { catalogIds: IDS, games: [game], uploadLimitBytesPerSec: 1024 * 1024 });
+    const player = await peers.start('player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`] });
     await waitFor(() => player.runtime.remoteGames().get('demo-arena')?.sources.length === 1, 20_000, 'player sees the seed');
     const target = laneOf(player, seed.runtime.peerId);
     const archive = path.join(seed.gameDir, 'demo-arena', 'demo-arena.rar');
@@ -49,7 +41,7 @@ describe('a crowd and a crash do not fail downloads', () => {
     // Like real peers they ask again for a chunk the seed says just went to someone else (super-seeding).
     let repeatsRefused = 0;
     const requesters = await Promise.all(
-      Array.from({ length: 12 }, async (_, i) => new DataLaneClient({ identity: await loadOrCreateIdentity(path.join(work.dir, `requester${i}`)), connectTimeoutMs: 10_000, requestTimeoutMs: 15_000 })),
+      Array.from({ length: 12 }, async (_, i) => new DataLaneClient({ identity: await loadOrCreateIdentity(path.join(peers.dir, `requester${i}`)), connectTimeoutMs: 10_000, requestTimeoutMs: 15_000 })),
     );
     try {
       const pulls = requesters.map(async (lane) => {
@@ -92,10 +84,9 @@ describe('a crowd and a crash do not fail downloads', () => {
 
   it('a partial peer SIGKILLed while others pull from it resumes its own download after a restart, and the others finish', async () => {
     const game: GameSpec = { id: 'demo-arena', version: '1.0', files: [{ path: 'data/game.bin', size: 2 * 1024 * 1024 }], seed: 8 };
-    const seed = await startTestPeer(work.dir, 'seed', { catalogIds: IDS, games: [game], uploadLimitBytesPerSec: 512 * 1024 });
-    peers.push(seed);
-    const partialGames = path.join(work.dir, 'partial', 'games');
-    const partialState = path.join(work.dir, 'partial', 'state');
+    const seed = await peers.start('seed', { catalogIds: IDS, games: [game], uploadLimitBytesPerSec: 512 * 1024 });
+    const partialGames = path.join(peers.dir, 'partial', 'games');
+    const partialState = path.join(peers.dir, 'partial', 'state');
     await mkdir(partialGames, { recursive: true });
     const partialArgs = ['serve', '--game-dir', partialGames, '--state-dir', partialState, '--host', '127.0.0.1', '--no-mdns', '--chunk-size', String(CHUNK), '--peer', `127.0.0.1:${seed.runtime.port}`];
     const first = await spawnCliPeer(partialArgs);
@@ -107,8 +98,7 @@ describe('a crowd and a crash do not fail downloads', () => {
     void control.invoke('install_game', { gameId: 'demo-arena' }).catch(() => undefined);
     await waitFor(() => gotChunks >= 6, 30_000, 'the partial peer to hold six chunks');
 
-    const player = await startTestPeer(work.dir, 'player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`, `127.0.0.1:${first.port}`] });
-    peers.push(player);
+    const player = await peers.start('player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`, `127.0.0.1:${first.port}`] });
     await waitFor(
       () => player.runtime.peers().some((record) => record.info.peerId === first.peerId && record.games.some((g) => g.id === 'demo-arena' && g.partial === true)),
       20_000,
