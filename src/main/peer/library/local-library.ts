@@ -52,6 +52,12 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   private rev = 0;
   /** Rescans run one at a time: a watcher rescan racing a full one must not emit a game twice. */
   private scans: Promise<unknown> = Promise.resolve();
+  /**
+   * Background hashing for the announcement, one game at a time: a library of a hundred games
+   * must not put a hundred reads (two 4 MiB buffers each) in the hash worker at once. A peer
+   * asking for a manifest does not wait in this line (manifest() starts it, or joins it).
+   */
+  private announcing: Promise<unknown> = Promise.resolve();
   private readonly chunkSize: number;
 
   constructor(private readonly options: LocalLibraryOptions) {
@@ -235,8 +241,8 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     // Same version, same sizes: the cached manifest's hashes come from the index anyway, but a
     // changed root must never be served from a stale file list.
     this.forgetManifest(gameId);
-    // Hashed now (from the index when unchanged), so the game is announced with its manifest id.
-    if (next.downloaded) void this.manifest(gameId).catch(() => undefined);
+    // Hashed soon (from the index when unchanged), so the game is announced with its manifest id.
+    if (next.downloaded) this.announcing = this.announcing.then(() => (this.games.get(gameId)?.downloaded ? this.manifest(gameId) : null)).catch(() => undefined);
     return toState(next);
   }
 
