@@ -3,6 +3,8 @@ import type { GameView, PeerView } from '../../src/shared/api';
 import { applyEvent, applyGamesSnapshot, initialLauncherState, pushToast, type AnyEvent, type LauncherState } from '../../src/renderer/store/state';
 import { badgeOf, installSpace, primaryActionOf, visibleGames } from '../../src/renderer/store/selectors';
 import { toErrorInfo } from '../../src/renderer/error-text';
+import { createActions, createAppStore } from '../../src/renderer/store/store';
+import type { ConnectedApi } from '../../src/renderer/api/connection';
 
 function game(id: string, extra: Partial<GameView> = {}): GameView {
   return {
@@ -273,5 +275,28 @@ describe('selectors', () => {
     const electron = new Error(`Error invoking remote method 'install_game': Error: {"code":"NO_SOURCE","message":"no peer"}`);
     expect(toErrorInfo(electron)).toEqual({ code: 'NO_SOURCE', message: 'no peer' });
     expect(toErrorInfo(new Error('boom'))).toEqual({ code: 'INTERNAL', message: 'boom' });
+  });
+});
+
+describe('actions: the Peers page poll', () => {
+  it('refreshPeers takes the new figures, and a failed poll toasts nothing', async () => {
+    const store = createAppStore();
+    let fail = false;
+    const listed = { ...peer('peer-a'), uploadedBytes: 42, downloadedBytes: 7 };
+    const api: ConnectedApi = {
+      invoke: (async () => {
+        if (fail) throw new Error('host away');
+        return [listed];
+      }) as ConnectedApi['invoke'],
+      on: () => () => undefined,
+      onConnection: () => () => undefined,
+      hasNativePicker: false,
+    };
+    const actions = createActions(store, api);
+    await actions.refreshPeers();
+    expect(store.getState().peers['peer-a']).toMatchObject({ uploadedBytes: 42, downloadedBytes: 7 });
+    fail = true;
+    await actions.refreshPeers();
+    expect(store.getState().toasts).toEqual([]);
   });
 });

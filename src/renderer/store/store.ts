@@ -101,8 +101,15 @@ export function createActions(store: AppStore, api: ConnectedApi) {
       return saved.ok;
     },
     dismissToast: (id: number) => update(store, (s) => dismissToast(s, id)),
-    /** Re-reads the peer list (its traffic figures change without an event). */
-    refreshPeers: () => call(store, api, 'request_peers').then((r) => r.ok && update(store, (s) => applyPeersSnapshot(s, r.value))),
+    /**
+     * Re-reads the peer list (its traffic figures change without an event). A poll: a failure
+     * (the host is away) toasts nothing, the connection banner already says so.
+     */
+    refreshPeers: () =>
+      api.invoke('request_peers').then(
+        (peers) => update(store, (s) => applyPeersSnapshot(s, peers)),
+        () => undefined,
+      ),
     hasNativePicker: api.hasNativePicker,
   };
 }
