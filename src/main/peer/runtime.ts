@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { Catalog } from '../../shared/catalog';
 import { LanspreadError, toLanspreadError } from '../../shared/errors';
 import type { LocalGameState, PeerId } from '../../shared/model';
@@ -105,12 +106,18 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   });
   // What we serve changed (a game downloaded, a download started or ended): the room hears it
   // now, not at its next ping. Nothing is announced before the peer manager exists.
+  // mDNS peers read the revision in our TXT record; the peer manager tells the others.
   let announceTo: PeerManager | null = null;
+  let discovery: MdnsDiscovery | null = null;
   let announceTimer: NodeJS.Timeout | undefined;
+  const revisionBase = randomInt(2 ** 40);
+  const revision = () => servedRevision({ library, partials, revisionBase });
   const announceSoon = () => {
     announceTimer ??= setTimeout(() => {
       announceTimer = undefined;
-      announceTo?.announce(servedRevision({ library, partials }));
+      const current = revision();
+      discovery?.setAdvertisement({ libraryRevision: current });
+      announceTo?.announce(current);
     }, ANNOUNCE_DEBOUNCE_MS);
   };
   const partials = new PartialShares(announceSoon);
@@ -154,6 +161,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     name: config.displayName,
     port: ports.control,
     ...(ports.data === undefined ? {} : { dataPort: ports.data }),
+    libraryRevision: revision(),
   });
 
   const transport = await createQuicTransport({ identity, logger: logger.child('quic') });
@@ -164,8 +172,9 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     library,
     ownHello,
     onHello: (hello, context) => void peers.addCandidate({ peerId: hello.peerId, host: context.remoteHost, port: hello.port, source: 'manual', name: hello.name }),
-    onAnnounce: (peerId, revision) => peers.announced(peerId, revision),
+    onAnnounce: (peerId, announced) => peers.announced(peerId, announced),
     partials,
+    revisionBase,
     throttleUpload: (payload, upload) => countUploaded(throttleUploads(payload), upload.gameId, upload.to),
   });
   const streamHandler = createStreamInstallHandler({
@@ -224,7 +233,6 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   peers.start();
   undo.push(() => peers.stop());
 
-  let discovery: MdnsDiscovery | null = null;
   if (config.mdns?.enabled !== false) {
     discovery = new MdnsDiscovery({
       peerId: identity.peerId,
@@ -232,11 +240,12 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
       protocolVersion: PROTOCOL_VERSION,
       port: ports.control,
       dataPort: ports.data,
+      libraryRevision: revision(),
       includeLoopback: config.mdns?.includeLoopback ?? false,
       ...(config.mdns?.requeryIntervalMs === undefined ? {} : { requeryIntervalMs: config.mdns.requeryIntervalMs }),
       logger: logger.child('mdns'),
     });
-    discovery.on('peer-discovered', (peer) => void peers.addCandidate(peer));
+    discovery.on('peer-heard', ({ peer, libraryRevision }) => peers.heard(peer, libraryRevision));
     discovery.on('peer-goodbye', (peerId) => peers.goodbye(peerId));
     try {
       await discovery.start();

@@ -71,6 +71,23 @@ function makePeer(hexDigit: string, mdnsPort: number, extra: Partial<MdnsDiscove
 const sawPeer = (probe: Probe, peerId: PeerId) => probe.discovered.some((peer) => peer.peerId === peerId);
 
 describe('MdnsDiscovery on loopback', () => {
+  it('hears the heartbeat of a peer over and over without any query, with the revision it serves', async () => {
+    const mdnsPort = await freeUdpPort();
+    // No requery after start: what keeps arriving is the heartbeat.
+    const a = makePeer('a', mdnsPort, { heartbeatIntervalMs: 100, heartbeatRequeries: 0 });
+    const b = makePeer('b', mdnsPort, { heartbeatIntervalMs: 100, heartbeatRequeries: 0, libraryRevision: 41 });
+    const heard: { peerId: PeerId; libraryRevision?: number }[] = [];
+    a.discovery.on('peer-heard', ({ peer, libraryRevision }) => heard.push({ peerId: peer.peerId, ...(libraryRevision === undefined ? {} : { libraryRevision }) }));
+    await Promise.all([a.discovery.start(), b.discovery.start()]);
+    await waitFor('five beats of b', () => heard.filter((beat) => beat.peerId === idOf('b')).length >= 5);
+    expect(heard.every((beat) => beat.peerId === idOf('b') && beat.libraryRevision === 41)).toBe(true);
+    // Heartbeats do not re-report a known, unchanged peer as discovered.
+    expect(a.discovered.filter((peer) => peer.peerId === idOf('b'))).toHaveLength(1);
+
+    b.discovery.setAdvertisement({ libraryRevision: 42 });
+    await waitFor('the new revision', () => heard.some((beat) => beat.libraryRevision === 42));
+  });
+
   it('two peers find each other at the source address, ignore themselves, and hear the goodbye', async () => {
     const mdnsPort = await freeUdpPort();
     const a = makePeer('a', mdnsPort);

@@ -107,4 +107,23 @@ describe('QUIC transport lifecycle', () => {
     clearTimeout(timer);
     expect(code).toBe(0);
   });
+
+  it('closes a connection nobody used for idleCloseMs, silently, and dials again for the next request', async () => {
+    const serverIdentity = await makeIdentity();
+    const { server, port } = await startServer(serverIdentity, async () => ({ frame: { type: 'Pong', libraryRevision: 3 } }));
+    const client = makeClient(await makeIdentity(), { idleCloseMs: 200 });
+    const lost: string[] = [];
+    client.onConnectionLost((peerId) => lost.push(peerId));
+    try {
+      const target = { host: '127.0.0.1', port, peerId: serverIdentity.peerId };
+      expect((await client.request(target, { type: 'Ping' })).type).toBe('Pong');
+      expect(client.connectedPeers).toEqual([serverIdentity.peerId]);
+      await waitFor(() => client.connectedPeers.length === 0 && server.connectionCount === 0, 10_000, 'the idle connection to close on both sides');
+      expect((await client.request(target, { type: 'Ping' })).type).toBe('Pong');
+      expect(lost).toEqual([]);
+    } finally {
+      await client.stop();
+      await server.stop();
+    }
+  });
 });

@@ -97,6 +97,17 @@ export class InterfaceResponder {
     this.mdns.query(SERVICE_PTR_NAME, 'PTR', noop);
   }
 
+  /**
+   * Re-sends the smallest packet that still names the service: its PTR and TXT records (the
+   * liveness heartbeat, about 250 bytes). Peers hear it instead of pinging us, so an idle LAN
+   * carries one such packet per peer and interval, whatever its size.
+   */
+  heartbeat(): void {
+    if (this.stopping) return;
+    const beat = this.records.filter((record) => (record.type === 'PTR' && record.name === SERVICE_PTR_NAME) || record.type === 'TXT');
+    if (beat.length > 0) this.mdns.respond(beat, noop);
+  }
+
   /** Replaces the advertised TXT (e.g. the data-lane port became known) and re-announces. */
   publish({ port, txt }: PublishedService): void {
     if (this.stopping) return;

@@ -14,6 +14,11 @@ export interface MdnsDiscoveryEvents {
   'peer-discovered': PeerInfo;
   /** The peer sent an mDNS goodbye from every address we knew it by. */
   'peer-goodbye': PeerId;
+  /**
+   * Any valid announcement of a peer, its heartbeats included: proof of life as good as mDNS
+   * gives (unauthenticated), with the revision of what it serves.
+   */
+  'peer-heard': { peer: PeerInfo; libraryRevision?: number };
 }
 
 export interface MdnsDiscoveryOptions {
@@ -25,16 +30,26 @@ export interface MdnsDiscoveryOptions {
   port: number;
   /** TLS/TCP data-lane port, if already known (see setAdvertisement). */
   dataPort?: number;
+  /** Revision of what this peer serves, if known (see setAdvertisement). */
+  libraryRevision?: number;
+  /**
+   * Every peer re-sends its PTR and TXT records this often (jittered by ±10 %): the LAN's only
+   * idle traffic, and what others take as proof of life instead of pinging. 0 turns it off.
+   */
+  heartbeatIntervalMs?: number;
   /** Also run on 127.0.0.1 (tests, several peers on one machine). */
   includeLoopback?: boolean;
   /**
    * The library's browser queries once; we ask again, first after this long, then at doubling
    * intervals up to `requeryMaxIntervalMs` (RFC 6762 5.2): every peer answers every query, so
    * a fixed short interval would cost a 100-machine LAN party n² answers each round. Peers that
-   * join announce themselves; the requery only catches announcements that were lost.
+   * join announce themselves; the requery only catches announcements that were lost. With
+   * heartbeats on it stops after `heartbeatRequeries` rounds: every peer is heard within one
+   * heartbeat anyway, and each requery costs every peer on the LAN an answer.
    */
   requeryIntervalMs?: number;
   requeryMaxIntervalMs?: number;
+  heartbeatRequeries?: number;
   /** How often interfaces are re-read (a laptop joins Wi-Fi, a cable is pulled). */
   interfaceCheckIntervalMs?: number;
   /**
@@ -54,6 +69,8 @@ export interface MdnsDiscoveryOptions {
 }
 
 const DEFAULTS = {
+  heartbeatIntervalMs: 2_000,
+  heartbeatRequeries: 2,
   requeryIntervalMs: 2_000,
   requeryMaxIntervalMs: 60_000,
   interfaceCheckIntervalMs: 10_000,
@@ -96,6 +113,7 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
   private readonly now: () => number;
   private readonly logger: Logger;
   private requeryTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   private interfaceTimer: NodeJS.Timeout | null = null;
   private running = false;
   private lifecycle: Promise<void> = Promise.resolve();
@@ -105,6 +123,8 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
   constructor(private readonly options: MdnsDiscoveryOptions) {
     super();
     this.settings = {
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
+      heartbeatRequeries: options.heartbeatRequeries ?? DEFAULTS.heartbeatRequeries,
       requeryIntervalMs: options.requeryIntervalMs ?? DEFAULTS.requeryIntervalMs,
       requeryMaxIntervalMs: Math.max(options.requeryMaxIntervalMs ?? DEFAULTS.requeryMaxIntervalMs, options.requeryIntervalMs ?? DEFAULTS.requeryIntervalMs),
       interfaceCheckIntervalMs: options.interfaceCheckIntervalMs ?? DEFAULTS.interfaceCheckIntervalMs,
@@ -125,6 +145,7 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
       protocolVersion: options.protocolVersion,
       port: options.port,
       ...(options.dataPort === undefined ? {} : { dataPort: options.dataPort }),
+      ...(options.libraryRevision === undefined ? {} : { libraryRevision: options.libraryRevision }),
     };
     // Validates our own values up front (throws PEER_ADDRESS_INVALID) rather than on the wire.
     this.published = { port: options.port, txt: encodeAdvertisement(this.advertisement) };
@@ -146,10 +167,12 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
     return this.lifecycle;
   }
 
-  /** Changes what we advertise (e.g. the data-lane port is now bound) and re-announces. */
-  setAdvertisement(update: Partial<Pick<Advertisement, 'name' | 'port' | 'dataPort'>>): void {
+  /** Changes what we advertise (the data-lane port is now bound, what we serve changed) and re-announces. */
+  setAdvertisement(update: Partial<Pick<Advertisement, 'name' | 'port' | 'dataPort' | 'libraryRevision'>>): void {
     const next: Advertisement = { ...this.advertisement, ...update };
     const published = { port: next.port, txt: encodeAdvertisement(next) };
+    // Nothing new to say: no re-announcement (the heartbeat carries the record anyway).
+    if (published.port === this.published.port && JSON.stringify(published.txt) === JSON.stringify(this.published.txt)) return;
     this.advertisement = next;
     this.published = published;
     for (const responder of this.responders.values()) responder.publish(published);
@@ -177,24 +200,40 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
     await this.syncInterfaces();
     if (!this.running) return;
     if (this.responders.size === 0) this.logger.warn('No usable network interface for mDNS yet; will keep looking');
-    this.scheduleRequery(this.settings.requeryIntervalMs);
+    this.scheduleRequery(this.settings.requeryIntervalMs, 1);
+    this.scheduleHeartbeat();
     this.interfaceTimer = setInterval(() => {
       this.syncInterfaces().catch((error: unknown) => this.logger.warn('mDNS interface check failed', { error: toLanspreadError(error).message }));
     }, this.settings.interfaceCheckIntervalMs);
   }
 
-  private scheduleRequery(delayMs: number): void {
+  private scheduleRequery(delayMs: number, round: number): void {
+    if (this.settings.heartbeatIntervalMs > 0 && round > this.settings.heartbeatRequeries) return;
     this.requeryTimer = setTimeout(() => {
       if (!this.running) return;
       for (const responder of this.responders.values()) responder.query();
-      this.scheduleRequery(Math.min(delayMs * 2, this.settings.requeryMaxIntervalMs));
+      this.scheduleRequery(Math.min(delayMs * 2, this.settings.requeryMaxIntervalMs), round + 1);
     }, delayMs);
+    this.requeryTimer.unref();
+  }
+
+  private scheduleHeartbeat(): void {
+    const interval = this.settings.heartbeatIntervalMs;
+    if (interval <= 0) return;
+    // Jitter keeps a room of peers started together from beating in step (RFC 6762 §5.2 spirit).
+    this.heartbeatTimer = setTimeout(() => {
+      if (!this.running) return;
+      for (const responder of this.responders.values()) responder.heartbeat();
+      this.scheduleHeartbeat();
+    }, interval * (0.9 + 0.2 * Math.random()));
+    this.heartbeatTimer.unref();
   }
 
   private async stopNow(): Promise<void> {
     if (this.requeryTimer) clearTimeout(this.requeryTimer);
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     if (this.interfaceTimer) clearInterval(this.interfaceTimer);
-    this.requeryTimer = this.interfaceTimer = null;
+    this.requeryTimer = this.heartbeatTimer = this.interfaceTimer = null;
     await this.syncing.catch(noop);
     const responders = [...this.responders.values()];
     this.responders.clear();
@@ -276,17 +315,19 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
         continue;
       }
       if (txt.advertisement.peerId === this.options.peerId) continue;
-      this.observe(fqdn, txt.advertisement, from.address);
+      const peer = this.observe(fqdn, txt.advertisement, from.address);
+      if (peer) this.emit('peer-heard', { peer, ...(txt.advertisement.libraryRevision === undefined ? {} : { libraryRevision: txt.advertisement.libraryRevision }) });
     }
     for (const fqdn of findings.goodbyes) this.onGoodbye(fqdn, from.address);
   }
 
-  private observe(fqdn: string, ad: Advertisement, host: string): void {
+  /** Records an announcement; returns the peer as it is now known, or null when ignored. */
+  private observe(fqdn: string, ad: Advertisement, host: string): PeerInfo | null {
     const known = this.peers.get(ad.peerId);
     if (!known && this.peers.size >= this.settings.maxPeers) {
       if (!this.warnedFull) this.logger.warn('Too many mDNS peers; ignoring new ones', { max: this.settings.maxPeers });
       this.warnedFull = true;
-      return;
+      return null;
     }
     const info: PeerInfo = {
       peerId: ad.peerId,
@@ -302,7 +343,7 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
       this.fqdnOwners.set(fqdn, ad.peerId);
       this.peers.set(ad.peerId, { info, fqdn, hosts: new Set([host]), emittedAt: now });
       this.emit('peer-discovered', { ...info });
-      return;
+      return { ...info };
     }
     if (known.fqdn !== fqdn) {
       this.fqdnOwners.delete(known.fqdn);
@@ -314,10 +355,11 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
     // New ports mean a restarted process: the addresses it was seen at before are history.
     if (restarted) known.hosts.clear();
     if (known.hosts.size < MAX_HOSTS_PER_PEER) known.hosts.add(host);
-    if (!changed && now - known.emittedAt < this.settings.reemitAfterMs) return;
+    if (!changed && now - known.emittedAt < this.settings.reemitAfterMs) return { ...known.info };
     known.info = info;
     known.emittedAt = now;
     this.emit('peer-discovered', { ...info });
+    return { ...info };
   }
 
   private onGoodbye(fqdn: string, from: string): void {

@@ -2,7 +2,7 @@ import { LanspreadError } from '../../../shared/errors';
 import type { PeerId } from '../../../shared/model';
 
 /**
- * The TXT record of a Lanspread mDNS advertisement: { id, pv, port, dport?, name }.
+ * The TXT record of a Lanspread mDNS advertisement: { id, pv, port, dport?, rev?, name }.
  * Anyone on the LAN can send mDNS packets, so everything read here is hostile until checked.
  */
 
@@ -13,6 +13,11 @@ export interface Advertisement {
   port: number;
   /** TLS/TCP data-lane port, once known. */
   dataPort?: number;
+  /**
+   * Revision of what the peer serves (its Pong `libraryRevision`): a peer re-lists another
+   * only when this changes, so an idle LAN exchanges no game lists at all.
+   */
+  libraryRevision?: number;
   name: string;
 }
 
@@ -28,6 +33,8 @@ const MAX_TXT_ENTRY_BYTES = 255;
 const PEER_ID = /^[0-9a-f]{64}$/;
 const PORT = /^\d{1,5}$/;
 const VERSION = /^\d{1,9}$/;
+/** A revision fits a safe integer (Pong carries the same number). */
+const REVISION = /^\d{1,15}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -54,6 +61,7 @@ export function encodeAdvertisement(advertisement: Advertisement): Record<string
     name: advertisableName(advertisement.name),
   };
   if (advertisement.dataPort !== undefined) txt.dport = String(advertisement.dataPort);
+  if (advertisement.libraryRevision !== undefined) txt.rev = String(advertisement.libraryRevision);
   const check = parseTxtEntries(Object.entries(txt).map(([key, value]) => Buffer.from(`${key}=${value}`)));
   if (!check.ok) throw new LanspreadError('PEER_ADDRESS_INVALID', `Cannot advertise this peer: ${check.reason}`);
   return txt;
@@ -103,6 +111,9 @@ export function parseTxtEntries(data: unknown): ParsedAdvertisement {
   const dataPort = dport === undefined ? undefined : parsePort(dport);
   if (dataPort === null) return { ok: false, reason: 'dport is not a port number' };
 
+  const rev = entries.get('rev');
+  if (rev !== undefined && !REVISION.test(rev)) return { ok: false, reason: 'rev is not a revision number' };
+
   const name = entries.get('name');
   if (name === undefined || name.trim().length === 0) return { ok: false, reason: 'name is missing' };
   if ([...name].length > MAX_ADVERTISED_NAME_LENGTH) return { ok: false, reason: 'name is too long' };
@@ -110,5 +121,6 @@ export function parseTxtEntries(data: unknown): ParsedAdvertisement {
 
   const advertisement: Advertisement = { peerId, protocolVersion: Number(pv), port, name };
   if (dataPort !== undefined) advertisement.dataPort = dataPort;
+  if (rev !== undefined) advertisement.libraryRevision = Number(rev);
   return { ok: true, advertisement };
 }

@@ -8,10 +8,14 @@ import type { PeerGameDB, PeerRecord } from './peer-game-db';
 import type { PeerTarget, PeerTransport } from './peer-transport';
 
 export interface PeerManagerTimings {
-  /** How often every known peer is pinged. */
+  /**
+   * A peer we have not heard from for this long (no mDNS heartbeat from its address, no
+   * answered ping) is pinged. Peers on mDNS beat every 2 s, so only a lost beat, a dead peer or
+   * a manual peer beyond mDNS costs a ping.
+   */
   pingIntervalMs: number;
   pingTimeoutMs: number;
-  /** A peer with no successful ping for this long is pruned. */
+  /** A peer not heard from for this long, that does not answer a ping either, is pruned. */
   pruneAfterMs: number;
   /** How often unreachable manual peers are tried again. */
   manualRetryMs: number;
@@ -19,9 +23,9 @@ export interface PeerManagerTimings {
 }
 
 export const DEFAULT_PEER_TIMINGS: PeerManagerTimings = {
-  pingIntervalMs: 2_000,
+  pingIntervalMs: 4_500,
   pingTimeoutMs: 2_000,
-  pruneAfterMs: 6_000,
+  pruneAfterMs: 6_500,
   manualRetryMs: 5_000,
   requestTimeoutMs: 10_000,
 };
@@ -42,11 +46,18 @@ export interface PeerManagerDeps {
   now?: () => number;
 }
 
+/** A greeting that failed is not tried again at once: a peer that beats but never answers costs one dial per backoff. */
+const GREET_RETRY_MS = 1_000;
+const GREET_RETRY_MAX_MS = 60_000;
+const MAX_GREET_FAILURES = 1_024;
+
 /**
  * Turns discovery hints (mDNS, manual addresses, incoming Hellos) into live peers: greets them,
- * fetches their game lists, pings them, and prunes the ones that stop answering. mDNS alone
- * never proves a peer is alive (the library keeps crashed peers for hours), so only a
- * successful Hello adds a peer and only pings keep it.
+ * fetches their game lists, and prunes the ones that stop answering. Only a successful Hello
+ * (over a connection pinned to the peer's certificate) adds a peer. What keeps it is hearing
+ * from it: its mDNS heartbeat from the address we greeted, or else an answered ping; a peer
+ * is re-listed only when the revision it announces changes. An idle LAN therefore costs one
+ * multicast packet per peer and interval and no connection at all (the client closes idle ones).
  */
 export class PeerManager extends TypedEmitter<PeerManagerEvents> {
   private readonly timings: PeerManagerTimings;
@@ -55,8 +66,10 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
   private readonly pinging = new Set<PeerId>();
   /** Peers mDNS has announced: they show as found by mDNS whichever way they were greeted. */
   private readonly seenOnMdns = new Set<PeerId>();
+  /** Greetings that failed, by target: when they may be tried again. */
+  private readonly greetFailures = new Map<string, { retryAt: number; delayMs: number }>();
   private manualAddresses: { host: string; port: number }[] = [];
-  private pingTimer: NodeJS.Timeout | null = null;
+  private tickTimer: NodeJS.Timeout | null = null;
   private manualTimer: NodeJS.Timeout | null = null;
   private unsubscribeLost: (() => void) | null = null;
   private running = false;
@@ -71,20 +84,24 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     if (this.running) return;
     this.running = true;
     this.unsubscribeLost = this.deps.transport.onConnectionLost((peerId) => void this.pingPeer(peerId));
-    this.pingTimer = setInterval(() => this.pingAll(), this.timings.pingIntervalMs);
+    // One coalesced timer checks every peer's silence; it never keeps the process alive on its own.
+    this.tickTimer = setInterval(() => this.pingSilent(), Math.min(1_000, Math.max(50, this.timings.pingIntervalMs / 4)));
+    this.tickTimer.unref();
     this.manualTimer = setInterval(() => this.connectManualPeers(), this.timings.manualRetryMs);
+    this.manualTimer.unref();
     this.connectManualPeers();
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.manualTimer) clearInterval(this.manualTimer);
-    this.pingTimer = this.manualTimer = null;
+    this.tickTimer = this.manualTimer = null;
     this.unsubscribeLost?.();
     this.unsubscribeLost = null;
     this.seenOnMdns.clear();
+    this.greetFailures.clear();
     await Promise.allSettled([...this.connecting.values()]);
   }
 
@@ -100,12 +117,52 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     // we are still greeting it: an mDNS sighting at any point means it was found on the LAN.
     if (candidate.source === 'mdns') this.seenOnMdns.add(candidate.peerId);
     const known = this.deps.db.get(candidate.peerId);
-    if (known && known.info.host === candidate.host && known.info.port === candidate.port) {
+    const moved = known !== undefined && (known.info.host !== candidate.host || known.info.port !== candidate.port);
+    if (known && !moved && (candidate.dataPort === undefined || candidate.dataPort === known.info.dataPort)) {
       if (candidate.source === 'mdns') known.info = { ...known.info, source: 'mdns' };
       return;
     }
-    const key = `${candidate.peerId}@${candidate.host}:${candidate.port}`;
-    await this.once_(key, () => this.greet({ host: candidate.host, port: candidate.port, peerId: candidate.peerId }, candidate.source));
+    const target = { host: candidate.host, port: candidate.port, peerId: candidate.peerId };
+    const key = `${candidate.peerId}@${candidate.host}:${candidate.port}/${candidate.dataPort ?? ''}`;
+    if ((this.greetFailures.get(key)?.retryAt ?? 0) > this.now()) return;
+    // A peer at a new address or with new ports restarted or moved: its old connection is history.
+    if (known) await this.deps.transport.closePeer(candidate.peerId).catch(() => undefined);
+    await this.once_(key, () => this.greet(target, candidate.source, key));
+  }
+
+  /**
+   * A peer's mDNS announcement or heartbeat arrived. From the address we greeted it at, that is
+   * proof of life enough to skip pinging it, and a new revision makes us re-list it. From a new
+   * address or with new ports it is greeted again (it restarted or moved).
+   */
+  heard(peer: PeerInfo, libraryRevision?: number): void {
+    if (!this.running || peer.peerId === this.deps.ownHello().peerId) return;
+    const record = this.deps.db.get(peer.peerId);
+    if (!record || record.info.port !== peer.port || (peer.dataPort !== undefined && record.info.dataPort !== peer.dataPort)) {
+      void this.addCandidate(peer);
+      return;
+    }
+    // Heard from another of its addresses: not proof the one we use still works (a DHCP move
+    // leaves it dead, and pings then prune it so the next beat greets the new one).
+    if (record.info.host !== peer.host) return;
+    this.seenOnMdns.add(peer.peerId);
+    if (record.info.source !== 'mdns') record.info = { ...record.info, source: 'mdns' };
+    this.deps.db.markSeen(peer.peerId, this.now(), null);
+    if (libraryRevision !== undefined && libraryRevision !== record.libraryRevision) this.relist(peer.peerId, libraryRevision);
+  }
+
+  /**
+   * Something failed to reach a peer we know (its data lane refused a connection): greet it
+   * again at once, so new ports from a restart are learned before a download gives up on it.
+   */
+  recheck(peerId: PeerId): void {
+    const record = this.deps.db.get(peerId);
+    if (!record || !this.running) return;
+    const key = `recheck@${peerId}`;
+    void this.once_(key, async () => {
+      await this.deps.transport.closePeer(peerId).catch(() => undefined);
+      await this.greet(targetOf(record), record.info.source, key);
+    });
   }
 
   /**
@@ -129,17 +186,17 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
   announced(peerId: PeerId, libraryRevision: number): void {
     const record = this.deps.db.get(peerId);
     if (!record || !this.running || record.libraryRevision === libraryRevision) return;
-    record.libraryRevision = libraryRevision;
-    void this.refreshGames(peerId).catch((error: unknown) => this.deps.logger.debug('re-listing an announcing peer failed', { peerId: peerId.slice(0, 12), error: toLanspreadError(error).message }));
+    this.relist(peerId, libraryRevision);
   }
 
   /**
-   * Tells every known peer that our game list changed, so a download that just started (a new
-   * partial source) or finished is known to the room at once, not after the next ping.
+   * Tells the peers that do not hear our mDNS heartbeat (manual peers beyond the multicast
+   * domain) that our game list changed; the others read the new revision in our TXT record.
    */
   announce(libraryRevision: number): void {
     if (!this.running) return;
     for (const record of this.deps.db.list()) {
+      if (this.heardOnMdns(record)) continue;
       void this.deps.transport.request(targetOf(record), { type: 'Announce', libraryRevision }, { timeoutMs: this.timings.pingTimeoutMs }).catch(() => undefined);
     }
   }
@@ -163,15 +220,43 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     return run;
   }
 
-  private async greet(target: PeerTarget, source: PeerInfo['source']): Promise<void> {
+  private async greet(target: PeerTarget, source: PeerInfo['source'], key: string): Promise<void> {
     try {
       const response = await this.deps.transport.request(target, { type: 'Hello', ...this.deps.ownHello() }, { timeoutMs: this.timings.requestTimeoutMs });
       await this.admit(target, source, response);
+      this.greetFailures.delete(key);
     } catch (error) {
       // Only admitted peers keep their mDNS mark, so invented announcements cannot pile up here.
       if (!this.deps.db.has(target.peerId)) this.seenOnMdns.delete(target.peerId);
+      this.noteGreetFailure(key);
       this.deps.logger.debug('peer did not answer Hello', { host: target.host, port: target.port, error: toLanspreadError(error).message });
     }
+  }
+
+  private noteGreetFailure(key: string): void {
+    const delayMs = Math.min(GREET_RETRY_MAX_MS, (this.greetFailures.get(key)?.delayMs ?? GREET_RETRY_MS / 2) * 2);
+    this.greetFailures.delete(key);
+    // Invented announcements must not grow this without bound: the oldest failure is forgotten.
+    if (this.greetFailures.size >= MAX_GREET_FAILURES) this.greetFailures.delete(this.greetFailures.keys().next().value!);
+    this.greetFailures.set(key, { retryAt: this.now() + delayMs, delayMs });
+  }
+
+  /** Re-fetches a peer's games for a revision it announced; a failed listing is retried at the next announcement. */
+  private relist(peerId: PeerId, libraryRevision: number): void {
+    const record = this.deps.db.get(peerId);
+    if (!record) return;
+    // Set before listing: a heartbeat meanwhile with the same revision does not list again, a
+    // newer one lists once this listing is done and the next beat carries it.
+    record.libraryRevision = libraryRevision;
+    void this.once_(`list@${peerId}`, () => this.refreshGames(peerId)).catch((error: unknown) => {
+      if (this.deps.db.get(peerId) === record) record.libraryRevision = -1;
+      this.deps.logger.debug('re-listing a peer failed', { peerId: peerId.slice(0, 12), error: toLanspreadError(error).message });
+    });
+  }
+
+  /** We heard its mDNS heartbeat recently enough that it needs no ping. */
+  private heardOnMdns(record: PeerRecord): boolean {
+    return this.seenOnMdns.has(record.info.peerId) && this.now() - record.lastSeenMs < this.timings.pingIntervalMs;
   }
 
   private connectManualPeers(): void {
@@ -206,7 +291,9 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
       source: this.seenOnMdns.has(response.peerId) ? 'mdns' : source,
       ...(response.dataPort === undefined ? {} : { dataPort: response.dataPort }),
     };
-    const { added } = this.deps.db.upsertPeer(info, this.now());
+    const { added, record } = this.deps.db.upsertPeer(info, this.now());
+    // Listed at (at least) the revision it greeted us with: the same revision heard later lists nothing.
+    record.libraryRevision = response.libraryRevision ?? -1;
     await this.refreshGames(info.peerId);
     if (added) {
       this.deps.logger.info('peer connected', { peerId: info.peerId.slice(0, 12), name: info.name, host: info.host, port: info.port, source });
@@ -215,8 +302,12 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     }
   }
 
-  private pingAll(): void {
-    for (const record of this.deps.db.list()) void this.pingPeer(record.info.peerId);
+  /** Pings only the peers we have not heard from lately (a lost heartbeat, a dead or manual peer). */
+  private pingSilent(): void {
+    const now = this.now();
+    for (const record of this.deps.db.list()) {
+      if (now - record.lastSeenMs >= this.timings.pingIntervalMs) void this.pingPeer(record.info.peerId);
+    }
   }
 
   private async pingPeer(peerId: PeerId): Promise<void> {
@@ -229,8 +320,10 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
       if (response.type !== 'Pong') throw unexpected(response);
       this.deps.db.markSeen(peerId, this.now(), this.now() - started);
       if (response.libraryRevision !== record.libraryRevision) {
-        record.libraryRevision = response.libraryRevision;
-        await this.refreshGames(peerId);
+        // A new revision may be a restart on the same control port: greet again to learn its
+        // data-lane port too (admitting re-lists it).
+        const key = `recheck@${peerId}`;
+        await this.once_(key, () => this.greet(targetOf(record), record.info.source, key));
       }
     } catch (error) {
       const silentFor = this.now() - record.lastSeenMs;

@@ -19,6 +19,8 @@ export interface HelloBody {
   port: number;
   /** TLS/TCP data-lane port, when the sender runs one. */
   dataPort?: number;
+  /** Revision of what the sender serves (as Pong carries it), so its first listing is not repeated. */
+  libraryRevision?: number;
 }
 
 export type Request =

@@ -50,12 +50,14 @@ function array(obj: Json, key: string, maxItems: number): unknown[] {
 
 function hello(obj: Json): HelloBody {
   const dataPort = optionalUint(obj, 'dataPort', 65535);
+  const libraryRevision = optionalUint(obj, 'libraryRevision');
   return {
     protocolVersion: uint(obj, 'protocolVersion'),
     peerId: str(obj, 'peerId', 128),
     name: str(obj, 'name', 256),
     port: uint(obj, 'port', 65535),
     ...(dataPort === undefined ? {} : { dataPort }),
+    ...(libraryRevision === undefined ? {} : { libraryRevision }),
   };
 }
 

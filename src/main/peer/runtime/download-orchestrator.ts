@@ -145,7 +145,17 @@ export class DownloadOrchestrator {
     const { dataPort, host, peerId, name } = record.info;
     if (dataPort === undefined) return null;
     const target: { host: string; dataPort: number; peerId: PeerId } = { host, dataPort, peerId };
-    const fetchChunk: ChunkSource['fetchChunk'] = (request, sink, signal) => this.deps.lane.fetchChunk(target, request, sink, { signal });
+    // The peer's address as known now: a peer that restarted with a new data-lane port is
+    // greeted again (PeerManager.recheck) when its old port refuses us, and the next try goes there.
+    const current = () => {
+      const info = this.deps.db.get(peerId)?.info;
+      return info?.dataPort === undefined ? target : { host: info.host, dataPort: info.dataPort, peerId };
+    };
+    const fetchChunk: ChunkSource['fetchChunk'] = (request, sink, signal) =>
+      this.deps.lane.fetchChunk(current(), request, sink, { signal }).catch((error: unknown) => {
+        if (error instanceof LanspreadError && error.code === 'PEER_UNREACHABLE') this.deps.peers.recheck(peerId);
+        throw error;
+      });
     const partial = record.games.find((game) => game.id === gameId)?.partial === true;
     if (!partial) return { peerId, name, fetchChunk };
     subscriptions.get(peerId)?.close();

@@ -21,6 +21,11 @@ export interface RequestHandlerDeps {
   onAnnounce?(peerId: PeerId, libraryRevision: number): void;
   /** Games this peer is downloading: it serves the chunks of them it has verified. */
   partials?: PartialShares;
+  /**
+   * Where this run's revisions start (random per start): a peer restarted on the same ports
+   * announces a revision its neighbours have not seen, so they greet and re-list it.
+   */
+  revisionBase?: number;
   /** Wraps outgoing chunk bytes (upload cap, accounting per game and requester); identity when absent. */
   throttleUpload?: (payload: AsyncIterable<Uint8Array>, upload: { gameId: string; to: PeerId }) => AsyncIterable<Uint8Array>;
 }
@@ -79,8 +84,8 @@ export function requireServed(library: ServedLibrary, gameId: string): string {
 }
 
 /** Changes whenever what ListGames answers does: both counters only grow, so their sum changes with either. */
-export function servedRevision(deps: Pick<RequestHandlerDeps, 'library' | 'partials'>): number {
-  return deps.library.revision() + (deps.partials?.revision() ?? 0);
+export function servedRevision(deps: Pick<RequestHandlerDeps, 'library' | 'partials' | 'revisionBase'>): number {
+  return (deps.revisionBase ?? 0) + deps.library.revision() + (deps.partials?.revision() ?? 0);
 }
 
 /** Whole games first; a game downloading here is announced as partial (with its manifest id) until it is served whole. */

@@ -57,6 +57,10 @@ export class QuicControlServer {
         credentials: this.options.identity,
         timings: this.timings,
         maxStreamsPerConnection: this.limits.maxStreamsPerConnection,
+        maxConnectionsPerAddress: this.limits.maxConnectionsPerAddress,
+        maxConnections: this.limits.maxConnections,
+        handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
+        idleConnectionMs: this.limits.idleConnectionMs,
         // Any certificate may connect; the handler decides what a peer id may do.
         checkClient: () => true,
         onConnection: (link, onStream) => this.accept(link, onStream),
@@ -75,6 +79,16 @@ export class QuicControlServer {
   /** Number of connected clients. */
   get connectionCount(): number {
     return this.listener?.links.size ?? 0;
+  }
+
+  /** Connection attempts left unanswered because of the connection caps. */
+  get refusedConnections(): number {
+    return this.listener?.refused ?? 0;
+  }
+
+  /** Connections counted against the caps, handshakes in progress included. */
+  get heldConnections(): number {
+    return this.listener?.held ?? 0;
   }
 
   /** Closes every connection and the socket. Idempotent. */

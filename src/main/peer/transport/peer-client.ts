@@ -25,6 +25,11 @@ export interface QuicPeerClientOptions {
   requestTimeoutMs: number;
   /** Streams kept open per peer at once (the peer's own limit applies too). Default 64. */
   maxStreamsPerPeer?: number;
+  /**
+   * A connection with no request for this long is closed (default 8 s): a peer we are not
+   * talking to costs no keep-alives, timers or socket. The next request dials again.
+   */
+  idleCloseMs?: number;
   logger?: Logger;
 }
 
@@ -35,14 +40,19 @@ export interface PeerClientEvents {
 
 interface PooledLink {
   link: Promise<QuicLink>;
+  /** Requests using it now; it is never closed for idleness while any runs. */
+  busy: number;
+  lastUsedMs: number;
 }
+
+const DEFAULT_IDLE_CLOSE_MS = 8_000;
 
 /** Background reads that let an abandoned stream finish are bounded by the connection's life; this only caps a stuck one. */
 const ABANDONED_DRAIN_MS = 10 * 60_000;
 
 /**
  * The control-plane client. Keeps one QUIC connection per peer id, shared by all requests
- * (concurrent first requests share one connect). Every connection is pinned: the server's
+ * (concurrent first requests share one connect), and closes it once it is idle. Every connection is pinned: the server's
  * certificate fingerprint must equal the peer id we asked for, or the connection is refused
  * during the handshake, before any request is sent (PEER_FINGERPRINT_MISMATCH).
  *
@@ -57,11 +67,14 @@ export class QuicPeerClient implements PeerTransport {
   private readonly pool = new Map<PeerId, PooledLink>();
   /** Probe connections live here until their request finishes; stop() must close them too. */
   private readonly probes = new Set<QuicLink>();
+  private readonly idleCloseMs: number;
+  private idleTimer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   constructor(options: QuicPeerClientOptions) {
     this.options = options;
     this.logger = options.logger ?? silentLogger;
+    this.idleCloseMs = options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS;
   }
 
   onConnectionLost(listener: (peerId: PeerId) => void): () => void {
@@ -73,8 +86,14 @@ export class QuicPeerClient implements PeerTransport {
     const frame = encodeFrame(request, MAX_REQUEST_BYTES);
     return withDeadline(
       (async () => {
-        const link = await this.linkFor(target);
-        return this.exchange(link, frame, options);
+        const { link, pooled } = await this.linkFor(target);
+        pooled.busy += 1;
+        try {
+          return await this.exchange(link, frame, options);
+        } finally {
+          pooled.busy -= 1;
+          pooled.lastUsedMs = Date.now();
+        }
       })(),
       timeoutMs,
       `${request.type} to ${target.host}:${target.port}`,
@@ -127,6 +146,8 @@ export class QuicPeerClient implements PeerTransport {
   /** Closes every connection; later requests fail. Idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = null;
     const peers = [...this.pool.keys()];
     await Promise.all(peers.map((peerId) => this.closePeer(peerId)));
     await Promise.all([...this.probes].map((link) => link.close()));
@@ -142,21 +163,21 @@ export class QuicPeerClient implements PeerTransport {
     if (this.stopped) throw new LanspreadError('REQUEST_CANCELLED', 'The peer client is stopped');
   }
 
-  private async linkFor(target: PeerTarget): Promise<QuicLink> {
+  private async linkFor(target: PeerTarget): Promise<{ link: QuicLink; pooled: PooledLink }> {
     this.assertRunning();
     const existing = this.pool.get(target.peerId);
     if (existing) {
       const link = await existing.link;
-      if (link.isOpen) return link;
+      if (link.isOpen) return { link, pooled: existing };
       if (this.pool.get(target.peerId) === existing) this.pool.delete(target.peerId);
       return this.linkFor(target);
     }
-    const pooled: PooledLink = { link: this.dial(target.host, target.port, target.peerId) };
+    const pooled = this.pooled(this.dial(target.host, target.port, target.peerId));
     this.pool.set(target.peerId, pooled);
     try {
       const link = await pooled.link;
       this.watch(target.peerId, link, pooled);
-      return link;
+      return { link, pooled };
     } catch (error) {
       if (this.pool.get(target.peerId) === pooled) this.pool.delete(target.peerId);
       throw error;
@@ -164,9 +185,37 @@ export class QuicPeerClient implements PeerTransport {
   }
 
   private adopt(peerId: PeerId, link: QuicLink): void {
-    const pooled: PooledLink = { link: Promise.resolve(link) };
+    const pooled = this.pooled(Promise.resolve(link));
     this.pool.set(peerId, pooled);
     this.watch(peerId, link, pooled);
+  }
+
+  private pooled(link: Promise<QuicLink>): PooledLink {
+    this.sweepIdleLater();
+    return { link, busy: 0, lastUsedMs: Date.now() };
+  }
+
+  /** One timer for the whole pool, running only while it holds connections. */
+  private sweepIdleLater(): void {
+    if (this.idleTimer || this.stopped) return;
+    this.idleTimer = setInterval(() => {
+      const now = Date.now();
+      for (const [peerId, pooled] of this.pool) {
+        if (pooled.busy === 0 && now - pooled.lastUsedMs >= this.idleCloseMs) void this.closeIdle(peerId, pooled);
+      }
+      if (this.pool.size === 0 && this.idleTimer) {
+        clearInterval(this.idleTimer);
+        this.idleTimer = null;
+      }
+    }, Math.max(50, this.idleCloseMs / 4));
+    this.idleTimer.unref();
+  }
+
+  private async closeIdle(peerId: PeerId, pooled: PooledLink): Promise<void> {
+    if (this.pool.get(peerId) !== pooled) return;
+    this.pool.delete(peerId);
+    const link = await pooled.link.catch(() => null);
+    await link?.close();
   }
 
   private watch(peerId: PeerId, link: QuicLink, pooled: PooledLink): void {

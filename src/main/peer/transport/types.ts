@@ -28,6 +28,14 @@ export interface ServerLimits {
   /** After answering, how long and how much the server keeps reading to let a stream finish cleanly. */
   drainTimeoutMs: number;
   drainMaxBytes: number;
+  /** QUIC connections (in handshake or open) one remote address may hold; further dials get no answer. */
+  maxConnectionsPerAddress: number;
+  /** QUIC connections in all. */
+  maxConnections: number;
+  /** A QUIC handshake not finished within this is dropped. */
+  handshakeTimeoutMs: number;
+  /** A connection that sends no request for this long is closed (our clients close theirs after 8 s idle). */
+  idleConnectionMs: number;
 }
 
 export const DEFAULT_SERVER_LIMITS: ServerLimits = {
@@ -35,6 +43,11 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxStreamsPerConnection: 100,
   drainTimeoutMs: 5_000,
   drainMaxBytes: 1024 * 1024,
+  // Peers on one machine (tests, a box with several seats) share an address: room for a few dozen.
+  maxConnectionsPerAddress: 32,
+  maxConnections: 1_024,
+  handshakeTimeoutMs: 5_000,
+  idleConnectionMs: 60_000,
 };
 
 export type SubscribeHaveRequest = Extract<Request, { type: 'SubscribeHave' }>;

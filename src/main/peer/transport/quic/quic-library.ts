@@ -367,6 +367,8 @@ export interface DialOptions {
   checkServer: CertificateCheck;
   /** Cap on streams this side keeps open at once, on top of the peer's own limit. */
   maxOpenStreams: number;
+  /** Address to send from (default: any); tests dial from several loopback addresses. */
+  localHost?: string;
   logger: Logger;
 }
 
@@ -389,7 +391,7 @@ export async function dialQuic(options: DialOptions): Promise<QuicLink> {
       {
         host: options.host,
         port: options.port,
-        localHost: isIPv6(options.host) ? '::' : '0.0.0.0',
+        localHost: options.localHost ?? (isIPv6(options.host) ? '::' : '0.0.0.0'),
         crypto: { ops: { randomBytes: async (data: ArrayBuffer) => void webcrypto.getRandomValues(new Uint8Array(data)) } },
         config: {
           ...baseConfig(options.credentials, options.timings, check, options.logger),
@@ -430,6 +432,14 @@ export interface ListenOptions {
   maxStreamsPerConnection: number;
   /** Called during the handshake with the client's leaf certificate (mutual TLS). */
   checkClient: CertificateCheck;
+  /** Connections (in handshake or open) one remote address may hold; more are not answered. */
+  maxConnectionsPerAddress: number;
+  /** Connections in all; more are not answered. */
+  maxConnections: number;
+  /** A handshake not finished within this is dropped. */
+  handshakeTimeoutMs: number;
+  /** An open connection that starts no stream for this long is closed (our own clients close theirs after seconds). */
+  idleConnectionMs: number;
   onConnection: (link: QuicLink, onStream: (listener: (stream: QuicStreamHandle) => void) => void) => void;
   logger: Logger;
 }
@@ -438,7 +448,56 @@ export interface QuicListener {
   readonly port: number;
   /** Live connections, tracked here because the library's own map cannot be iterated safely. */
   readonly links: ReadonlySet<QuicLink>;
+  /** Connection attempts not answered because an address or the server was at its cap. */
+  readonly refused: number;
+  /** Connections counted against the caps: open ones and ones still in their handshake. */
+  readonly held: number;
   close(): Promise<void>;
+}
+
+/** The server method that turns a client's first packets into a connection (internal in 2.0.x). */
+type AcceptConnection = (remoteInfo: { host: unknown; port: unknown }, ...rest: unknown[]) => Promise<QUICConnection | undefined>;
+
+/**
+ * Counts connections per remote address from their first packet (handshakes included, which a
+ * crowd of half-open dials would otherwise pile up) and refuses to answer beyond the caps: the
+ * library has no hook for this, so its internal accept step is wrapped.
+ */
+function capConnections(server: QUICServer, options: Pick<ListenOptions, 'maxConnectionsPerAddress' | 'maxConnections' | 'logger'>): { refused: () => number; held: () => number } {
+  const internals = server as unknown as { acceptConnection?: AcceptConnection };
+  const accept = internals.acceptConnection;
+  if (typeof accept !== 'function') throw new LanspreadError('INTERNAL', '@matrixai/quic internals changed: QUICServer.acceptConnection not found (expected version 2.0.x)');
+  const perAddress = new Map<string, number>();
+  let total = 0;
+  let refused = 0;
+  const release = (host: string) => {
+    total -= 1;
+    const left = (perAddress.get(host) ?? 1) - 1;
+    if (left > 0) perAddress.set(host, left);
+    else perAddress.delete(host);
+  };
+  internals.acceptConnection = async (remoteInfo, ...rest) => {
+    const host = String(remoteInfo.host);
+    if (total >= options.maxConnections || (perAddress.get(host) ?? 0) >= options.maxConnectionsPerAddress) {
+      refused += 1;
+      if (refused === 1 || refused % 1_000 === 0) options.logger.warn('QUIC connection cap reached; not answering', { host, refused });
+      return undefined;
+    }
+    total += 1;
+    perAddress.set(host, (perAddress.get(host) ?? 0) + 1);
+    let connection: QUICConnection | undefined;
+    try {
+      connection = await accept.call(server, remoteInfo, ...rest);
+    } catch (error) {
+      release(host);
+      throw error;
+    }
+    // A stateless retry (or a bad token) made no connection; a connection holds its place until it ends.
+    if (connection === undefined) release(host);
+    else void connection.closedP.catch(() => undefined).then(() => release(host));
+    return connection;
+  };
+  return { refused: () => refused, held: () => total };
 }
 
 export async function listenQuic(options: ListenOptions): Promise<QuicListener> {
@@ -462,8 +521,11 @@ export async function listenQuic(options: ListenOptions): Promise<QuicListener> 
       initialMaxStreamsUni: 0,
     },
     logger: libraryLogger(options.logger),
+    minIdleTimeout: options.handshakeTimeoutMs,
   });
+  const caps = capConnections(server, options);
   const links = new Set<QuicLink>();
+  const lastStreamAt = new Map<QuicLink, number>();
   server.addEventListener(quic.events.EventQUICServerConnection.name, (evt: Event) => {
     const connection = (evt as Event & { detail: QUICConnection }).detail;
     const link = new QuicLink(connection, {
@@ -472,18 +534,34 @@ export async function listenQuic(options: ListenOptions): Promise<QuicListener> 
       teardown: () => connection.stop({ isApp: true, errorCode: 0, force: true }),
     });
     links.add(link);
-    void link.closed.then(() => links.delete(link));
+    lastStreamAt.set(link, Date.now());
+    void link.closed.then(() => {
+      links.delete(link);
+      lastStreamAt.delete(link);
+    });
     let streamListener: ((stream: QuicStreamHandle) => void) | null = null;
     const pending: QUICStream[] = [];
+    let serving = 0;
+    const accepted = (stream: QUICStream): QuicStreamHandle => {
+      const handle = link.acceptStream(stream);
+      serving += 1;
+      void handle.closed.then(() => {
+        serving -= 1;
+        if (serving === 0 && lastStreamAt.has(link)) lastStreamAt.set(link, Date.now());
+      });
+      return handle;
+    };
     connection.addEventListener(quic.events.EventQUICConnectionStream.name, (streamEvt: Event) => {
       const stream = (streamEvt as Event & { detail: QUICStream }).detail;
-      if (streamListener) streamListener(link.acceptStream(stream));
+      // A connection serving a stream is not idle, however long the stream takes.
+      lastStreamAt.set(link, Number.POSITIVE_INFINITY);
+      if (streamListener) streamListener(accepted(stream));
       else pending.push(stream);
     });
     try {
       options.onConnection(link, (listener) => {
         streamListener = listener;
-        for (const stream of pending.splice(0)) listener(link.acceptStream(stream));
+        for (const stream of pending.splice(0)) listener(accepted(stream));
       });
     } catch (error) {
       options.logger.error('connection handler threw', { error: describe(error) });
@@ -495,12 +573,28 @@ export async function listenQuic(options: ListenOptions): Promise<QuicListener> 
   } catch (error) {
     throw new LanspreadError('INTERNAL', `Cannot listen on ${options.host}:${options.port}: ${describe(error)}`, { cause: error });
   }
+  // Connections that hold a slot without asking anything (keep-alives only) are closed.
+  const idleSweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [link, at] of lastStreamAt) if (now - at >= options.idleConnectionMs) void link.close();
+    },
+    Math.max(100, options.idleConnectionMs / 4),
+  );
+  idleSweep.unref();
   let closing: Promise<void> | null = null;
   return {
     port: Number(server.port),
     links,
+    get refused() {
+      return caps.refused();
+    },
+    get held() {
+      return caps.held();
+    },
     close: () => {
       closing ??= (async () => {
+        clearInterval(idleSweep);
         await Promise.all([...links].map((link) => link.close()));
         await server.stop({ isApp: true, errorCode: 0, force: true }).catch(() => undefined);
       })();
