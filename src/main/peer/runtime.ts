@@ -171,7 +171,8 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   const handler = createRequestHandler({
     library,
     ownHello,
-    onHello: (hello, context) => void peers.addCandidate({ peerId: hello.peerId, host: context.remoteHost, port: hello.port, source: 'manual', name: hello.name }),
+    onHello: (hello, context) =>
+      void peers.addCandidate({ peerId: hello.peerId, host: context.remoteHost, port: hello.port, source: 'manual', name: hello.name, ...(hello.dataPort === undefined ? {} : { dataPort: hello.dataPort }) }),
     onAnnounce: (peerId, announced) => peers.announced(peerId, announced),
     partials,
     revisionBase,

@@ -117,17 +117,21 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     // we are still greeting it: an mDNS sighting at any point means it was found on the LAN.
     if (candidate.source === 'mdns') this.seenOnMdns.add(candidate.peerId);
     const known = this.deps.db.get(candidate.peerId);
-    const moved = known !== undefined && (known.info.host !== candidate.host || known.info.port !== candidate.port);
+    // Another address of a peer we still hear at its known one (multi-homed) changes nothing;
+    // a new control port (a restart), or a new address while the known one is silent, does.
+    const moved = known !== undefined && (known.info.port !== candidate.port || (known.info.host !== candidate.host && this.now() - known.lastSeenMs >= this.timings.pingIntervalMs));
     if (known && !moved && (candidate.dataPort === undefined || candidate.dataPort === known.info.dataPort)) {
       if (candidate.source === 'mdns') known.info = { ...known.info, source: 'mdns' };
       return;
     }
     const target = { host: candidate.host, port: candidate.port, peerId: candidate.peerId };
-    const key = `${candidate.peerId}@${candidate.host}:${candidate.port}/${candidate.dataPort ?? ''}`;
+    const key = `${candidate.peerId}@${candidate.host}:${candidate.port}`;
     if ((this.greetFailures.get(key)?.retryAt ?? 0) > this.now()) return;
-    // A peer at a new address or with new ports restarted or moved: its old connection is history.
-    if (known) await this.deps.transport.closePeer(candidate.peerId).catch(() => undefined);
-    await this.once_(key, () => this.greet(target, candidate.source, key));
+    await this.once_(key, async () => {
+      // A peer at a new address or with new ports restarted or moved: its old connection is history.
+      if (known) await this.deps.transport.closePeer(candidate.peerId).catch(() => undefined);
+      await this.greet(target, candidate.source, key);
+    });
   }
 
   /**

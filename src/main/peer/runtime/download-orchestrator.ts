@@ -153,7 +153,7 @@ export class DownloadOrchestrator {
     };
     const fetchChunk: ChunkSource['fetchChunk'] = (request, sink, signal) =>
       this.deps.lane.fetchChunk(current(), request, sink, { signal }).catch((error: unknown) => {
-        if (error instanceof LanspreadError && error.code === 'PEER_UNREACHABLE') this.deps.peers.recheck(peerId);
+        if (refused(error)) this.deps.peers.recheck(peerId);
         throw error;
       });
     const partial = record.games.find((game) => game.id === gameId)?.partial === true;
@@ -174,4 +174,9 @@ export class DownloadOrchestrator {
     subscription.start();
     return { peerId, name, fetchChunk, availability: subscription };
   }
+}
+
+/** Nothing listens at the peer's data-lane port (a busy peer that is slow to accept is not this). */
+function refused(error: unknown): boolean {
+  return error instanceof LanspreadError && error.code === 'PEER_UNREACHABLE' && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
 }
