@@ -201,7 +201,7 @@ function crowdFigures(n: number, result: RoomResult, solo: RoomResult, game: Gam
       unit: 'CPU s',
       baseline: bittorrent.cpuSeconds,
       ratio: lanspread.cpuSeconds / bittorrent.cpuSeconds,
-      note: `utime+stime of all ${n + 1} peer processes over the run (/proc/PID/stat); Lanspread's includes the auto-install of players that finished early (without it: ${secs(lanspread.downloadOnlyCpuSeconds)}; the idle room used ${lanspread.idleCores.toFixed(2)} cores just before the start); BitTorrent's: every aria2c and opentracker; ${busy}`,
+      note: `utime+stime of all ${n + 1} peer processes over the run (/proc/PID/stat); both download only (no unpacking); the idle room used ${lanspread.idleCores.toFixed(2)} cores just before the start; BitTorrent's: every aria2c and opentracker; ${busy}`,
     },
   );
   return figures;
@@ -284,7 +284,7 @@ async function singleLink(dir: string): Promise<BenchFigure[]> {
       ratio: ours / theirs,
       note:
         `1 seed, 1 player, one ${SINGLE_MBIT} Mbit/s link both ways (tbf), ${(game.bytes / MIB).toFixed(0)} MiB archive, median of ${SINGLE_RUNS}, order alternating: ` +
-        `Lanspread install_game to game-download-finished (${(ours / SINGLE_MBIT).toFixed(2)} of the wire) vs nginx-light + curl of the same file (${(theirs / SINGLE_MBIT).toFixed(2)} of the wire, no fsync); ` +
+        `Lanspread download_game to game-download-finished (${(ours / SINGLE_MBIT).toFixed(2)} of the wire) vs nginx-light + curl of the same file (${(theirs / SINGLE_MBIT).toFixed(2)} of the wire, no fsync); ` +
         `machine busy ${pct(median(busy.lanspread))} (Lanspread) / ${pct(median(busy.curl))} (curl)`,
     },
   ];

@@ -16,12 +16,6 @@ const IDLE_CORES_PER_PEER = 0.03;
 export interface LanspreadCrowdRun extends CrowdRun {
   /** From the last peer's start until every player listed the seed's game (mDNS). */
   discoverySeconds: number;
-  /**
-   * CPU seconds without the auto-install: each player counted only up to its own
-   * game-download-finished (the control socket has no download-only command; the install
-   * that follows unpacks the whole game while the others still download).
-   */
-  downloadOnlyCpuSeconds: number;
   /** Cores the whole room used in the last second before the start (idle pings and discovery). */
   idleCores: number;
   /** CPU seconds of the bench process itself over the run (it receives every peer's events). */
@@ -52,16 +46,14 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
     );
     const harnessCpu0 = process.cpuUsage();
     const cpu0 = new Map(crowd.all.map((peer) => [peer, cpu(peer)]));
-    const cpuAtFinish = new Map<CrowdPeer, number>();
     const seedHost = crowd.seed.host;
     const seedTx0 = netDevBytes(seedHost.ns, seedHost.iface).tx;
     const busy0 = machineCpuSample();
     const startedAt = performance.now();
-    const outcomes = await downloadAtOnce(crowd.downloaders, gameId, options.timeoutMs, (peer) => cpuAtFinish.set(peer, cpu(peer)));
+    const outcomes = await downloadAtOnce(crowd.downloaders, gameId, options.timeoutMs);
     // Read before the peers are stopped: a process's CPU time is gone from /proc once it exits.
     const spent = (peer: CrowdPeer, until: number) => until - (cpu0.get(peer) as number);
     const cpuSeconds = crowd.all.reduce((sum, peer) => sum + spent(peer, cpu(peer)), 0);
-    const downloadOnlyCpuSeconds = spent(crowd.seed, cpu(crowd.seed)) + crowd.downloaders.reduce((sum, peer) => sum + spent(peer, cpuAtFinish.get(peer) as number), 0);
     const seedTxBytes = netDevBytes(seedHost.ns, seedHost.iface).tx - seedTx0;
     const busy = busyPercent(busy0, machineCpuSample());
     const wallSeconds = (performance.now() - startedAt) / 1000;
@@ -75,7 +67,7 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
       failures.push(`${peer.name}: ${problems.join(', ')}`);
       seconds[index] = null;
     }
-    return { tool: 'Lanspread', seconds, failures, cpuSeconds, downloadOnlyCpuSeconds, seedTxBytes, busyPercent: busy, wallSeconds, discoverySeconds, idleCores, harnessCpuSeconds: (harness.user + harness.system) / 1e6 };
+    return { tool: 'Lanspread', seconds, failures, cpuSeconds, seedTxBytes, busyPercent: busy, wallSeconds, discoverySeconds, idleCores, harnessCpuSeconds: (harness.user + harness.system) / 1e6 };
   } finally {
     await crowd.stop();
     await rm(options.dir, { recursive: true, force: true });

@@ -96,6 +96,8 @@ export interface LauncherCommands {
   request_peers: { args: void; result: PeerView[] };
   get_status: { args: void; result: RuntimeStatus };
   install_game: { args: { gameId: string; mode?: InstallMode }; result: void };
+  /** Fetches and verifies the archives only, to install later (pre-loading a LAN party's games). */
+  download_game: { args: { gameId: string }; result: void };
   update_game: { args: { gameId: string }; result: void };
   uninstall_game: { args: { gameId: string }; result: void };
   remove_downloaded_game: { args: { gameId: string }; result: void };
@@ -167,6 +169,7 @@ const COMMAND_KEYS: Record<CommandName, true> = {
   request_peers: true,
   get_status: true,
   install_game: true,
+  download_game: true,
   update_game: true,
   uninstall_game: true,
   remove_downloaded_game: true,

@@ -101,10 +101,10 @@ export async function waitUntilSeeSeed(downloaders: CrowdPeer[], seed: CrowdPeer
 }
 
 /**
- * Sends install_game to every downloader in the same tick and waits until each has either
- * finished its download (game-download-finished) or failed (a failed download is not retried).
- * The auto-install after a download is not waited for. Throws, naming who is still
- * downloading, when `timeoutMs` passes first. `onSettled` runs the moment a peer settles.
+ * Sends download_game (download only, as a BitTorrent client does: no unpacking) to every
+ * downloader in the same tick and waits until each has either finished its download
+ * (game-download-finished) or failed (a failed download is not retried). Throws, naming who is
+ * still downloading, when `timeoutMs` passes first. `onSettled` runs the moment a peer settles.
  */
 export async function downloadAtOnce(downloaders: CrowdPeer[], gameId: string, timeoutMs: number, onSettled?: (peer: CrowdPeer) => void): Promise<DownloadOutcome[]> {
   const start = performance.now();
@@ -124,8 +124,8 @@ export async function downloadAtOnce(downloaders: CrowdPeer[], gameId: string, t
   }
   try {
     for (const peer of downloaders) {
-      // The invoke settles after the install too; a rejection before any download event is a failed start.
-      peer.client.invoke('install_game', { gameId }).catch((error: Error) => settle(peer, error.message));
+      // A rejection before any download event is a failed start.
+      peer.client.invoke('download_game', { gameId }).catch((error: Error) => settle(peer, error.message));
     }
     const deadline = start + timeoutMs;
     while (outcomes.size < downloaders.length) {

@@ -19,7 +19,8 @@ Commands:
              --log-level LEVEL   debug | info | warn | error
   peers      List the peers a running 'serve' (same --state-dir) sees.
   games      List the games on the LAN as a running 'serve' (same --state-dir) sees them.
-  download   Download (and install) a game through a running 'serve': download <gameId> [--state-dir DIR]
+  download   Download and install a game through a running 'serve': download <gameId> [--no-install] [--state-dir DIR]
+             (--no-install: only download and verify the archives, to install later)
   stream-install
              Low-disk install through a running 'serve': a peer unpacks the game and streams the
              files into local/; no archive lands here. stream-install <gameId> [--state-dir DIR]

@@ -52,6 +52,13 @@ describe('headless CLI peers', () => {
     const failed = await run(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'download', 'no-such-game', '--state-dir', path.join(dirA, 'state')], { cwd: repoRoot }).catch((error: { code: number; stderr: string }) => error);
     expect(failed).toMatchObject({ code: 1, stderr: expect.stringContaining('[NOT_IN_CATALOG]') });
 
+    // `download --no-install` fetches and verifies the archives and leaves local/ alone.
+    const preload = await run(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'download', 'demo-arena', '--no-install', '--state-dir', path.join(dirB, 'state')], { cwd: repoRoot, timeout: 60_000 });
+    expect(preload.stdout).toContain('demo-arena is downloaded');
+    expect(existsSync(path.join(dirB, 'games', 'demo-arena', 'version.ini'))).toBe(true);
+    expect(existsSync(path.join(dirB, 'games', 'demo-arena', 'local'))).toBe(false);
+    expect(await cli(['games', '--state-dir', path.join(dirB, 'state')])).toMatch(/demo-arena\s+1\.0.*downloaded/);
+
     // Ctrl-C stops cleanly.
     b.child.kill('SIGINT');
     expect(await b.exited).toBe(0);

@@ -6,11 +6,13 @@ import { stateDirOf } from './shared-flags';
 import { LanspreadError } from '../../../shared/errors';
 
 /**
- * `lanspread-peer download <gameId>`: asks the running peer to download and install a game and
- * draws its progress until it settles. The exit code says whether it succeeded.
+ * `lanspread-peer download <gameId> [--no-install]`: asks the running peer to download and
+ * install a game (or only download it) and draws its progress until it settles. The exit code
+ * says whether it succeeded.
  */
 export async function runDownload(argv: string[], command: 'download' | 'stream-install' = 'download'): Promise<number> {
-  const args = parseArgs(argv, { 'state-dir': { value: true }, mode: { value: true } });
+  const args = parseArgs(argv, { 'state-dir': { value: true }, mode: { value: true }, ...(command === 'download' ? { 'no-install': {} } : {}) });
+  const downloadOnly = flag(args, 'no-install') !== undefined;
   const gameId = args.command;
   if (!gameId) throw new LanspreadError('MALFORMED_MESSAGE', `usage: lanspread-peer ${command} <gameId> [--state-dir DIR]`);
   // stream-install is the low-disk install: a peer streams the unpacked files, no archive lands here.
@@ -29,9 +31,10 @@ export async function runDownload(argv: string[], command: 'download' | 'stream-
   client.on('game-download-finished', mine((p) => draw(`download finished: ${safeText(gameId)} ${safeText(p.version, 40)}`)));
   client.on('game-install-begin', mine((p) => p.mode === 'streamed' && draw(`streaming ${gameId} from a peer…`)));
   try {
-    await client.invoke('install_game', { gameId, mode });
+    if (downloadOnly) await client.invoke('download_game', { gameId });
+    else await client.invoke('install_game', { gameId, mode });
     if (interactive) process.stdout.write('\n');
-    process.stdout.write(`${safeText(gameId)} is installed.\n`);
+    process.stdout.write(downloadOnly ? `${safeText(gameId)} is downloaded; install it with 'lanspread-peer download ${safeText(gameId)}'.\n` : `${safeText(gameId)} is installed.\n`);
     return 0;
   } catch (error) {
     if (interactive) process.stdout.write('\n');

@@ -67,6 +67,8 @@ export class RuntimeLauncherBackend implements LauncherBackend {
         return { peerId: runtime.peerId, displayName: runtime.displayName, gameDir: runtime.gameDir(), running: true, peerCount: runtime.getPeerCount() };
       case 'install_game':
         return this.install(gameIdOf(args), (args as CommandArgs<'install_game'>).mode ?? 'normal');
+      case 'download_game':
+        return this.downloadOnly(gameIdOf(args));
       case 'update_game':
         return this.update(gameIdOf(args));
       case 'uninstall_game':
@@ -163,6 +165,13 @@ export class RuntimeLauncherBackend implements LauncherBackend {
     if (game?.downloaded) await runtime.installDownloaded(gameId);
     else if (mode === 'streamed') await runtime.streamInstall(gameId);
     else await runtime.download(gameId);
+  }
+
+  /** The archives of the newest version on the LAN, verified and kept; installing is left for later. */
+  private async downloadOnly(gameId: string): Promise<void> {
+    const { runtime } = this.deps;
+    if (!runtime.catalog().games.some((game) => game.id === gameId)) throw new LanspreadError('NOT_IN_CATALOG', `Unknown game ${gameId}`);
+    await runtime.download(gameId, { install: false });
   }
 
   /**
