@@ -107,7 +107,7 @@ function figures(run: MeshRun, smallest: MeshRun): BenchFigure[] {
       unit: 's',
       baseline: TARGET.convergeSeconds,
       ratio: run.convergeSeconds / TARGET.convergeSeconds,
-      note: `${where}; from the last peer's ready line until every peer lists every other with its game (request_peers), ÷ the issue #14 target of ${TARGET.convergeSeconds} s; ${noBaseline}`,
+      note: `${where}; from the last peer's ready line until every peer lists every other with its game (request_peers; ${run.convergeSinceFirstStartSeconds.toFixed(1)} s from the first peer's start, start-ups one after another), ÷ the issue #14 target of ${TARGET.convergeSeconds} s; ${noBaseline}`,
     },
     {
       id: `mesh.n${n}.idle_cpu`,
@@ -115,7 +115,7 @@ function figures(run: MeshRun, smallest: MeshRun): BenchFigure[] {
       unit: '% of a core',
       baseline: TARGET.idleCpuPercent,
       ratio: cpu / TARGET.idleCpuPercent,
-      note: `${where}; utime+stime per peer over the idle window (/proc/PID/stat), mean (${spread(run.idleCpuPercent, 2)}) ÷ the issue #14 target of ${TARGET.idleCpuPercent} %; ${busy}; ${noBaseline}`,
+      note: `${where}; utime+stime per peer over the idle window (/proc/PID/stat), mean (${spread(run.idleCpuPercent, 2)}) ÷ the issue #14 target of ${TARGET.idleCpuPercent} %; ${run.lostPairs} of ${n * (n - 1)} (observer, peer) pairs no longer listed at the end of the window; ${busy}; ${noBaseline}`,
     },
     {
       id: `mesh.n${n}.idle_tx`,

@@ -137,15 +137,14 @@ function medianRates(before: (PeerCounters | null)[], after: (PeerCounters | nul
   };
 }
 
-/** The main thread's profile: the file with the most samples (workers write their own). */
+/**
+ * The main thread's profile. Node names each thread's file CPU.<date>.<time>.<pid>.<thread>.<seq>:
+ * thread 0 is the main one (tsx's loader worker writes one too, mostly idle).
+ */
 async function mainThreadProfile(profileDir: string, window: { fromUs: number; toUs: number }): Promise<ProfileSummary | null> {
   const files = (await readdir(profileDir).catch(() => [] as string[])).filter((name) => name.endsWith('.cpuprofile'));
-  let best: ProfileSummary | null = null;
-  for (const name of files) {
-    const summary = summariseCpuProfile(await readCpuProfile(path.join(profileDir, name)), window);
-    if (!best || summary.samples > best.samples) best = summary;
-  }
-  return best;
+  const main = files.find((name) => name.split('.')[4] === '0');
+  return main ? summariseCpuProfile(await readCpuProfile(path.join(profileDir, main)), window) : null;
 }
 
 /** SIGINT (the CLI stops cleanly and V8 writes the profile), bounded; SIGKILL after that via stop(). */

@@ -28,10 +28,17 @@ const counters: PeerCounters = {
   requests: {},
 };
 
+/** A socket's kind, read once (socket.address() is a syscall; bound sockets keep their port). */
+const kinds = new WeakMap<dgram.Socket, 'mdns' | 'quic'>();
 function kindOf(socket: dgram.Socket): 'mdns' | 'quic' {
+  const known = kinds.get(socket);
+  if (known) return known;
   try {
-    return socket.address().port === MDNS_PORT ? 'mdns' : 'quic';
+    const kind = socket.address().port === MDNS_PORT ? 'mdns' : 'quic';
+    kinds.set(socket, kind);
+    return kind;
   } catch {
+    // Not bound yet (a first send binds it): ask again next time.
     return 'quic';
   }
 }
