@@ -7,6 +7,7 @@ export const SUITES: Record<string, () => Promise<BenchFigure[]>> = {
   'download-netns': async () => (await import('./download-netns.bench')).runDownloadNetnsBench(),
   install: async () => (await import('./install.bench')).runInstallBench(),
   machine: async () => (await import('./machine.bench')).runMachineBench(),
+  mesh: async () => (await import('./mesh.bench')).runMeshBench(),
   stream: async () => (await import('./stream.bench')).runStreamBench(),
   swarm: async () => (await import('./swarm.bench')).runSwarmBench(),
 };

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { statusMb } from '../../test/support/procfs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -28,11 +28,7 @@ export async function startSeedProcess(gameDir: string, stateDir: string): Promi
   return {
     port,
     pid: child.pid ?? 0,
-    async peakRssMb() {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-      return kb / 1024;
-    },
+    peakRssMb: async () => statusMb(child.pid ?? 0, 'VmHWM'),
     stop: async () => void (child.kill('SIGTERM'), await new Promise((resolve) => child.once('exit', resolve))),
   };
 }

@@ -10,7 +10,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ControlSocketClient, controlSocketPath } from '../../src/main/peer/launcher/control-socket';
 import type { NetnsHarness, NetnsHost } from './netns';
-import { killCliPeers, spawnCliPeer, type CliPeer } from './runtime-harness';
+import { killCliPeers, spawnCliPeer, type CliPeer, type SpawnCliOptions } from './runtime-harness';
 
 export interface CrowdPeer {
   name: string;
@@ -40,9 +40,9 @@ export interface DownloadOutcome {
 }
 
 /** One `lanspread-peer serve` in `host`'s namespace, with its control socket connected. */
-export async function startCrowdPeer(host: NetnsHost, name: string, gameDir: string, stateDir: string): Promise<CrowdPeer> {
+export async function startCrowdPeer(host: NetnsHost, name: string, gameDir: string, stateDir: string, options: Omit<SpawnCliOptions, 'wrap'> = {}): Promise<CrowdPeer> {
   await mkdir(gameDir, { recursive: true });
-  const cli = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', stateDir, '--name', name, '--log-level', 'warn'], { wrap: ['ip', 'netns', 'exec', host.ns] });
+  const cli = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', stateDir, '--name', name, '--log-level', 'warn'], { ...options, wrap: ['ip', 'netns', 'exec', host.ns] });
   let client: ControlSocketClient;
   try {
     client = await ControlSocketClient.connect(controlSocketPath(stateDir));

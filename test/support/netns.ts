@@ -149,10 +149,16 @@ function probeSupport(): { ok: true } | { ok: false; reason: string } {
 }
 
 let harnessCount = 0;
+const MAX_HOSTS = 64;
+
+/** a, b, ... z for the first 26 hosts (the names tests have always used), then z26, z27, ... */
+const hostSuffix = (index: number) => (index < 26 ? String.fromCharCode(97 + index) : `z${index}`);
 
 /** Builds `count` hosts on one bridge (or `networks`). On failure, what was built is removed. */
 export function createNetns(options: NetnsOptions): NetnsHarness {
-  if (options.count < 1 || options.count > 26) throw new Error('count must be 1..26');
+  // Addresses are 10.77.k.(index + 1), bridge ports v<index>: both have room for far more hosts
+  // than two cores can run peers for.
+  if (options.count < 1 || options.count > MAX_HOSTS) throw new Error(`count must be 1..${MAX_HOSTS}`);
   const networks = options.networks ?? [Array.from({ length: options.count }, (_, index) => index)];
   if (networks.length < 1 || networks.length > 8) throw new Error('networks must list 1..8 networks');
   for (let index = 0; index < options.count; index++) {
@@ -199,7 +205,7 @@ export function createNetns(options: NetnsOptions): NetnsHarness {
       exec(IP, ['-n', bridgeNs, 'link', 'set', bridge, 'up']);
     });
     for (let index = 0; index < options.count; index++) {
-      const ns = `${base}${String.fromCharCode(97 + index)}`;
+      const ns = `${base}${hostSuffix(index)}`;
       exec(IP, ['netns', 'add', ns]);
       created.push(ns);
       exec(IP, ['-n', ns, 'link', 'set', 'lo', 'up']);

@@ -51,6 +51,16 @@ export function treeCpuSeconds(pid: number): number {
   return ticks / CLOCK_TICKS;
 }
 
+/** A field of /proc/PID/status given in kB (VmRSS, VmHWM, ...), in MB; NaN once the process is gone. */
+export function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export interface NetDevBytes {
   rx: number;
   tx: number;

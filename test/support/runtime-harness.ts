@@ -89,11 +89,21 @@ export async function killCliPeers(children: CliPeer[]): Promise<void> {
   }
 }
 
+export interface SpawnCliOptions {
+  /** A command the peer runs under, e.g. `ip netns exec NS`. */
+  wrap?: string[];
+  /** Node options before the entry point (a profiler, a preload). */
+  nodeArgs?: string[];
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+}
+
 /** Starts `lanspread-peer <args>` (from source) and waits for its LANSPREAD_READY line. */
-export async function spawnCliPeer(args: string[], options: { wrap?: string[] } = {}): Promise<CliPeer> {
-  const command = [process.execPath, path.join(repoRoot, 'bin/lanspread-peer.mjs'), ...args];
+export async function spawnCliPeer(args: string[], options: SpawnCliOptions = {}): Promise<CliPeer> {
+  const command = [process.execPath, ...(options.nodeArgs ?? []), path.join(repoRoot, 'bin/lanspread-peer.mjs'), ...args];
   const [file, ...rest] = options.wrap ? [...options.wrap, ...command] : command;
-  const child = spawn(file as string, rest, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = options.env ? { ...process.env, ...options.env } : process.env;
+  const child = spawn(file as string, rest, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env });
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
