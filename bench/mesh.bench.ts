@@ -22,7 +22,8 @@ import { runMeshRoom, type MeshRun, type PerSecond } from './support/mesh-room';
  * and bytes and RSS per peer are compared with the smallest N of the same run (growth with N).
  *
  * Env: LANSPREAD_BENCH_MESH_N (default 2,8,16; 32 if memory allows), _IDLE_S (idle window,
- * default 60), _SETTLE_S (wait after convergence, default 5), _TIMEOUT_S (bound on each
+ * default 60), _SETTLE_S (wait after convergence, default 15: a peer closes the connections
+ * it greeted with after 8 s idle, and a new peer hashes its game once), _TIMEOUT_S (bound on each
  * convergence wait, default 60 + 4 × N), _PROFILE (neighbour counts to profile instead,
  * e.g. 1,8,16: a room of k + 1 peers whose peer 0 runs under `node --cpu-prof`; its idle
  * window's summary goes to bench/results/mesh-profile.md, and no figures).
@@ -37,7 +38,7 @@ const list = (text: string | undefined, fallback: string, min: number) =>
 const ROOMS = list(env('N'), '2,8,16', 2);
 const PROFILES = list(env('PROFILE'), '', 1);
 const IDLE_S = Number(env('IDLE_S') ?? 60);
-const SETTLE_S = Number(env('SETTLE_S') ?? 5);
+const SETTLE_S = Number(env('SETTLE_S') ?? 15);
 const TARGET = { idleCpuPercent: 0.5, convergeSeconds: 3, newPeerSeconds: 2 };
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
