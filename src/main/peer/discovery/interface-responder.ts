@@ -99,7 +99,7 @@ export class InterfaceResponder {
 
   /**
    * Re-sends the smallest packet that still names the service: its PTR and TXT records (the
-   * liveness heartbeat, about 250 bytes). Peers hear it instead of pinging us, so an idle LAN
+   * liveness heartbeat, about 300 bytes). Peers hear it instead of pinging us, so an idle LAN
    * carries one such packet per peer and interval, whatever its size.
    */
   heartbeat(): void {

@@ -10,8 +10,8 @@ import type { PeerTarget, PeerTransport } from './peer-transport';
 export interface PeerManagerTimings {
   /**
    * A peer we have not heard from for this long (no mDNS heartbeat from its address, no
-   * answered ping) is pinged. Peers on mDNS beat every 2 s, so only a lost beat, a dead peer or
-   * a manual peer beyond mDNS costs a ping.
+   * answered ping) is pinged. Peers on mDNS beat every 2.5 s, so only two lost beats, a dead
+   * peer or a manual peer beyond mDNS cost a ping.
    */
   pingIntervalMs: number;
   pingTimeoutMs: number;
@@ -23,9 +23,10 @@ export interface PeerManagerTimings {
 }
 
 export const DEFAULT_PEER_TIMINGS: PeerManagerTimings = {
-  pingIntervalMs: 4_500,
+  // A peer that dies is pruned 7.5–8.5 s after its last beat (silent 5.5 s, a ping that fails within 2 s).
+  pingIntervalMs: 5_500,
   pingTimeoutMs: 2_000,
-  pruneAfterMs: 6_500,
+  pruneAfterMs: 7_500,
   manualRetryMs: 5_000,
   requestTimeoutMs: 10_000,
 };
