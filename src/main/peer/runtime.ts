@@ -178,7 +178,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     },
   });
   const haveHandler = createHavePublisher({ partials, servesWhole: (gameId, id) => library.servesWhole(gameId, id) });
-  const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, haveHandler, logger: logger.child('lane') });
+  const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, haveHandler, logger: logger.child('lane'), ...config.laneTuning });
   ports.data = (await lane.start()).port;
   undo.push(() => lane.stop());
   ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
@@ -214,6 +214,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     onInstallEvent: reportInstallEvent,
     onSender: (event) => events.emit('stream-install-sender', event),
     logger: logger.child('stream-install'),
+    ...(config.streamTuning ? { tuning: config.streamTuning } : {}),
   });
 
   peers.on('peer-connected', (payload) => events.emit('peer-connected', payload));
