@@ -23,6 +23,7 @@ import { createRequestHandler, servedRevision } from './server/request-handler';
 import { DownloadManager } from './download/download-manager';
 import { DownloadOrchestrator } from './runtime/download-orchestrator';
 import { DownloadResumer } from './runtime/download-resumer';
+import { logOperationFailure } from './runtime/failure-log';
 import { StreamInstallOrchestrator } from './runtime/stream-install-orchestrator';
 import { createStreamInstallHandler } from './stream/stream-sender';
 import { UnrarStreamProvider } from './stream/unrar-stream-provider';
@@ -317,10 +318,15 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     async installDownloaded(gameId) {
       const service = installs();
       const installed = library.localGames().find((game) => game.id === gameId)?.installed ?? false;
-      await archiveInstalls.run(gameId, async (signal) => {
-        const call = { signal, onEvent: reportInstallEvent };
-        await (installed ? service.update(gameId, call) : service.install(gameId, call));
-      });
+      await archiveInstalls
+        .run(gameId, async (signal) => {
+          const call = { signal, onEvent: reportInstallEvent };
+          await (installed ? service.update(gameId, call) : service.install(gameId, call));
+        })
+        .catch((error: unknown) => {
+          logOperationFailure(logger.child('install'), 'install', gameId, toLanspreadError(error).toInfo());
+          throw error;
+        });
     },
     async uninstall(gameId) {
       await installs().uninstall(gameId, { onEvent: reportInstallEvent });

@@ -9,6 +9,8 @@ import { UnrarStreamProvider } from '../../../src/main/peer/stream/unrar-stream-
 import { crc32Update } from '../../../src/main/peer/util/crc32';
 import { freeBytes } from '../../../src/main/peer/fs/free-space';
 import { mountSmallDisk } from '../../support/small-disk';
+import { ControlSocketClient, controlSocketPath } from '../../../src/main/peer/launcher/control-socket';
+import { waitForRemoteGame } from '../../support/cli-scope';
 import { killCliPeers, makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type GameSpec, type TestPeer } from '../../support/runtime-harness';
 
 const GAME = 'demo-arena';
@@ -338,6 +340,38 @@ describe('streamed install: hostile and failing senders', () => {
     expect((await stat(path.join(local, 'bin/game.bin'))).size).toBe(4_000_000);
     expect((await stat(path.join(local, 'data/level.pak'))).size).toBe(2_000_000);
     expect(await readdir(path.join(receiver.gameDir, GAME))).toEqual(['local']);
+  }, 60_000);
+
+  it("a failed streamed install is in the receiving serve's log at its default level: game, sender, code and message, the sender's name sanitised", async () => {
+    const duplicate = HOSTILE.find((hostile) => hostile.code === 'STREAM_PATH_CONFLICT' && hostile.name.includes('second file'));
+    // A name that would set the terminal title if it reached the log raw.
+    const liar = await startTestPeer(work.dir, 'liar', { catalogIds: IDS, games: [SPEC], streamProvider: hostileProvider(duplicate?.items ?? []), displayName: 'liar\u001b]0;owned\u0007' });
+    peers.push(liar);
+    const gameDir = path.join(work.dir, 'receiver', 'games');
+    const stateDir = path.join(work.dir, 'receiver', 'state');
+    // No --log-level: the default.
+    const receiver = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', stateDir, '--host', '127.0.0.1', '--no-mdns', '--peer', `127.0.0.1:${liar.runtime.port}`]);
+    children.push(receiver);
+    const client = await ControlSocketClient.connect(controlSocketPath(stateDir));
+    try {
+      await waitForRemoteGame(client, GAME);
+      const failure = await client.invoke('install_game', { gameId: GAME, mode: 'streamed' }).then(
+        () => null,
+        (error: unknown) => error as LanspreadError,
+      );
+      expect(failure?.code).toBe('STREAM_PATH_CONFLICT');
+      const logged = () => receiver.output.find((line) => line.includes(`streamed install of ${GAME} failed`));
+      await waitFor(() => logged() !== undefined, 10_000, 'the failure in the log');
+      const line = logged() ?? '';
+      expect(line).toContain('STREAM_PATH_CONFLICT');
+      expect(line).toContain(liar.runtime.peerId);
+      expect(line).toMatch(/a\.txt.*comes twice/);
+      // Shown escaped (the escape character as text), never raw.
+      expect(line).toMatch(/liar\\(u001b|x1b)\]0;owned/);
+      expect(receiver.output.join('\n')).not.toContain('\u001b');
+    } finally {
+      client.close();
+    }
   }, 60_000);
 
   it('retries from a second sender when the first is SIGKILLed mid-stream', async () => {

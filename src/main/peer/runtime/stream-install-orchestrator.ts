@@ -11,6 +11,7 @@ import { streamStagingSource } from '../stream/stream-staging';
 import { receiveStreamInstall } from '../transport/data-lane/lane-stream';
 import type { Logger } from '../util/logger';
 import { CancellableRuns } from './cancellable-runs';
+import { logOperationFailure } from './failure-log';
 
 /** How a streamed install waits on its senders and what it takes from them (tests shorten the waits). */
 export interface StreamInstallTuning {
@@ -119,12 +120,21 @@ export class StreamInstallOrchestrator {
         },
         onRetry: (failed, error, next) => {
           failedSenders.push({ peerId: failed.peerId, name: failed.name, error: error.toInfo() });
-          this.deps.logger.warn('streamed install failed from one peer; trying the next', { gameId, from: failed.name, code: error.code, next: next.name });
+          this.deps.logger.warn(`streamed install of ${gameId} failed from one peer (${error.code}); trying the next`, {
+            gameId,
+            sender: `${failed.name} (${failed.peerId})`,
+            code: error.code,
+            message: error.message,
+            next: next.name,
+          });
         },
       });
       await this.deps.installs().installStreamed(gameId, source, { signal: cancel, onEvent: this.deps.onInstallEvent });
     } catch (error) {
-      throw cancel.aborted ? new LanspreadError('REQUEST_CANCELLED', `Streamed install of ${gameId} was cancelled`, { cause: error }) : toLanspreadError(error);
+      const coded = cancel.aborted ? new LanspreadError('REQUEST_CANCELLED', `Streamed install of ${gameId} was cancelled`, { cause: error }) : toLanspreadError(error);
+      const last = used as Sender | null;
+      logOperationFailure(this.deps.logger, 'streamed install', gameId, coded.toInfo(), last ? [last] : []);
+      throw coded;
     }
     const sender = used as Sender | null;
     if (sender === null) throw new LanspreadError('INTERNAL', 'Streamed install finished without a sender');
