@@ -8,7 +8,7 @@ import type { ProvidedItem, StreamInstallProvider } from '../../../src/main/peer
 import { UnrarStreamProvider } from '../../../src/main/peer/stream/unrar-stream-provider';
 import { crc32Update } from '../../../src/main/peer/util/crc32';
 import { freeBytes } from '../../../src/main/peer/fs/free-space';
-import { mountSmallDisk } from '../../support/small-disk';
+import { mountSmallDisk, skipWithoutDisk } from '../../support/small-disk';
 import { ControlSocketClient, controlSocketPath } from '../../../src/main/peer/launcher/control-socket';
 import { waitForRemoteGame } from '../../support/cli-scope';
 import { killCliPeers, makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type GameSpec, type TestPeer } from '../../support/runtime-harness';
@@ -58,12 +58,6 @@ function dripFirstProviders(): () => StreamInstallProvider {
       },
     };
   };
-}
-
-/** Skips with the reason printed (a skip must say why). */
-function skip(context: { skip: (reason: string) => void }, reason: string): void {
-  console.warn(`SKIP: ${reason}`);
-  context.skip(reason);
 }
 
 const payload = bytes('0123456789');
@@ -276,7 +270,7 @@ describe('streamed install: hostile and failing senders', () => {
   it('a Begin announcing more than the free space is refused with DISK_FULL and both numbers before any byte is written', async (context) => {
     const disk = path.join(work.dir, 'small');
     const mounted = await mountSmallDisk(disk, 16);
-    if ('skip' in mounted) return skip(context, mounted.skip);
+    if ('skip' in mounted) return skipWithoutDisk(context, mounted.skip);
     let receiver: TestPeer | null = null;
     try {
       const MIB = 1024 * 1024;
