@@ -50,7 +50,8 @@ const SENTENCES: Record<ErrorCode, string> = {
   STREAM_CRC_MISMATCH: 'The streamed install received corrupted data.',
   STREAM_PROTOCOL_VIOLATION: 'The peer broke the streamed-install protocol.',
   STREAM_TOTALS_EXCEEDED: 'The streamed install sent more data than the peer announced.',
-  STREAM_PATH_CONFLICT: 'The streamed install tried to write a file where a folder is (or the reverse).',
+  STREAM_PATH_CONFLICT: 'The streamed install tried to write a file where a folder is (or the reverse), or the same file twice.',
+  STREAM_TOO_MANY_ENTRIES: 'The streamed install has more files than Lanspread takes from one peer.',
   INTERNAL: 'Something went wrong inside Lanspread.',
 };
 

@@ -59,6 +59,8 @@ export const ERROR_CODES = [
   'STREAM_PROTOCOL_VIOLATION',
   'STREAM_TOTALS_EXCEEDED',
   'STREAM_PATH_CONFLICT',
+  /** More entries than a receiver takes from one stream (its cap), refused at Begin. */
+  'STREAM_TOO_MANY_ENTRIES',
   // anything else
   'INTERNAL',
 ] as const;

@@ -32,3 +32,9 @@ export async function fillDisk(file: string, leaveBytes: number): Promise<void> 
     await handle.close();
   }
 }
+
+/** Skips a test that needs a small disk, with the reason printed (a skip must say why). */
+export function skipWithoutDisk(context: { skip: (reason: string) => void }, reason: string): void {
+  console.warn(`SKIP disk-full test: ${reason}`);
+  context.skip(reason);
+}

@@ -6,6 +6,8 @@ import type { GameManifest, LocalGameState, PeerId, PeerInfo } from '../../share
 import type { PeerManagerTimings } from './peers/peer-manager';
 import type { PeerRecord, RemoteGame } from './peers/peer-game-db';
 import type { SchedulerTuning } from './download/chunk-scheduler';
+import type { StreamInstallTuning } from './runtime/stream-install-orchestrator';
+import type { DataLaneServerOptions } from './transport/data-lane/lane-server';
 import type { StreamInstallProvider } from './stream/stream-provider';
 import type { Unpacker } from './unpack/unpacker';
 import type { Logger } from './util/logger';
@@ -50,6 +52,10 @@ export interface PeerConfig {
   resumeDownloads?: boolean;
   /** Scheduler knobs (tests shorten stall and grace periods). */
   downloadTuning?: Partial<SchedulerTuning>;
+  /** Streamed installs this peer receives: senders' deadlines and what one stream may hold (tests shorten the waits). */
+  streamTuning?: Partial<StreamInstallTuning>;
+  /** What the data lane gives a peer that does not take what it asked for (tests shorten it). */
+  laneTuning?: Pick<DataLaneServerOptions, 'writeStallMs' | 'minWriteRate'>;
   /** Chunk size of the manifests this peer serves (tests use small ones). */
   chunkSize?: number;
   /** Debounce of the library watcher; the fallback full scan runs every `fallbackScanMs`. */

@@ -24,6 +24,7 @@ import { createRequestHandler, servedRevision } from './server/request-handler';
 import { DownloadManager } from './download/download-manager';
 import { DownloadOrchestrator } from './runtime/download-orchestrator';
 import { DownloadResumer } from './runtime/download-resumer';
+import { logOperationFailure } from './runtime/failure-log';
 import { StreamInstallOrchestrator } from './runtime/stream-install-orchestrator';
 import { createStreamInstallHandler } from './stream/stream-sender';
 import { UnrarStreamProvider } from './stream/unrar-stream-provider';
@@ -188,7 +189,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     },
   });
   const haveHandler = createHavePublisher({ partials, servesWhole: (gameId, id) => library.servesWhole(gameId, id) });
-  const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, haveHandler, logger: logger.child('lane') });
+  const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, haveHandler, logger: logger.child('lane'), ...config.laneTuning });
   ports.data = (await lane.start()).port;
   undo.push(() => lane.stop());
   ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
@@ -224,6 +225,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     onInstallEvent: reportInstallEvent,
     onSender: (event) => events.emit('stream-install-sender', event),
     logger: logger.child('stream-install'),
+    ...(config.streamTuning ? { tuning: config.streamTuning } : {}),
   });
 
   peers.on('peer-connected', (payload) => events.emit('peer-connected', payload));
@@ -326,10 +328,15 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     async installDownloaded(gameId) {
       const service = installs();
       const installed = library.localGames().find((game) => game.id === gameId)?.installed ?? false;
-      await archiveInstalls.run(gameId, async (signal) => {
-        const call = { signal, onEvent: reportInstallEvent };
-        await (installed ? service.update(gameId, call) : service.install(gameId, call));
-      });
+      await archiveInstalls
+        .run(gameId, async (signal) => {
+          const call = { signal, onEvent: reportInstallEvent };
+          await (installed ? service.update(gameId, call) : service.install(gameId, call));
+        })
+        .catch((error: unknown) => {
+          logOperationFailure(logger.child('install'), 'install', gameId, toLanspreadError(error).toInfo());
+          throw error;
+        });
     },
     async uninstall(gameId) {
       await installs().uninstall(gameId, { onEvent: reportInstallEvent });

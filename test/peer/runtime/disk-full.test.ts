@@ -6,7 +6,7 @@ import { ControlSocketClient, controlSocketPath } from '../../../src/main/peer/l
 import { journalPath } from '../../../src/main/peer/download/resume-journal';
 import type { LanspreadError } from '../../../src/shared/errors';
 import { makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
-import { fillDisk, mountSmallDisk } from '../../support/small-disk';
+import { fillDisk, mountSmallDisk, skipWithoutDisk } from '../../support/small-disk';
 import { useCliScope, waitForRemoteGame } from '../../support/cli-scope';
 
 /**
@@ -23,12 +23,6 @@ async function invokeError(client: ControlSocketClient, gameId: string): Promise
     () => null,
     (error: unknown) => error as LanspreadError,
   );
-}
-
-/** Skips with the reason printed (a skip must say why). */
-function skip(context: { skip: (reason: string) => void }, reason: string): void {
-  console.warn(`SKIP disk-full test: ${reason}`);
-  context.skip(reason);
 }
 
 /** Either a resumable download (journal) or no payload file of it at all. */
@@ -74,7 +68,7 @@ describe('disk full on a real downloader process', () => {
 
   it('refuses a download and install that cannot fit, naming the needed and free bytes, before writing anything', async (context) => {
     const ready = await setup(12 * MIB);
-    if ('skip' in ready) return skip(context, ready.skip);
+    if ('skip' in ready) return skipWithoutDisk(context, ready.skip);
     const error = await invokeError(ready.client, GAME);
     expect(error?.code).toBe('DISK_FULL');
     expect(error?.message).toMatch(/\d+ bytes needed, \d+ bytes free/);
@@ -88,7 +82,7 @@ describe('disk full on a real downloader process', () => {
   it('a disk that fills up during the transfer ends each of 20 downloads with DISK_FULL; the process stays up', async (context) => {
     // Slow enough that the disk is full long before the last byte (6 MiB at 8 MiB/s).
     const ready = await setup(6 * MIB, ['--download-limit', String(8 * MIB)]);
-    if ('skip' in ready) return skip(context, ready.skip);
+    if ('skip' in ready) return skipWithoutDisk(context, ready.skip);
     const { client, player, disk, gameRoot, stateDir } = ready;
     const filler = path.join(disk, 'filler.bin');
     const outcomes: string[] = [];
@@ -117,7 +111,7 @@ describe('disk full on a real downloader process', () => {
 
   it('refuses to install downloaded archives whose unpacked size does not fit, before extracting a byte', async (context) => {
     const small = await smallDisk(20);
-    if ('skip' in small) return skip(context, small.skip);
+    if ('skip' in small) return skipWithoutDisk(context, small.skip);
     const { dir, disk } = small;
     const gameDir = path.join(disk, 'games');
     await seedGames(gameDir, [{ id: GAME, version: '1', files: [{ path: 'data/a.pak', size: 4 * MIB }, { path: 'data/b.pak', size: 4 * MIB }] }]);
@@ -140,7 +134,7 @@ describe('disk full on a real downloader process', () => {
 
   it('a seed whose state directory is full keeps serving: the library index that cannot be saved is logged, not fatal', async (context) => {
     const small = await smallDisk(2);
-    if ('skip' in small) return skip(context, small.skip);
+    if ('skip' in small) return skipWithoutDisk(context, small.skip);
     const { dir, disk: stateDisk } = small;
     const gameDir = path.join(dir, 'seed-games');
     await seedGames(gameDir, [{ id: GAME, version: '1' }]);
@@ -162,7 +156,7 @@ describe('disk full on a real downloader process', () => {
 
   it('a streamed install onto a disk too small for it ends with DISK_FULL: the process stays up, nothing half-installed is left', async (context) => {
     const ready = await setup(24 * MIB);
-    if ('skip' in ready) return skip(context, ready.skip);
+    if ('skip' in ready) return skipWithoutDisk(context, ready.skip);
     const { client, player, gameRoot } = ready;
     for (let round = 0; round < 3; round++) {
       const error = await client.invoke('install_game', { gameId: GAME, mode: 'streamed' }).then(

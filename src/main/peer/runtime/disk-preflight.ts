@@ -29,3 +29,21 @@ export async function ensureRoomForDownload(manifest: GameManifest, gameDir: str
 function allocatedBytes(stats: { size: number; blocks?: number }): number {
   return typeof stats.blocks === 'number' && Number.isFinite(stats.blocks) ? stats.blocks * 512 : stats.size;
 }
+
+/**
+ * Beyond the bytes a streamed install announces: each entry can take a block more than its
+ * bytes (a file ends mid-block, a directory takes one), and the file system needs a little
+ * for itself. Small next to a game; enough that a stream that "fits" exactly does not fill the
+ * disk to its last byte.
+ */
+const STREAM_MARGIN_BYTES = 1024 * 1024;
+const BLOCK_PER_ENTRY_BYTES = 4096;
+
+/**
+ * When a stream's Begin arrives, before its first byte: refuses with DISK_FULL (needed and free
+ * bytes) when the announced unpacked size, plus the margin, does not fit where it is staged.
+ */
+export async function ensureRoomForStream(stagingDir: string, announced: { totalBytes: number; entries: number }, what: string): Promise<void> {
+  const needed = announced.totalBytes + announced.entries * BLOCK_PER_ENTRY_BYTES + STREAM_MARGIN_BYTES;
+  await ensureFreeSpace(stagingDir, needed, what);
+}

@@ -1,4 +1,4 @@
-import { LanspreadError } from '../../../shared/errors';
+import { LanspreadError, toLanspreadError } from '../../../shared/errors';
 import type { GameManifest, PeerId } from '../../../shared/model';
 import type { DownloadManager, DownloadOutcome } from '../download/download-manager';
 import type { SchedulerTuning } from '../download/chunk-scheduler';
@@ -17,6 +17,7 @@ import type { DataLaneClient } from '../transport/data-lane/lane-client';
 import type { Logger } from '../util/logger';
 import type { TypedEmitter } from '../util/typed-emitter';
 import { ensureRoomForDownload } from './disk-preflight';
+import { logOperationFailure } from './failure-log';
 import { fetchLatestManifest } from './manifest-fetch';
 
 export interface DownloadOrchestratorDeps {
@@ -59,6 +60,21 @@ export class DownloadOrchestrator {
 
   /** `install`: an install follows the download, so the preflight counts its space too. */
   async download(gameId: string, options: { install: boolean } = { install: false }): Promise<DownloadOutcome> {
+    let outcome: DownloadOutcome;
+    try {
+      outcome = await this.run(gameId, options);
+    } catch (error) {
+      logOperationFailure(this.deps.logger, 'download', gameId, toLanspreadError(error).toInfo());
+      throw error;
+    }
+    if (outcome.status === 'failed') logOperationFailure(this.deps.logger, 'download', gameId, outcome.error, outcome.sources);
+    if (outcome.status === 'cancelled') {
+      logOperationFailure(this.deps.logger, 'download', gameId, { code: 'REQUEST_CANCELLED', message: `Download of ${gameId} was cancelled` }, outcome.sources);
+    }
+    return outcome;
+  }
+
+  private async run(gameId: string, options: { install: boolean }): Promise<DownloadOutcome> {
     const { deps } = this;
     const gameDir = deps.gameDir();
     if (gameDir === null) throw new LanspreadError('GAME_DIR_NOT_SET', 'Choose a game folder first');

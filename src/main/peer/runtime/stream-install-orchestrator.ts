@@ -6,10 +6,34 @@ import type { InstallEventListener } from '../install/install-events';
 import type { InstallService } from '../install/install-service';
 import type { PeerGameDB, PeerRecord } from '../peers/peer-game-db';
 import type { RuntimeEvents, StreamInstallReport } from '../runtime-types';
+import { DEFAULT_MAX_STREAM_ENTRIES } from '../stream/stream-receiver';
 import { streamStagingSource } from '../stream/stream-staging';
 import { receiveStreamInstall } from '../transport/data-lane/lane-stream';
 import type { Logger } from '../util/logger';
 import { CancellableRuns } from './cancellable-runs';
+import { logOperationFailure } from './failure-log';
+
+/** How a streamed install waits on its senders and what it takes from them (tests shorten the waits). */
+export interface StreamInstallTuning {
+  /** Senders tried, one after the other, before the install fails. */
+  maxAttempts: number;
+  connectTimeoutMs: number;
+  /** Within every this much time waiting on a sender, `minBytesPerWindow` must arrive; else the next sender is tried. */
+  idleTimeoutMs: number;
+  minBytesPerWindow: number;
+  /** Entries taken from one stream. */
+  maxEntries: number;
+}
+
+export const DEFAULT_STREAM_INSTALL_TUNING: StreamInstallTuning = {
+  maxAttempts: 3,
+  connectTimeoutMs: 3_000,
+  // A sender unpacking a large solid block can be quiet for a while before the next bytes.
+  idleTimeoutMs: 30_000,
+  // About 8 KiB/s of waiting: no LAN sender is that slow, and a byte every 20 s is far below it.
+  minBytesPerWindow: 256 * 1024,
+  maxEntries: DEFAULT_MAX_STREAM_ENTRIES,
+};
 
 export interface StreamInstallOrchestratorDeps {
   db: PeerGameDB;
@@ -19,7 +43,7 @@ export interface StreamInstallOrchestratorDeps {
   onInstallEvent: InstallEventListener;
   onSender(event: RuntimeEvents['stream-install-sender']): void;
   logger: Logger;
-  maxAttempts?: number;
+  tuning?: Partial<StreamInstallTuning>;
 }
 
 interface Sender {
@@ -29,11 +53,6 @@ interface Sender {
   dataPort: number;
 }
 
-const DEFAULT_MAX_ATTEMPTS = 3;
-const CONNECT_TIMEOUT_MS = 3_000;
-/** A sender unpacking a large solid block can be quiet for a while before the next bytes. */
-const IDLE_TIMEOUT_MS = 30_000;
-
 /**
  * Runs streamed installs for the runtime: picks the peers that share the latest version (the
  * quickest-answering first), hands the install transaction a staging source that streams from
@@ -41,8 +60,11 @@ const IDLE_TIMEOUT_MS = 30_000;
  */
 export class StreamInstallOrchestrator {
   private readonly runs = new CancellableRuns();
+  private readonly tuning: StreamInstallTuning;
 
-  constructor(private readonly deps: StreamInstallOrchestratorDeps) {}
+  constructor(private readonly deps: StreamInstallOrchestratorDeps) {
+    this.tuning = { ...DEFAULT_STREAM_INSTALL_TUNING, ...deps.tuning };
+  }
 
   isRunning(gameId: string): boolean {
     return this.runs.isRunning(gameId);
@@ -74,6 +96,7 @@ export class StreamInstallOrchestrator {
   }
 
   private async run(gameId: string, version: string, senders: Sender[], cancel: AbortSignal): Promise<StreamInstallReport> {
+    const { tuning } = this;
     const failedSenders: StreamInstallReport['failedSenders'] = [];
     let used: Sender | null = null;
     try {
@@ -81,26 +104,37 @@ export class StreamInstallOrchestrator {
         gameId,
         version,
         senders,
-        maxAttempts: this.deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        maxAttempts: tuning.maxAttempts,
+        limits: { maxEntries: tuning.maxEntries },
         receive: (sender, visitor, signal) => {
           used = sender;
           this.deps.onSender({ gameId, peerId: sender.peerId, name: sender.name, attempt: failedSenders.length + 1 });
           return receiveStreamInstall(sender, gameId, version, visitor, {
             identity: this.deps.identity,
-            connectTimeoutMs: CONNECT_TIMEOUT_MS,
-            idleTimeoutMs: IDLE_TIMEOUT_MS,
+            connectTimeoutMs: tuning.connectTimeoutMs,
+            idleTimeoutMs: tuning.idleTimeoutMs,
+            minBytesPerWindow: tuning.minBytesPerWindow,
             downloadLimiter: this.deps.downloadLimiter,
             signal,
           });
         },
         onRetry: (failed, error, next) => {
           failedSenders.push({ peerId: failed.peerId, name: failed.name, error: error.toInfo() });
-          this.deps.logger.warn('streamed install failed from one peer; trying the next', { gameId, from: failed.name, code: error.code, next: next.name });
+          this.deps.logger.warn(`streamed install of ${gameId} failed from one peer (${error.code}); trying the next`, {
+            gameId,
+            sender: `${failed.name} (${failed.peerId})`,
+            code: error.code,
+            message: error.message,
+            next: next.name,
+          });
         },
       });
       await this.deps.installs().installStreamed(gameId, source, { signal: cancel, onEvent: this.deps.onInstallEvent });
     } catch (error) {
-      throw cancel.aborted ? new LanspreadError('REQUEST_CANCELLED', `Streamed install of ${gameId} was cancelled`, { cause: error }) : toLanspreadError(error);
+      const coded = cancel.aborted ? new LanspreadError('REQUEST_CANCELLED', `Streamed install of ${gameId} was cancelled`, { cause: error }) : toLanspreadError(error);
+      const last = used as Sender | null;
+      logOperationFailure(this.deps.logger, 'streamed install', gameId, coded.toInfo(), last ? [last] : []);
+      throw coded;
     }
     const sender = used as Sender | null;
     if (sender === null) throw new LanspreadError('INTERNAL', 'Streamed install finished without a sender');

@@ -2,9 +2,9 @@ import { mkdir, open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LanspreadError } from '../../../shared/errors';
-import { ensureFreeSpace } from '../fs/free-space';
 import { stagingPath } from '../fs/safe-path';
 import type { StreamInstallFrame } from '../protocol/stream-install';
+import { ensureRoomForStream } from '../runtime/disk-preflight';
 import type { StreamVisitor } from '../transport/data-lane/lane-stream';
 import type { UnpackResult } from '../unpack/unpacker';
 import { crc32Update } from '../util/crc32';
@@ -22,9 +22,22 @@ interface OpenFile {
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /**
+ * Entries a receiver takes from one stream by default. Games with tens of thousands of files
+ * exist; far more is a sender making the receiver create files (and remember their paths) for
+ * nothing: 100,000 empty entries cost ~200 MiB and most of a minute.
+ */
+export const DEFAULT_MAX_STREAM_ENTRIES = 200_000;
+
+export interface StreamReceiverLimits {
+  /** Begin announcing more entries than this is refused (STREAM_TOO_MANY_ENTRIES). */
+  maxEntries?: number;
+}
+
+/**
  * The receiving half of a streamed install: writes entries into a staging directory while
  * checking everything the sender claims. Every path must stay inside the staging directory and
- * avoid launcher-owned names; a file may not replace a directory nor the reverse; a file gets
+ * avoid launcher-owned names; a path may come only once, and a file's may not end in '/'; a
+ * file may not replace a directory nor the reverse; the entry count has a cap; a file gets
  * exactly its announced size and its CRC32 must match; the whole stream may not exceed the
  * totals announced in Begin, and End must match what arrived. Any breach throws a coded error,
  * and the caller removes the staging directory. Nothing here writes outside `targetDir`.
@@ -34,6 +47,8 @@ export class StreamReceiver implements StreamVisitor {
   private file: OpenFile | null = null;
   private ended = false;
   private entries = 0;
+  /** Staging paths of the entries so far: a second entry with one of them would replace the first. */
+  private readonly seen = new Set<string>();
   private readonly result: UnpackResult = { files: 0, directories: 0, bytes: 0, skippedLinks: [] };
   /**
    * Socket pieces (TLS records) are copied into one 1 MiB batch, written when full: few large
@@ -48,6 +63,7 @@ export class StreamReceiver implements StreamVisitor {
     private readonly targetDir: string,
     private readonly expect: { gameId: string; version: string },
     private readonly onProgress?: (bytesDone: number, bytesTotal: number) => void,
+    private readonly limits: StreamReceiverLimits = {},
   ) {}
 
   /** What arrived, once the End frame was checked; throws if the stream did not end. */
@@ -111,8 +127,12 @@ export class StreamReceiver implements StreamVisitor {
     if (frame.gameId !== this.expect.gameId || frame.version !== this.expect.version) {
       throw new LanspreadError('VERSION_CHANGED', `Asked for ${this.expect.gameId} ${this.expect.version}, the sender streams ${frame.gameId} ${frame.version}`);
     }
+    const maxEntries = this.limits.maxEntries ?? DEFAULT_MAX_STREAM_ENTRIES;
+    if (frame.entries > maxEntries) {
+      throw new LanspreadError('STREAM_TOO_MANY_ENTRIES', `The stream announces ${frame.entries} entries; this peer takes at most ${maxEntries} from one stream`);
+    }
     // The sender announces the unpacked size before the first byte: refuse what cannot fit.
-    await ensureFreeSpace(this.targetDir, frame.totalBytes, 'the streamed install');
+    await ensureRoomForStream(this.targetDir, frame, 'the streamed install');
     this.begun = { entries: frame.entries, totalBytes: frame.totalBytes };
     this.onProgress?.(0, frame.totalBytes);
   }
@@ -123,7 +143,11 @@ export class StreamReceiver implements StreamVisitor {
     if (this.entries > (this.begun?.entries ?? 0)) {
       throw new LanspreadError('STREAM_TOTALS_EXCEEDED', `The stream has more than its announced ${this.begun?.entries ?? 0} entries`);
     }
+    // stagingPath drops a trailing '/' (a directory's): on a file it would install "x/" as "x".
+    if (frame.kind === 'file' && frame.path.endsWith('/')) throw new LanspreadError('PATH_INVALID', `File entry ${printable(frame.path)} ends with '/'`);
     const target = stagingPath(this.targetDir, frame.path);
+    if (this.seen.has(target)) throw new LanspreadError('STREAM_PATH_CONFLICT', `Entry ${printable(frame.path)} comes twice in the stream`);
+    this.seen.add(target);
     if (frame.kind === 'directory') {
       if (frame.size !== 0) throw violation(`directory ${printable(frame.path)} with a size`);
       await makeDirectory(target, frame.path);
@@ -137,8 +161,12 @@ export class StreamReceiver implements StreamVisitor {
     if ((await kindOf(target)) === 'directory') {
       throw new LanspreadError('STREAM_PATH_CONFLICT', `File ${printable(frame.path)} collides with a directory`);
     }
-    // 'w' follows no symlink we did not create: nothing but this receiver writes in staging.
-    const handle = await open(target, 'w');
+    // Exclusive create: nothing but this receiver writes in staging, so a file already there is
+    // one this stream made under another spelling of its name (a case-insensitive disk).
+    const handle = await open(target, 'wx').catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 'EEXIST') throw new LanspreadError('STREAM_PATH_CONFLICT', `File ${printable(frame.path)} is already in the stream`, { cause: error });
+      throw error;
+    });
     this.file = { path: frame.path, handle, size: frame.size, received: 0, crc: 0 };
   }
 

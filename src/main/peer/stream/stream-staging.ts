@@ -5,7 +5,7 @@ import type { PeerId } from '../../../shared/model';
 import type { StagingSource } from '../install/install-transaction';
 import { OWNED_MARKER } from '../install/layout';
 import type { StreamVisitor } from '../transport/data-lane/lane-stream';
-import { StreamReceiver } from './stream-receiver';
+import { StreamReceiver, type StreamReceiverLimits } from './stream-receiver';
 
 export interface StreamSender {
   peerId: PeerId;
@@ -18,6 +18,7 @@ export interface StreamStagingOptions<S extends StreamSender> {
   /** Peers that share exactly `version`, best first; one attempt each, at most `maxAttempts`. */
   senders: S[];
   maxAttempts: number;
+  limits?: StreamReceiverLimits;
   /** Runs one stream from `sender` into `visitor` (the data lane's receiveStreamInstall). */
   receive(sender: S, visitor: StreamVisitor, signal?: AbortSignal): Promise<void>;
   /** An attempt failed and the next sender is about to be tried. */
@@ -41,7 +42,7 @@ export function streamStagingSource<S extends StreamSender>(options: StreamStagi
         if (senders.length === 0) throw new LanspreadError('NO_SOURCE', `No peer shares ${gameId} ${version} for a streamed install`);
         let lastError: LanspreadError | null = null;
         for (const [index, sender] of senders.entries()) {
-          const receiver = new StreamReceiver(targetDir, { gameId, version }, extract.onProgress);
+          const receiver = new StreamReceiver(targetDir, { gameId, version }, extract.onProgress, options.limits);
           try {
             await options.receive(sender, receiver, extract.signal);
             return receiver.outcome();

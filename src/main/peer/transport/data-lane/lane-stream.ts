@@ -9,6 +9,7 @@ import type { StreamInstallFrame } from '../../protocol/stream-install';
 import { parseStreamInstallFrame } from '../../protocol/validate';
 import type { LaneTarget } from './lane-connection';
 import { laneClientOptions, remoteFingerprint } from './lane-tls';
+import { ProgressDeadline } from './progress-deadline';
 
 /** What the receiver is told, in wire order. Returning a promise holds the next read back. */
 export interface StreamVisitor {
@@ -21,8 +22,14 @@ export interface StreamVisitor {
 export interface ReceiveStreamOptions {
   identity: PeerIdentity;
   connectTimeoutMs: number;
-  /** Longest silence from the sender once the stream started. */
+  /** Longest silence from the sender once the stream started (time spent waiting on it). */
   idleTimeoutMs: number;
+  /**
+   * Bytes that must arrive within every `idleTimeoutMs` of waiting; fewer fail the stream with
+   * REQUEST_TIMEOUT. A sender dripping a byte now and then would otherwise hold the install
+   * forever, since each byte ends a silence. 0 (the default): only silence fails it.
+   */
+  minBytesPerWindow?: number;
   downloadLimiter?: RateLimiter;
   signal?: AbortSignal;
 }
@@ -43,12 +50,30 @@ export async function receiveStreamInstall(target: LaneTarget, gameId: string, v
   };
   const onAbort = () => fail(new LanspreadError('REQUEST_CANCELLED', 'Streamed install cancelled'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  let idle: NodeJS.Timeout | undefined;
+  const windowMs = options.idleTimeoutMs;
+  const minBytes = options.minBytesPerWindow ?? 0;
+  const deadline = new ProgressDeadline(windowMs, minBytes, (got) =>
+    fail(
+      new LanspreadError(
+        'REQUEST_TIMEOUT',
+        got === 0 ? `No data from the sender for ${windowMs} ms` : `The sender sent ${got} bytes in ${windowMs} ms, less than the ${minBytes} it must (a trickle)`,
+      ),
+    ),
+  );
   const input = socket[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   const timedInput: AsyncIterator<Uint8Array> = {
     next: () => {
-      idle = setTimeout(() => fail(new LanspreadError('REQUEST_TIMEOUT', `No data from the sender for ${options.idleTimeoutMs} ms`)), options.idleTimeoutMs);
-      return input.next().finally(() => clearTimeout(idle));
+      deadline.waiting();
+      return input.next().then(
+        (result) => {
+          deadline.arrived(result.done ? 0 : result.value.byteLength);
+          return result;
+        },
+        (error: unknown) => {
+          deadline.stop();
+          throw error;
+        },
+      );
     },
     return: () => input.return?.() ?? Promise.resolve({ done: true, value: undefined }),
   };
@@ -79,7 +104,7 @@ export async function receiveStreamInstall(target: LaneTarget, gameId: string, v
     if (socket.destroyed || socket.readableEnded) throw new LanspreadError('PEER_GONE', 'The sender vanished mid-stream', { cause: error });
     throw error;
   } finally {
-    clearTimeout(idle);
+    deadline.stop();
     options.signal?.removeEventListener('abort', onAbort);
     socket.destroy();
   }
