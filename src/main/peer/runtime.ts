@@ -248,7 +248,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
       ...(config.mdns?.requeryIntervalMs === undefined ? {} : { requeryIntervalMs: config.mdns.requeryIntervalMs }),
       logger: logger.child('mdns'),
     });
-    discovery.on('peer-heard', ({ peer, libraryRevision }) => peers.heard(peer, libraryRevision));
+    discovery.on('peer-heard', ({ peer, libraryRevision, heartbeatMs }) => peers.heard(peer, libraryRevision, heartbeatMs));
     discovery.on('peer-goodbye', (peerId) => peers.goodbye(peerId));
     try {
       await discovery.start();

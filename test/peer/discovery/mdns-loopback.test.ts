@@ -88,6 +88,25 @@ describe('MdnsDiscovery on loopback', () => {
     await waitFor('the new revision', () => heard.some((beat) => beat.libraryRevision === 42));
   });
 
+  it('beats less often while a LAN of peers would send more beats than its budget, and speeds up again when they leave', async () => {
+    const mdnsPort = await freeUdpPort();
+    // Budget 4 beats a second, base 200 ms: four peers heard slow down to 1.6 s (4 / 1.6 ≤ 4);
+    // with two gone, 0.8 s fits with room to spare (2 / 0.8 ≤ 0.75 × 4), 0.4 s would not.
+    const options = { heartbeatIntervalMs: 200, heartbeatBudgetPerSecond: 4, heartbeatRequeries: 0 };
+    const a = makePeer('a', mdnsPort, options);
+    const b = makePeer('b', mdnsPort, options);
+    const c = makePeer('c', mdnsPort, options);
+    const d = makePeer('d', mdnsPort, options);
+    const intervalsOfA: number[] = [];
+    b.discovery.on('peer-heard', ({ peer, heartbeatMs }) => peer.peerId === idOf('a') && heartbeatMs !== undefined && intervalsOfA.push(heartbeatMs));
+    await Promise.all([a, b, c, d].map((peer) => peer.discovery.start()));
+    await waitFor('a to announce 1.6 s beats', () => intervalsOfA.at(-1) === 1_600);
+    expect(Math.max(...intervalsOfA)).toBe(1_600);
+
+    await Promise.all([c.discovery.stop(), d.discovery.stop()]);
+    await waitFor('a to speed up with c and d gone', () => intervalsOfA.at(-1) === 800, 30_000);
+  });
+
   it('two peers find each other at the source address, ignore themselves, and hear the goodbye', async () => {
     const mdnsPort = await freeUdpPort();
     const a = makePeer('a', mdnsPort);

@@ -15,6 +15,13 @@ describe('parseTxtEntries', () => {
     });
   });
 
+  it('reads the served revision and the heartbeat interval when present', () => {
+    expect(parseTxtEntries(txt({ ...good, rev: '1099511627775', hb: '2500' }))).toEqual({
+      ok: true,
+      advertisement: { peerId: ID, protocolVersion: 1, port: 7000, dataPort: 7001, libraryRevision: 1099511627775, heartbeatMs: 2500, name: 'Alice' },
+    });
+  });
+
   it('treats dport as optional and keys as case-insensitive, first one winning', () => {
     const result = parseTxtEntries([Buffer.from(`ID=${ID}`), Buffer.from('pv=2'), Buffer.from('Port=9'), Buffer.from('port=10'), Buffer.from('name=Bob'), Buffer.from('flag')]);
     expect(result).toEqual({ ok: true, advertisement: { peerId: ID, protocolVersion: 2, port: 9, name: 'Bob' } });
@@ -38,6 +45,11 @@ describe('parseTxtEntries', () => {
     ['port hex', txt({ ...good, port: '0x10' })],
     ['bad dport', txt({ ...good, dport: '99999' })],
     ['empty dport', txt({ ...good, dport: '' })],
+    ['rev with text', txt({ ...good, rev: '12a' })],
+    ['rev beyond a safe integer', txt({ ...good, rev: '9'.repeat(16) })],
+    ['hb below 100 ms', txt({ ...good, hb: '50' })],
+    ['hb beyond 10 minutes', txt({ ...good, hb: '600001' })],
+    ['hb with text', txt({ ...good, hb: '2.5s' })],
     ['missing name', txt({ id: ID, pv: '1', port: '7000' })],
     ['blank name', txt({ ...good, name: '   ' })],
     ['long name', txt({ ...good, name: 'n'.repeat(65) })],

@@ -110,6 +110,21 @@ describe('PeerManager liveness from mDNS heartbeats', () => {
     expect(gone).toEqual([]);
   });
 
+  it('waits two of the announced heartbeat intervals before pinging a peer of a large LAN', async () => {
+    const remote: Remote = { alive: true, answersHello: true, dataPort: 7001, revision: 1, sent: [] };
+    const { manager: made, db } = manager(remote);
+    for (let i = 0; i < 4; i++) {
+      made.heard(peer(remote), remote.revision, 1_000);
+      await sleep(50);
+    }
+    expect(db.has(OTHER)).toBe(true);
+    // Silent for 1.5 s: beyond the 300 ms ping interval, within 2.2 × its 1 s beat.
+    await sleep(1_500);
+    expect(count(remote, 'Ping')).toBe(0);
+    await sleep(1_500);
+    expect(count(remote, 'Ping')).toBeGreaterThan(0);
+  });
+
   it('greets a peer again when its heartbeat carries a new data port', async () => {
     const remote: Remote = { alive: true, answersHello: true, dataPort: 7001, revision: 1, sent: [] };
     const { manager: made, db } = manager(remote);

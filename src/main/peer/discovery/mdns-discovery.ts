@@ -18,7 +18,7 @@ export interface MdnsDiscoveryEvents {
    * Any valid announcement of a peer, its heartbeats included: proof of life as good as mDNS
    * gives (unauthenticated), with the revision of what it serves.
    */
-  'peer-heard': { peer: PeerInfo; libraryRevision?: number };
+  'peer-heard': { peer: PeerInfo; libraryRevision?: number; heartbeatMs?: number };
 }
 
 export interface MdnsDiscoveryOptions {
@@ -37,6 +37,13 @@ export interface MdnsDiscoveryOptions {
    * idle traffic, and what others take as proof of life instead of pinging. 0 turns it off.
    */
   heartbeatIntervalMs?: number;
+  /**
+   * Beats a second a peer should have to hear from the whole LAN. Like RTCP's report interval
+   * (RFC 3550 §6.2), the interval doubles while the peers heard lately would send more: an idle
+   * peer's cost stays flat however large the party, and a peer that dies without a goodbye is
+   * noticed after about two of its (announced) intervals instead of a fixed few seconds.
+   */
+  heartbeatBudgetPerSecond?: number;
   /** Also run on 127.0.0.1 (tests, several peers on one machine). */
   includeLoopback?: boolean;
   /**
@@ -71,6 +78,7 @@ export interface MdnsDiscoveryOptions {
 const DEFAULTS = {
   // Each peer receives N/2.5 beats a second: about 0.03 % of a core per beat a second here.
   heartbeatIntervalMs: 2_500,
+  heartbeatBudgetPerSecond: 8,
   heartbeatRequeries: 2,
   requeryIntervalMs: 2_000,
   requeryMaxIntervalMs: 60_000,
@@ -91,6 +99,10 @@ interface KnownPeer {
   /** Source addresses its announcements arrived from; a goodbye must come from one of them. */
   hosts: Set<string>;
   emittedAt: number;
+  /** When we last heard it (a heartbeat or any announcement). */
+  heardAt: number;
+  /** Its announced heartbeat interval, when it announces one. */
+  heartbeatMs?: number;
 }
 
 const noop = (): void => undefined;
@@ -125,6 +137,7 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
     super();
     this.settings = {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
+      heartbeatBudgetPerSecond: options.heartbeatBudgetPerSecond ?? DEFAULTS.heartbeatBudgetPerSecond,
       heartbeatRequeries: options.heartbeatRequeries ?? DEFAULTS.heartbeatRequeries,
       requeryIntervalMs: options.requeryIntervalMs ?? DEFAULTS.requeryIntervalMs,
       requeryMaxIntervalMs: Math.max(options.requeryMaxIntervalMs ?? DEFAULTS.requeryMaxIntervalMs, options.requeryIntervalMs ?? DEFAULTS.requeryIntervalMs),
@@ -147,6 +160,7 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
       port: options.port,
       ...(options.dataPort === undefined ? {} : { dataPort: options.dataPort }),
       ...(options.libraryRevision === undefined ? {} : { libraryRevision: options.libraryRevision }),
+      ...((options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs) > 0 ? { heartbeatMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs } : {}),
     };
     // Validates our own values up front (throws PEER_ADDRESS_INVALID) rather than on the wire.
     this.published = { port: options.port, txt: encodeAdvertisement(this.advertisement) };
@@ -169,7 +183,7 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
   }
 
   /** Changes what we advertise (the data-lane port is now bound, what we serve changed) and re-announces. */
-  setAdvertisement(update: Partial<Pick<Advertisement, 'name' | 'port' | 'dataPort' | 'libraryRevision'>>): void {
+  setAdvertisement(update: Partial<Pick<Advertisement, 'name' | 'port' | 'dataPort' | 'libraryRevision' | 'heartbeatMs'>>): void {
     const next: Advertisement = { ...this.advertisement, ...update };
     const published = { port: next.port, txt: encodeAdvertisement(next) };
     // Nothing new to say: no re-announcement (the heartbeat carries the record anyway).
@@ -219,8 +233,8 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
   }
 
   private scheduleHeartbeat(): void {
-    const interval = this.settings.heartbeatIntervalMs;
-    if (interval <= 0) return;
+    if (this.settings.heartbeatIntervalMs <= 0) return;
+    const interval = this.tuneHeartbeat();
     // Jitter keeps a room of peers started together from beating in step (RFC 6762 §5.2 spirit).
     this.heartbeatTimer = setTimeout(() => {
       if (!this.running) return;
@@ -228,6 +242,28 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
       this.scheduleHeartbeat();
     }, interval * (0.9 + 0.2 * Math.random()));
     this.heartbeatTimer.unref();
+  }
+
+  /**
+   * The interval for the next beat: the base, doubled while the peers heard lately (their own
+   * intervals, or ours) would together send more than the budget. Halved again only with room to
+   * spare, so a LAN at a threshold does not flip (each change is re-announced).
+   */
+  private tuneHeartbeat(): number {
+    const base = this.settings.heartbeatIntervalMs;
+    const current = this.advertisement.heartbeatMs ?? base;
+    const now = this.now();
+    let live = 1;
+    for (const known of this.peers.values()) if (now - known.heardAt < 3 * Math.max(known.heartbeatMs ?? base, current)) live++;
+    const rate = (interval: number) => live / (interval / 1000);
+    let next = current;
+    while (rate(next) > this.settings.heartbeatBudgetPerSecond) next *= 2;
+    while (next > base && rate(next / 2) <= this.settings.heartbeatBudgetPerSecond * 0.75) next /= 2;
+    if (next !== current) {
+      this.logger.info('mDNS heartbeat interval changed', { intervalMs: next, peersHeard: live - 1 });
+      this.setAdvertisement({ heartbeatMs: next });
+    }
+    return next;
   }
 
   private async stopNow(): Promise<void> {
@@ -317,7 +353,8 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
       }
       if (txt.advertisement.peerId === this.options.peerId) continue;
       const peer = this.observe(fqdn, txt.advertisement, from.address);
-      if (peer) this.emit('peer-heard', { peer, ...(txt.advertisement.libraryRevision === undefined ? {} : { libraryRevision: txt.advertisement.libraryRevision }) });
+      const { libraryRevision, heartbeatMs } = txt.advertisement;
+      if (peer) this.emit('peer-heard', { peer, ...(libraryRevision === undefined ? {} : { libraryRevision }), ...(heartbeatMs === undefined ? {} : { heartbeatMs }) });
     }
     for (const fqdn of findings.goodbyes) this.onGoodbye(fqdn, from.address);
   }
@@ -342,10 +379,13 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
     const now = this.now();
     if (!known) {
       this.fqdnOwners.set(fqdn, ad.peerId);
-      this.peers.set(ad.peerId, { info, fqdn, hosts: new Set([host]), emittedAt: now });
+      this.peers.set(ad.peerId, { info, fqdn, hosts: new Set([host]), emittedAt: now, heardAt: now, ...(ad.heartbeatMs === undefined ? {} : { heartbeatMs: ad.heartbeatMs }) });
       this.emit('peer-discovered', { ...info });
       return { ...info };
     }
+    known.heardAt = now;
+    if (ad.heartbeatMs === undefined) delete known.heartbeatMs;
+    else known.heartbeatMs = ad.heartbeatMs;
     if (known.fqdn !== fqdn) {
       this.fqdnOwners.delete(known.fqdn);
       this.fqdnOwners.set(fqdn, ad.peerId);

@@ -2,7 +2,7 @@ import { LanspreadError } from '../../../shared/errors';
 import type { PeerId } from '../../../shared/model';
 
 /**
- * The TXT record of a Lanspread mDNS advertisement: { id, pv, port, dport?, rev?, name }.
+ * The TXT record of a Lanspread mDNS advertisement: { id, pv, port, dport?, rev?, hb?, name }.
  * Anyone on the LAN can send mDNS packets, so everything read here is hostile until checked.
  */
 
@@ -18,6 +18,8 @@ export interface Advertisement {
    * only when this changes, so an idle LAN exchanges no game lists at all.
    */
   libraryRevision?: number;
+  /** How often the peer re-sends this record (ms): silence for about two of these means trouble. */
+  heartbeatMs?: number;
   name: string;
 }
 
@@ -33,6 +35,8 @@ const MAX_TXT_ENTRY_BYTES = 255;
 const PEER_ID = /^[0-9a-f]{64}$/;
 const PORT = /^\d{1,5}$/;
 const VERSION = /^\d{1,9}$/;
+/** Heartbeat intervals a peer may announce (ms): a short one only shortens our patience with it. */
+const HEARTBEAT_MS = { min: 100, max: 600_000 };
 /** A revision fits a safe integer (Pong carries the same number). */
 const REVISION = /^\d{1,15}$/;
 // eslint-disable-next-line no-control-regex
@@ -62,6 +66,7 @@ export function encodeAdvertisement(advertisement: Advertisement): Record<string
   };
   if (advertisement.dataPort !== undefined) txt.dport = String(advertisement.dataPort);
   if (advertisement.libraryRevision !== undefined) txt.rev = String(advertisement.libraryRevision);
+  if (advertisement.heartbeatMs !== undefined) txt.hb = String(advertisement.heartbeatMs);
   const check = parseTxtEntries(Object.entries(txt).map(([key, value]) => Buffer.from(`${key}=${value}`)));
   if (!check.ok) throw new LanspreadError('PEER_ADDRESS_INVALID', `Cannot advertise this peer: ${check.reason}`);
   return txt;
@@ -114,6 +119,10 @@ export function parseTxtEntries(data: unknown): ParsedAdvertisement {
   const rev = entries.get('rev');
   if (rev !== undefined && !REVISION.test(rev)) return { ok: false, reason: 'rev is not a revision number' };
 
+  const hb = entries.get('hb');
+  const heartbeatMs = hb === undefined || !VERSION.test(hb) ? null : Number(hb);
+  if (hb !== undefined && (heartbeatMs === null || heartbeatMs < HEARTBEAT_MS.min || heartbeatMs > HEARTBEAT_MS.max)) return { ok: false, reason: 'hb is not a heartbeat interval' };
+
   const name = entries.get('name');
   if (name === undefined || name.trim().length === 0) return { ok: false, reason: 'name is missing' };
   if ([...name].length > MAX_ADVERTISED_NAME_LENGTH) return { ok: false, reason: 'name is too long' };
@@ -122,5 +131,6 @@ export function parseTxtEntries(data: unknown): ParsedAdvertisement {
   const advertisement: Advertisement = { peerId, protocolVersion: Number(pv), port, name };
   if (dataPort !== undefined) advertisement.dataPort = dataPort;
   if (rev !== undefined) advertisement.libraryRevision = Number(rev);
+  if (heartbeatMs !== null) advertisement.heartbeatMs = heartbeatMs;
   return { ok: true, advertisement };
 }

@@ -67,6 +67,8 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
   private readonly pinging = new Set<PeerId>();
   /** Peers mDNS has announced: they show as found by mDNS whichever way they were greeted. */
   private readonly seenOnMdns = new Set<PeerId>();
+  /** The heartbeat interval each peer announces (a large LAN beats less often); absent: the default. */
+  private readonly heartbeats = new Map<PeerId, number>();
   /** Greetings that failed, by target: when they may be tried again. */
   private readonly greetFailures = new Map<string, { retryAt: number; delayMs: number }>();
   private manualAddresses: { host: string; port: number }[] = [];
@@ -102,6 +104,7 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     this.unsubscribeLost?.();
     this.unsubscribeLost = null;
     this.seenOnMdns.clear();
+    this.heartbeats.clear();
     this.greetFailures.clear();
     await Promise.allSettled([...this.connecting.values()]);
   }
@@ -140,7 +143,7 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
    * proof of life enough to skip pinging it, and a new revision makes us re-list it. From a new
    * address or with new ports it is greeted again (it restarted or moved).
    */
-  heard(peer: PeerInfo, libraryRevision?: number): void {
+  heard(peer: PeerInfo, libraryRevision?: number, heartbeatMs?: number): void {
     if (!this.running || peer.peerId === this.deps.ownHello().peerId) return;
     const record = this.deps.db.get(peer.peerId);
     if (!record || record.info.port !== peer.port || (peer.dataPort !== undefined && record.info.dataPort !== peer.dataPort)) {
@@ -150,6 +153,8 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     // Heard from another of its addresses: not proof the one we use still works (a DHCP move
     // leaves it dead, and pings then prune it so the next beat greets the new one).
     if (record.info.host !== peer.host) return;
+    if (heartbeatMs === undefined) this.heartbeats.delete(peer.peerId);
+    else this.heartbeats.set(peer.peerId, heartbeatMs);
     this.seenOnMdns.add(peer.peerId);
     if (record.info.source !== 'mdns') record.info = { ...record.info, source: 'mdns' };
     this.deps.db.markSeen(peer.peerId, this.now(), null);
@@ -261,7 +266,12 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
 
   /** We heard its mDNS heartbeat recently enough that it needs no ping. */
   private heardOnMdns(record: PeerRecord): boolean {
-    return this.seenOnMdns.has(record.info.peerId) && this.now() - record.lastSeenMs < this.timings.pingIntervalMs;
+    return this.seenOnMdns.has(record.info.peerId) && this.now() - record.lastSeenMs < this.silenceBeforePing(record.info.peerId);
+  }
+
+  /** Silence after which a peer is pinged: the configured time, or two of its announced beats and some. */
+  private silenceBeforePing(peerId: PeerId): number {
+    return Math.max(this.timings.pingIntervalMs, 2.2 * (this.heartbeats.get(peerId) ?? 0));
   }
 
   private connectManualPeers(): void {
@@ -311,7 +321,7 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
   private pingSilent(): void {
     const now = this.now();
     for (const record of this.deps.db.list()) {
-      if (now - record.lastSeenMs >= this.timings.pingIntervalMs) void this.pingPeer(record.info.peerId);
+      if (now - record.lastSeenMs >= this.silenceBeforePing(record.info.peerId)) void this.pingPeer(record.info.peerId);
     }
   }
 
@@ -333,7 +343,8 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     } catch (error) {
       const silentFor = this.now() - record.lastSeenMs;
       this.deps.logger.debug('ping failed', { peerId: peerId.slice(0, 12), silentFor, error: toLanspreadError(error).message });
-      if (silentFor >= this.timings.pruneAfterMs) this.prune(peerId, 'no answer to pings');
+      const pruneAfter = this.timings.pruneAfterMs + this.silenceBeforePing(peerId) - this.timings.pingIntervalMs;
+      if (silentFor >= pruneAfter) this.prune(peerId, 'no answer to pings');
     } finally {
       this.pinging.delete(peerId);
     }
@@ -341,6 +352,7 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
 
   private prune(peerId: PeerId, reason: string): void {
     this.seenOnMdns.delete(peerId);
+    this.heartbeats.delete(peerId);
     if (!this.deps.db.removePeer(peerId)) return;
     void this.deps.transport.closePeer(peerId).catch(() => undefined);
     this.deps.logger.info('peer disconnected', { peerId: peerId.slice(0, 12), reason });
