@@ -23,7 +23,7 @@ import { runMeshRoom, type MeshRun, type PerSecond } from './support/mesh-room';
  *
  * Env: LANSPREAD_BENCH_MESH_N (default 2,8,16; 32 if memory allows), _IDLE_S (idle window,
  * default 60), _SETTLE_S (wait after convergence, default 15: a peer closes the connections
- * it greeted with after 8 s idle, and a new peer hashes its game once), _TIMEOUT_S (bound on each
+ * it greeted with after 3 s idle, and a new peer hashes its game once), _TIMEOUT_S (bound on each
  * convergence wait, default 60 + 4 × N), _PROFILE (neighbour counts to profile instead,
  * e.g. 1,8,16: a room of k + 1 peers whose peer 0 runs under `node --cpu-prof`; its idle
  * window's summary goes to bench/results/mesh-profile.md, and no figures).

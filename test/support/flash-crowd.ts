@@ -40,9 +40,10 @@ export interface DownloadOutcome {
 }
 
 /** One `lanspread-peer serve` in `host`'s namespace, with its control socket connected. */
-export async function startCrowdPeer(host: NetnsHost, name: string, gameDir: string, stateDir: string, options: Omit<SpawnCliOptions, 'wrap'> = {}): Promise<CrowdPeer> {
+export async function startCrowdPeer(host: NetnsHost, name: string, gameDir: string, stateDir: string, options: Omit<SpawnCliOptions, 'wrap'> & { serveArgs?: string[] } = {}): Promise<CrowdPeer> {
   await mkdir(gameDir, { recursive: true });
-  const cli = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', stateDir, '--name', name, '--log-level', 'warn'], { ...options, wrap: ['ip', 'netns', 'exec', host.ns] });
+  const { serveArgs = [], ...spawnOptions } = options;
+  const cli = await spawnCliPeer(['serve', '--game-dir', gameDir, '--state-dir', stateDir, '--name', name, '--log-level', 'warn', ...serveArgs], { ...spawnOptions, wrap: ['ip', 'netns', 'exec', host.ns] });
   let client: ControlSocketClient;
   try {
     client = await ControlSocketClient.connect(controlSocketPath(stateDir));

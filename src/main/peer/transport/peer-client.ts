@@ -26,8 +26,9 @@ export interface QuicPeerClientOptions {
   /** Streams kept open per peer at once (the peer's own limit applies too). Default 64. */
   maxStreamsPerPeer?: number;
   /**
-   * A connection with no request for this long is closed (default 8 s): a peer we are not
-   * talking to costs no keep-alives, timers or socket. The next request dials again.
+   * A connection with no request for this long is closed (default 3 s, long enough for a
+   * Hello and its listing): a peer we are not talking to costs no keep-alives, timers or
+   * socket. The next request dials again.
    */
   idleCloseMs?: number;
   logger?: Logger;
@@ -45,7 +46,7 @@ interface PooledLink {
   lastUsedMs: number;
 }
 
-const DEFAULT_IDLE_CLOSE_MS = 8_000;
+const DEFAULT_IDLE_CLOSE_MS = 3_000;
 
 /** Background reads that let an abandoned stream finish are bounded by the connection's life; this only caps a stuck one. */
 const ABANDONED_DRAIN_MS = 10 * 60_000;

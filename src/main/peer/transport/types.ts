@@ -34,7 +34,7 @@ export interface ServerLimits {
   maxConnections: number;
   /** A QUIC handshake not finished within this is dropped. */
   handshakeTimeoutMs: number;
-  /** A connection that sends no request for this long is closed (our clients close theirs after 8 s idle). */
+  /** A connection that sends no request for this long is closed (our clients close theirs after 3 s idle). */
   idleConnectionMs: number;
 }
 

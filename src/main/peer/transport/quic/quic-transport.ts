@@ -3,6 +3,7 @@ import type { Logger } from '../../util/logger';
 import { silentLogger } from '../../util/logger';
 import { QuicControlServer } from '../control-server';
 import { QuicPeerClient } from '../peer-client';
+import { DEFAULT_QUIC_TIMINGS } from './quic-library';
 import type { RequestHandler, ServerLimits } from '../types';
 
 export interface QuicTransportOptions {
@@ -24,7 +25,7 @@ export interface QuicTransport {
 }
 
 /** Defaults chosen so a vanished peer is noticed within a few seconds on a LAN. */
-export const DEFAULT_TRANSPORT_TIMINGS = { connectTimeoutMs: 3_000, idleTimeoutMs: 6_000, keepAliveIntervalMs: 1_000, requestTimeoutMs: 10_000 };
+export const DEFAULT_TRANSPORT_TIMINGS = { connectTimeoutMs: 3_000, idleTimeoutMs: DEFAULT_QUIC_TIMINGS.idleTimeoutMs, keepAliveIntervalMs: DEFAULT_QUIC_TIMINGS.keepAliveIntervalMs, requestTimeoutMs: 10_000 };
 
 /** The peer's control plane: one client (pooled, pinned connections) and one server, same identity. */
 export async function createQuicTransport(options: QuicTransportOptions): Promise<QuicTransport> {
