@@ -43,4 +43,32 @@ describe('WholeFileChecks', () => {
     const bad = await checks.finish();
     expect(bad.map((chunk) => `${chunk.path}#${chunk.chunkIndex}`).sort()).toEqual(['a.rar#1', 'b.rar#0']);
   });
+
+  it('reads chunks back in batches while the rest still arrive, one batch after another per file, each chunk once', async () => {
+    const checked: string[][] = [];
+    let running = 0;
+    let overlapped = false;
+    // A batch of one 4-byte chunk: every verified chunk is read back at once.
+    const checks = new WholeFileChecks(
+      plan,
+      async (chunks) => {
+        overlapped ||= running > 0;
+        running++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running--;
+        checked.push(chunks.map((chunk) => `${chunk.path}#${chunk.chunkIndex}`));
+        return [];
+      },
+      4,
+    );
+    const [a1, a2] = chunksOf('a.rar') as [PlannedChunk, PlannedChunk];
+    checks.verified(a1);
+    checks.verified(a1);
+    checks.verified(a2);
+    await checks.settle();
+    expect(checked).toEqual([['a.rar#0'], ['a.rar#1']]);
+    expect(overlapped).toBe(false);
+    expect(await checks.finish()).toEqual([]);
+    expect(checked).toEqual([['a.rar#0'], ['a.rar#1'], ['b.rar#0']]);
+  });
 });

@@ -13,8 +13,8 @@
  * rejects. Sources must all serve `manifest.version` (the caller selects them).
  *
  * On disk (see SentinelTransaction): an old version.ini is parked while the transfer runs;
- * version.ini is committed last, after every file was re-checked whole from disk (each as soon
- * as its last chunk is verified: WholeFileChecks). A failure
+ * version.ini is committed last, after every file was re-checked whole from disk (in batches
+ * of verified chunks while the rest still arrive: WholeFileChecks). A failure
  * keeps the payload and the journal (`<stateDir>/games/<id>/download_journal.json`), so the
  * next download of the same manifest resumes; cancel and disk-full discard payload and journal.
  * local/ and install metadata are never touched.

@@ -33,12 +33,15 @@ export class PartialShare {
   readonly fetching = new Set<number>();
   private readonly listeners = new Set<(event: HaveEvent) => void>();
   private endedFor: HaveEndReason | null = null;
+  private listed = false;
   /** Per manifest path: its file index and the id of its first chunk (requests are looked up per chunk). */
   private readonly files = new Map<string, { fileIndex: number; firstChunk: number }>();
 
   constructor(
     readonly download: ShareableDownload,
     private readonly onEnd: (share: PartialShare) => void,
+    /** The first chunk was verified: from now on the share has something to offer. */
+    private readonly onFirstChunk: (share: PartialShare) => void = () => undefined,
   ) {
     this.have = new HaveMap(download.chunks.length);
     download.manifest.files.forEach((file, fileIndex) => this.files.set(file.path, { fileIndex, firstChunk: -1 }));
@@ -64,7 +67,16 @@ export class PartialShare {
   markHave(id: number): void {
     this.fetching.delete(id);
     if (this.endedFor || !this.have.set(id)) return;
+    if (!this.listed) {
+      this.listed = true;
+      this.onFirstChunk(this);
+    }
     this.tell({ type: 'have', id });
+  }
+
+  /** At least one verified chunk: only then is the share listed (the room re-lists a peer whose list changed, so an empty share would cost every peer a round trip for nothing). */
+  get holdsAny(): boolean {
+    return this.listed;
   }
 
   /** The download asked a source for this chunk. */
@@ -146,15 +158,21 @@ export class PartialShares {
   /** Starts sharing a download; an older share of the same game is withdrawn first. */
   open(download: ShareableDownload): PartialShare {
     this.shares.get(download.gameId)?.end('withdrawn');
-    const share = new PartialShare(download, (ended) => {
-      if (this.shares.get(ended.gameId) !== ended) return;
-      this.shares.delete(ended.gameId);
+    const changed = () => {
       this.rev++;
       this.onChanged();
-    });
+    };
+    const share = new PartialShare(
+      download,
+      (ended) => {
+        if (this.shares.get(ended.gameId) !== ended) return;
+        this.shares.delete(ended.gameId);
+        // Withdrawn at once where it was listed; one never listed was never heard of.
+        if (ended.holdsAny) changed();
+      },
+      (first) => this.shares.get(first.gameId) === first && changed(),
+    );
     this.shares.set(download.gameId, share);
-    this.rev++;
-    this.onChanged();
     return share;
   }
 
@@ -162,8 +180,9 @@ export class PartialShares {
     return this.shares.get(gameId);
   }
 
+  /** The shares with something to offer (a download that has verified nothing yet is not listed). */
   summaries(): GameSummary[] {
-    return [...this.shares.values()].map((share) => share.summary());
+    return [...this.shares.values()].filter((share) => share.holdsAny).map((share) => share.summary());
   }
 
   revision(): number {
