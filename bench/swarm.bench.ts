@@ -21,19 +21,32 @@ import { median } from './support/measure';
  * nginx + curl. The rates are chosen so that two cores are not the limit: every figure says how
  * busy the machine was; when that nears 100 %, lower the rates by env var.
  *
- * Env: LANSPREAD_BENCH_SWARM_N (default 4,8,12), _MBIT (50), _BYTES (100 MiB), _SINGLE_MBIT
- * (1000), _SINGLE_BYTES (500 MiB), _SINGLE_RUNS (3), _PARTS (flash,single), _TIMEOUT_S (bound
- * of one crowd run; default 120 s + 3 × N × one download's wire time).
+ * Env: LANSPREAD_BENCH_SWARM_N (default 4,8,12), _MBIT (50), _ROOM_MBIT (450), _BYTES (100 MiB),
+ * _SINGLE_MBIT (1000), _SINGLE_BYTES (500 MiB), _SINGLE_RUNS (3), _PARTS (flash,single),
+ * _TIMEOUT_S (bound of one crowd run; default 120 s + 3 × N × one download's wire time).
+ *
+ * Every byte a room moves costs CPU on this one machine (TLS, hashing, writes, the kernel's
+ * network stack for every namespace), so a room's links together stay within _ROOM_MBIT: a
+ * room of 1 + N hosts runs at min(_MBIT, _ROOM_MBIT ÷ (N + 1)) per link, rounded down to
+ * 5 Mbit/s (1 + 12 at 50 Mbit/s kept both cores 100 % busy from the third second on, so
+ * it measured the machine, not the swarm). One download alone and BitTorrent run at the
+ * same rate, so every ratio compares like with like.
  */
 const env = (name: string) => process.env[`LANSPREAD_BENCH_SWARM_${name}`];
 const CROWDS = (env('N') ?? '4,8,12').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 1 && n <= 25);
 const LINK_MBIT = Number(env('MBIT') ?? 50);
+const ROOM_MBIT = Number(env('ROOM_MBIT') ?? 450);
 const GAME_BYTES = Number(env('BYTES') ?? 100 * 1024 * 1024);
 const SINGLE_MBIT = Number(env('SINGLE_MBIT') ?? 1000);
 const SINGLE_BYTES = Number(env('SINGLE_BYTES') ?? 500 * 1024 * 1024);
 const SINGLE_RUNS = Number(env('SINGLE_RUNS') ?? 3);
 const PARTS = new Set((env('PARTS') ?? 'flash,single').split(','));
 const GAME_ID = 'demo-arena';
+
+/** The link rate of a room of 1 seed + `n` players (see the header). */
+function roomRate(n: number): number {
+  return Math.max(5, Math.min(LINK_MBIT, Math.floor(ROOM_MBIT / (n + 1) / 5) * 5));
+}
 const MIB = 1024 * 1024;
 
 /** Both directions of every host at `mbit`; tbf burst of at least 4 ms of tokens and 64 KiB (TESTING.md). */
@@ -66,7 +79,8 @@ export async function runSwarmBench(): Promise<BenchFigure[]> {
     log(`skipped: ${support.reason}`);
     return [];
   }
-  log(`rates chosen so two cores are not the limit (${LINK_MBIT} Mbit/s per link in the crowd, ${SINGLE_MBIT} Mbit/s single link); each figure reports machine busy %: near 100 %, lower LANSPREAD_BENCH_SWARM_MBIT / _SINGLE_MBIT`);
+  const rates = CROWDS.map((n) => `N=${n} ${roomRate(n)}`).join(', ');
+  log(`rates chosen so two cores are not the limit (Mbit/s per link in the crowd: ${rates}, at most ${ROOM_MBIT} Mbit/s per room; ${SINGLE_MBIT} Mbit/s single link); each figure reports machine busy %: near 100 %, lower LANSPREAD_BENCH_SWARM_ROOM_MBIT / _SINGLE_MBIT`);
   const dir = await mkdtemp(path.join(tmpdir(), 'lanspread-swarm-bench-'));
   try {
     const figures: BenchFigure[] = [];
@@ -85,27 +99,35 @@ interface RoomResult {
 
 async function flashCrowds(dir: string): Promise<BenchFigure[]> {
   const game = await makeGame(path.join(dir, 'crowd-seed-games'), GAME_BYTES, 21);
-  const wireSeconds = (game.bytes * 8) / (LINK_MBIT * 1e6);
   const btMissing = missingToolsReason(['aria2c', 'opentracker', 'mktorrent', 'curl']);
   if (btMissing) log(`BitTorrent baseline skipped: ${btMissing}`);
   // Every room puts the seed on 10.77.1.1, so one torrent serves all of them.
   const torrent = btMissing ? null : await makeTorrent(game.root, '10.77.1.1', path.join(dir, 'torrent'));
-  log(`game ${(game.bytes / MIB).toFixed(1)} MiB, one download on the wire ${secs(wireSeconds)} at ${LINK_MBIT} Mbit/s`);
+  log(`game ${(game.bytes / MIB).toFixed(1)} MiB`);
 
-  const solo = await room(1, game, torrent, dir);
-  const figures: BenchFigure[] = [runFigure(1, solo, solo, game, wireSeconds)];
-  for (const n of CROWDS.filter((count) => count > 1)) figures.push(...crowdFigures(n, await room(n, game, torrent, dir), solo, game, wireSeconds));
+  // One download alone at every rate a crowd runs at: the crowd's yardstick.
+  const solos = new Map<number, RoomResult>();
+  const figures: BenchFigure[] = [];
+  for (const mbit of new Set(CROWDS.map(roomRate))) {
+    const solo = await room(1, mbit, game, torrent, dir);
+    solos.set(mbit, solo);
+    figures.push(runFigure(1, mbit, solo, solo, game, mbit === LINK_MBIT ? '' : `_${mbit}mbit`));
+  }
+  for (const n of CROWDS.filter((count) => count > 1)) {
+    const mbit = roomRate(n);
+    figures.push(...crowdFigures(n, mbit, await room(n, mbit, game, torrent, dir), solos.get(mbit) as RoomResult, game));
+  }
   return figures;
 }
 
-/** One topology of 1 seed + `n` players: Lanspread, then BitTorrent on the same namespaces. */
-async function room(n: number, game: Game, torrent: Torrent | null, dir: string): Promise<RoomResult> {
-  const wireSeconds = (game.bytes * 8) / (LINK_MBIT * 1e6);
+/** One topology of 1 seed + `n` players at `mbit` per link: Lanspread, then BitTorrent on the same namespaces. */
+async function room(n: number, mbit: number, game: Game, torrent: Torrent | null, dir: string): Promise<RoomResult> {
+  const wireSeconds = (game.bytes * 8) / (mbit * 1e6);
   const timeoutMs = Number(env('TIMEOUT_S') ?? 120 + 3 * n * wireSeconds) * 1000;
-  const net = shapedRoom(n + 1, LINK_MBIT);
+  const net = shapedRoom(n + 1, mbit);
   try {
     const [seedHost, ...players] = net.hosts as [NetnsHost, ...NetnsHost[]];
-    log(`N=${n}: Lanspread (bound ${secs(timeoutMs / 1000)})`);
+    log(`N=${n}: Lanspread at ${mbit} Mbit/s per link, one download ${secs(wireSeconds)} on the wire (bound ${secs(timeoutMs / 1000)})`);
     const lanspread = await runLanspreadCrowd({ net, seedGameDir: game.dir, gameId: GAME_ID, expected: game.expected, dir: path.join(dir, `lanspread-n${n}`), timeoutMs });
     log(`N=${n}: Lanspread ${describe(lanspread)}, mDNS took ${secs(lanspread.discoverySeconds)}, room idle at ${lanspread.idleCores.toFixed(2)} cores before the start, bench process ${secs(lanspread.harnessCpuSeconds)} CPU`);
     let bittorrent: CrowdRun | null = null;
@@ -131,19 +153,20 @@ function busyNote(result: RoomResult): string {
   return `machine busy ${busy(result.lanspread)} over the Lanspread run${bt} (2 cores; rates chosen so they are not the limit)`;
 }
 
-function runFigure(n: number, result: RoomResult, solo: RoomResult, game: Game, wireSeconds: number): BenchFigure {
+function runFigure(n: number, mbit: number, result: RoomResult, solo: RoomResult, game: Game, suffix = ''): BenchFigure {
+  const wireSeconds = (game.bytes * 8) / (mbit * 1e6);
   const last = lastSeconds(result.lanspread);
   const alone = lastSeconds(solo.lanspread);
   const bt = result.bittorrent ? lastSeconds(result.bittorrent) : Number.NaN;
   const btAlone = solo.bittorrent ? lastSeconds(solo.bittorrent) : Number.NaN;
   return {
-    id: `swarm.flash_crowd.n${n}.vs_link`,
+    id: `swarm.flash_crowd.n${n}${suffix}.vs_link`,
     value: last,
     unit: 's',
     baseline: wireSeconds,
     ratio: last / wireSeconds,
     note:
-      `1 seed + ${n} players in netns, every link ${LINK_MBIT} Mbit/s both ways (tbf), ${(game.bytes / MIB).toFixed(0)} MiB, all started at once after mDNS; ` +
+      `1 seed + ${n} players in netns, every link ${mbit} Mbit/s both ways (tbf), ${(game.bytes / MIB).toFixed(0)} MiB, all started at once after mDNS; ` +
       `time of the last player to game-download-finished ÷ size at link rate` +
       (result.lanspread.failures.length > 0 ? ` (the last of the ${n - result.lanspread.failures.length} that finished: ${result.lanspread.failures.length} failed)` : '') +
       `; last ÷ one download alone ${(last / alone).toFixed(2)}` +
@@ -152,20 +175,20 @@ function runFigure(n: number, result: RoomResult, solo: RoomResult, game: Game, 
   };
 }
 
-function crowdFigures(n: number, result: RoomResult, solo: RoomResult, game: Game, wireSeconds: number): BenchFigure[] {
+function crowdFigures(n: number, mbit: number, result: RoomResult, solo: RoomResult, game: Game): BenchFigure[] {
   const { lanspread, bittorrent } = result;
   const last = lastSeconds(lanspread);
   const alone = lastSeconds(solo.lanspread);
   const busy = busyNote(result);
   const figures: BenchFigure[] = [
-    runFigure(n, result, solo, game, wireSeconds),
+    runFigure(n, mbit, result, solo, game),
     {
       id: `swarm.flash_crowd.n${n}.vs_one_download`,
       value: last,
       unit: 's',
       baseline: alone,
       ratio: last / alone,
-      note: `the last of ${n} players ÷ one player alone on the same topology and bytes (Lanspread both); ${busy}`,
+      note: `the last of ${n} players ÷ one player alone at the same ${mbit} Mbit/s per link, same bytes (Lanspread both); ${busy}`,
     },
     {
       id: `swarm.flash_crowd.n${n}.seed_upload`,

@@ -82,8 +82,12 @@ describe('PeerManager liveness from mDNS heartbeats', () => {
     expect(count(remote, 'ListGames')).toBe(1);
     expect(count(remote, 'Ping')).toBe(0);
 
+    // A running download hears of the new revision at once (it asks the peer over the data lane), the listing follows.
+    const revisions: string[] = [];
+    made.on('peer-revision-changed', ({ peerId }) => revisions.push(peerId));
     remote.revision = 11;
     await beat(made, remote, 400);
+    expect(revisions).toEqual([OTHER]);
     expect(count(remote, 'ListGames')).toBe(2);
     expect(count(remote, 'Ping')).toBe(0);
   });

@@ -36,6 +36,8 @@ export interface PeerManagerEvents {
   'peer-disconnected': { peerId: PeerId; reason: string };
   'peer-count': { count: number };
   'peer-games-changed': { peerId: PeerId };
+  /** A peer announced a new revision of what it serves; its new game list follows (peer-games-changed) once listed. */
+  'peer-revision-changed': { peerId: PeerId };
 }
 
 export interface PeerManagerDeps {
@@ -258,6 +260,7 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     // Set before listing: a heartbeat meanwhile with the same revision does not list again, a
     // newer one lists once this listing is done and the next beat carries it.
     record.libraryRevision = libraryRevision;
+    this.emit('peer-revision-changed', { peerId });
     void this.once_(`list@${peerId}`, () => this.refreshGames(peerId)).catch((error: unknown) => {
       if (this.deps.db.get(peerId) === record) record.libraryRevision = -1;
       this.deps.logger.debug('re-listing a peer failed', { peerId: peerId.slice(0, 12), error: toLanspreadError(error).message });

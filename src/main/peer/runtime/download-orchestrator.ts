@@ -91,11 +91,11 @@ export class DownloadOrchestrator {
       deps.events.emit('got-game-files', { gameId, manifest: fetched.manifest, sources: fetched.sources });
       await ensureRoomForDownload(fetched.manifest, gameDir, options);
       const chunkCount = fetched.manifest.files.reduce((sum, file) => sum + file.chunkHashes.length, 0);
-      const sourceOf = (record: PeerRecord) => this.sourceOf(record, gameId, manifestId, chunkCount, subscriptions);
+      const sourceOf = (record: PeerRecord, as?: { partial: boolean }) => this.sourceOf(record, gameId, manifestId, chunkCount, subscriptions, as);
       const sources = fetched.sources
         .map((peerId) => deps.db.get(peerId))
         .filter((record): record is PeerRecord => record !== undefined)
-        .map(sourceOf)
+        .map((record) => sourceOf(record))
         .filter((source): source is ChunkSource => source !== null);
       const leave = (peerId: PeerId) => {
         subscriptions.get(peerId)?.close();
@@ -114,6 +114,16 @@ export class DownloadOrchestrator {
           if (source) deps.manager.addSource(gameId, source);
         }),
         deps.peers.on('peer-disconnected', ({ peerId }) => leave(peerId)),
+        // A peer whose list changed may have just started sharing this game in part (a room that
+        // starts one game at once): asked straight over the data lane, it joins as soon as it
+        // answers with its have-map, instead of after every peer re-listed every other over QUIC.
+        deps.peers.on('peer-revision-changed', ({ peerId }) => {
+          const record = deps.db.get(peerId);
+          const announced = record?.games.find((game) => game.id === gameId);
+          if (!record || subscriptions.has(peerId) || (announced?.manifestId === manifestId && !announced.partial)) return;
+          const source = sourceOf(record, { partial: true });
+          if (source) subscriptions.get(peerId)?.onOpen(() => deps.manager.addSource(gameId, source));
+        }),
       );
       outcome = await deps.manager.download({
         gameId,
@@ -155,9 +165,10 @@ export class DownloadOrchestrator {
 
   /**
    * A chunk source over the TLS data lane of a peer, or null when it announced no lane. A peer
-   * that announces the game as partial gets a have subscription: it is asked only for what it holds.
+   * that announces the game as partial (or that `as` says to treat as one) gets a have
+   * subscription: it is asked only for what it holds.
    */
-  private sourceOf(record: PeerRecord, gameId: string, manifestId: string, chunkCount: number, subscriptions: Map<PeerId, HaveSubscription>): ChunkSource | null {
+  private sourceOf(record: PeerRecord, gameId: string, manifestId: string, chunkCount: number, subscriptions: Map<PeerId, HaveSubscription>, as?: { partial: boolean }): ChunkSource | null {
     const { dataPort, host, peerId, name } = record.info;
     if (dataPort === undefined) return null;
     const target: { host: string; dataPort: number; peerId: PeerId } = { host, dataPort, peerId };
@@ -172,7 +183,7 @@ export class DownloadOrchestrator {
         if (refused(error)) this.deps.peers.recheck(peerId);
         throw error;
       });
-    const partial = record.games.find((game) => game.id === gameId)?.partial === true;
+    const partial = as?.partial ?? record.games.find((game) => game.id === gameId)?.partial === true;
     if (!partial) return { peerId, name, fetchChunk };
     subscriptions.get(peerId)?.close();
     const subscription = new HaveSubscription(target, gameId, manifestId, chunkCount, {

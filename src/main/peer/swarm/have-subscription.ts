@@ -38,6 +38,8 @@ export class HaveSubscription implements SourceAvailability {
   private socket: TLSSocket | null = null;
   private readonly listeners = new Set<(change: AvailabilityChange | 'all') => void>();
   private readonly endListeners = new Set<(reason: HaveEndReason) => void>();
+  private readonly openListeners = new Set<() => void>();
+  private opened = false;
   private readonly stop = new AbortController();
 
   constructor(
@@ -78,6 +80,12 @@ export class HaveSubscription implements SourceAvailability {
     return () => this.endListeners.delete(listener);
   }
 
+  /** Called once, when the peer first answered with its have-map (it shares this manifest) or with HaveEnd(complete) (it serves the game whole). */
+  onOpen(listener: () => void): void {
+    if (this.opened) listener();
+    else if (!this.closed) this.openListeners.add(listener);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -85,6 +93,14 @@ export class HaveSubscription implements SourceAvailability {
     this.socket?.destroy();
     this.listeners.clear();
     this.endListeners.clear();
+    this.openListeners.clear();
+  }
+
+  private open(): void {
+    if (this.opened) return;
+    this.opened = true;
+    for (const listener of this.openListeners) listener();
+    this.openListeners.clear();
   }
 
   private async loop(): Promise<void> {
@@ -121,6 +137,7 @@ export class HaveSubscription implements SourceAvailability {
         switch (frame.type) {
           case 'HaveMap':
             if (frame.chunks !== this.map.size) throw new LanspreadError('MALFORMED_MESSAGE', `Have-map of ${frame.chunks} chunks for a manifest of ${this.map.size}`);
+            this.open();
             this.add(HaveMap.fromBase64(frame.chunks, frame.bits), frame.chunks);
             break;
           case 'Have':
@@ -160,6 +177,7 @@ export class HaveSubscription implements SourceAvailability {
   private end(reason: HaveEndReason): void {
     if (this.closed) return;
     if (reason === 'complete') {
+      this.open();
       this.full = true;
       this.fetching.clear();
       for (const listener of this.listeners) listener('all');
