@@ -99,6 +99,32 @@ describe('data lane against hostile clients', () => {
     stuck.destroy();
   });
 
+  it('while another peer waits for the slot, the rate floor gives a non-reading holder no longer than the write deadline', async () => {
+    const big = fileBytes(16 * 1024 * 1024, 4);
+    // A floor of 1 KiB/s would give a 1 MiB piece 17 minutes: meant for a reader behind a download cap, not for one that holds a slot others wait for.
+    const server = new DataLaneServer({ identity: ids.server, host: '127.0.0.1', port: 0, handler: memoryHandler(big).handler, uploadSlots: 1, writeStallMs: 1_000, minWriteRate: 1024 });
+    const { port } = await server.start();
+    cleanups.push(() => server.stop());
+    const stuck = connect(laneClientOptions({ host: '127.0.0.1', dataPort: port }, ids.stranger));
+    stuck.on('error', () => undefined);
+    cleanups.push(() => stuck.destroy());
+    await new Promise<void>((resolve) => stuck.once('secureConnect', () => resolve()));
+    stuck.pause();
+    stuck.write(encodeFrame({ type: 'GetChunk', gameId: 'demo', path: 'data.bin', offset: 0, length: big.byteLength }, MAX_REQUEST_BYTES));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const client = new DataLaneClient({ identity: ids.client, connectTimeoutMs: 10_000, requestTimeoutMs: 15_000 });
+    cleanups.push(() => client.stop());
+    const sink = collector();
+    await client.fetchChunk({ host: '127.0.0.1', dataPort: port, peerId: ids.server.peerId }, { gameId: 'demo', path: 'data.bin', offset: 0, length: 1024 * 1024 }, sink.sink);
+    expect(sink.bytes().equals(big.subarray(0, 1024 * 1024))).toBe(true);
+    // The server hung up on it: reading again finds the end long before the 16 MiB it asked for.
+    let got = 0;
+    stuck.on('data', (piece: Buffer) => void (got += piece.byteLength));
+    stuck.resume();
+    await waitFor(() => closed(stuck), 20_000);
+    expect(got).toBeLessThan(big.byteLength);
+  }, 60_000);
+
   it('a request frame that trickles in byte by byte is cut off by the frame deadline; a real peer is served meanwhile', async () => {
     const port = await startServer({ requestFrameDeadlineMs: 1_000 });
     const socket = connect(laneClientOptions({ host: '127.0.0.1', dataPort: port }, ids.stranger));

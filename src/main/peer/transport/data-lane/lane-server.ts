@@ -287,7 +287,9 @@ export class DataLaneServer {
         }
         sent += piece.byteLength;
         // Payload pieces may be pooled buffers (readFileRange): done with each before the next.
-        await writeWithin(socket, stallMs, writeAndRelease(socket, piece), piece.byteLength, this.options.minWriteRate);
+        // The rate floor's longer deadline (a 1 MiB piece at 32 KiB/s: 32 s) is for a reader
+        // behind a download cap; while other peers wait for this slot, a piece gets stallMs.
+        await writeWithin(socket, stallMs, writeAndRelease(socket, piece), piece.byteLength, this.options.minWriteRate, () => this.slots.waiting > 0);
       }
     }
     // The client counts bytes to find the next frame: a short payload would desynchronise it, so

@@ -51,17 +51,25 @@ export const MIN_WRITE_RATE = 32 * 1024;
  * A write the peer must take within `ms`, or within the time `bytes` take at `minRate` when that
  * is longer: one that does not read (or reads a byte now and then) would otherwise hold an
  * upload slot, a streamed-install slot and the buffers behind them for as long as it likes,
- * while a downloader behind a low download cap still gets its piece. Past the deadline the
- * connection is dropped and the write rejects.
+ * while a downloader behind a low download cap still gets its piece. `contended` (asked every
+ * `ms` while the write waits) cuts the longer allowance short: a slot others wait for is not
+ * held past `ms`. Past the deadline the connection is dropped and the write rejects.
  */
-export async function writeWithin(socket: Socket, ms: number, write: Promise<void>, bytes = 0, minRate = MIN_WRITE_RATE): Promise<void> {
-  ms = Math.max(ms, (bytes * 1000) / minRate);
+export async function writeWithin(socket: Socket, ms: number, write: Promise<void>, bytes = 0, minRate = MIN_WRITE_RATE, contended: () => boolean = () => false): Promise<void> {
+  const allowed = Math.max(ms, (bytes * 1000) / minRate);
+  const startedAt = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
+    const check = () => {
+      const waited = Date.now() - startedAt;
+      if (waited < allowed && !contended()) {
+        timer = setTimeout(check, Math.min(ms, allowed - waited));
+        return;
+      }
       socket.destroy();
-      reject(new LanspreadError('REQUEST_TIMEOUT', `The peer took nothing of a write for ${ms} ms`));
-    }, ms);
+      reject(new LanspreadError('REQUEST_TIMEOUT', `The peer took nothing of a write for ${waited} ms`));
+    };
+    timer = setTimeout(check, ms);
   });
   try {
     await Promise.race([write, deadline]);
