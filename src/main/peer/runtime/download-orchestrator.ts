@@ -91,7 +91,7 @@ export class DownloadOrchestrator {
       deps.events.emit('got-game-files', { gameId, manifest: fetched.manifest, sources: fetched.sources });
       await ensureRoomForDownload(fetched.manifest, gameDir, options);
       const chunkCount = fetched.manifest.files.reduce((sum, file) => sum + file.chunkHashes.length, 0);
-      const sourceOf = (record: PeerRecord, as?: { partial: boolean }) => this.sourceOf(record, gameId, manifestId, chunkCount, subscriptions, as);
+      const sourceOf = (record: PeerRecord, treatAs?: { partial: boolean }) => this.sourceOf(record, gameId, manifestId, chunkCount, subscriptions, treatAs);
       const sources = fetched.sources
         .map((peerId) => deps.db.get(peerId))
         .filter((record): record is PeerRecord => record !== undefined)
@@ -165,10 +165,10 @@ export class DownloadOrchestrator {
 
   /**
    * A chunk source over the TLS data lane of a peer, or null when it announced no lane. A peer
-   * that announces the game as partial (or that `as` says to treat as one) gets a have
+   * that announces the game as partial (or that `treatAs` says to treat as one) gets a have
    * subscription: it is asked only for what it holds.
    */
-  private sourceOf(record: PeerRecord, gameId: string, manifestId: string, chunkCount: number, subscriptions: Map<PeerId, HaveSubscription>, as?: { partial: boolean }): ChunkSource | null {
+  private sourceOf(record: PeerRecord, gameId: string, manifestId: string, chunkCount: number, subscriptions: Map<PeerId, HaveSubscription>, treatAs?: { partial: boolean }): ChunkSource | null {
     const { dataPort, host, peerId, name } = record.info;
     if (dataPort === undefined) return null;
     const target: { host: string; dataPort: number; peerId: PeerId } = { host, dataPort, peerId };
@@ -183,7 +183,7 @@ export class DownloadOrchestrator {
         if (refused(error)) this.deps.peers.recheck(peerId);
         throw error;
       });
-    const partial = as?.partial ?? record.games.find((game) => game.id === gameId)?.partial === true;
+    const partial = treatAs?.partial ?? record.games.find((game) => game.id === gameId)?.partial === true;
     if (!partial) return { peerId, name, fetchChunk };
     subscriptions.get(peerId)?.close();
     const subscription = new HaveSubscription(target, gameId, manifestId, chunkCount, {

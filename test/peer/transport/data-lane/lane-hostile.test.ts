@@ -1,5 +1,5 @@
 import { connect as connectTcp, type Socket } from 'node:net';
-import { connect } from 'node:tls';
+import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DataLaneClient } from '../../../../src/main/peer/transport/data-lane/lane-client';
 import { DataLaneServer } from '../../../../src/main/peer/transport/data-lane/lane-server';
@@ -54,6 +54,36 @@ function closed(socket: Socket): boolean {
   return socket.destroyed || socket.closed;
 }
 
+/** A lane client that asks for the whole of `bytes` (more than the socket buffers hold) and reads nothing. */
+async function askAndNeverRead(port: number, bytes: Buffer): Promise<TLSSocket> {
+  const stuck = connect(laneClientOptions({ host: '127.0.0.1', dataPort: port }, ids.stranger));
+  stuck.on('error', () => undefined);
+  cleanups.push(() => stuck.destroy());
+  await new Promise<void>((resolve) => stuck.once('secureConnect', () => resolve()));
+  stuck.pause();
+  stuck.write(encodeFrame({ type: 'GetChunk', gameId: 'demo', path: 'data.bin', offset: 0, length: bytes.byteLength }, MAX_REQUEST_BYTES));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return stuck;
+}
+
+/** A real peer fetching the first MiB from the server's only slot, which a non-reader holds. */
+async function fetchFirstMiB(port: number, bytes: Buffer): Promise<void> {
+  const client = new DataLaneClient({ identity: ids.client, connectTimeoutMs: 10_000, requestTimeoutMs: 15_000 });
+  cleanups.push(() => client.stop());
+  const sink = collector();
+  await client.fetchChunk({ host: '127.0.0.1', dataPort: port, peerId: ids.server.peerId }, { gameId: 'demo', path: 'data.bin', offset: 0, length: 1024 * 1024 }, sink.sink);
+  expect(sink.bytes().equals(bytes.subarray(0, 1024 * 1024))).toBe(true);
+}
+
+/** The server hung up on it: reading again finds the end long before all it asked for. */
+async function expectHungUp(stuck: TLSSocket, asked: number): Promise<void> {
+  let got = 0;
+  stuck.on('data', (piece: Buffer) => void (got += piece.byteLength));
+  stuck.resume();
+  await waitFor(() => closed(stuck), 20_000);
+  expect(got).toBeLessThan(asked);
+}
+
 describe('data lane against hostile clients', () => {
   it('TCP connects that never start TLS are capped per address, oldest dropped first; a real peer is served meanwhile', async () => {
     // A deadline far off: only the cap can close them within the wait below.
@@ -75,54 +105,19 @@ describe('data lane against hostile clients', () => {
 
   it('a peer that asks and then reads nothing loses its upload slot at the write deadline; the peer waiting for that only slot is served', async () => {
     const big = fileBytes(16 * 1024 * 1024, 3);
-    const server = new DataLaneServer({ identity: ids.server, host: '127.0.0.1', port: 0, handler: memoryHandler(big).handler, uploadSlots: 1, writeStallMs: 1_000, minWriteRate: 64 * 1024 * 1024 });
-    const { port } = await server.start();
-    cleanups.push(() => server.stop());
-    const stuck = connect(laneClientOptions({ host: '127.0.0.1', dataPort: port }, ids.stranger));
-    stuck.on('error', () => undefined);
-    await new Promise<void>((resolve) => stuck.once('secureConnect', () => resolve()));
-    // Asks for 16 MiB, more than the socket buffers hold, and never reads.
-    stuck.pause();
-    stuck.write(encodeFrame({ type: 'GetChunk', gameId: 'demo', path: 'data.bin', offset: 0, length: big.byteLength }, MAX_REQUEST_BYTES));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const client = new DataLaneClient({ identity: ids.client, connectTimeoutMs: 10_000, requestTimeoutMs: 15_000 });
-    cleanups.push(() => client.stop());
-    const sink = collector();
-    await client.fetchChunk({ host: '127.0.0.1', dataPort: port, peerId: ids.server.peerId }, { gameId: 'demo', path: 'data.bin', offset: 0, length: 1024 * 1024 }, sink.sink);
-    expect(sink.bytes().equals(big.subarray(0, 1024 * 1024))).toBe(true);
-    // The server hung up on it: reading again finds the end long before the 16 MiB it asked for.
-    let got = 0;
-    stuck.on('data', (piece: Buffer) => void (got += piece.byteLength));
-    stuck.resume();
-    await waitFor(() => closed(stuck), 20_000);
-    expect(got).toBeLessThan(big.byteLength);
-    stuck.destroy();
+    const port = await startServer({ handler: memoryHandler(big).handler, uploadSlots: 1, writeStallMs: 1_000, minWriteRate: 64 * 1024 * 1024 });
+    const stuck = await askAndNeverRead(port, big);
+    await fetchFirstMiB(port, big);
+    await expectHungUp(stuck, big.byteLength);
   });
 
   it('while another peer waits for the slot, the rate floor gives a non-reading holder no longer than the write deadline', async () => {
     const big = fileBytes(16 * 1024 * 1024, 4);
     // A floor of 1 KiB/s would give a 1 MiB piece 17 minutes: meant for a reader behind a download cap, not for one that holds a slot others wait for.
-    const server = new DataLaneServer({ identity: ids.server, host: '127.0.0.1', port: 0, handler: memoryHandler(big).handler, uploadSlots: 1, writeStallMs: 1_000, minWriteRate: 1024 });
-    const { port } = await server.start();
-    cleanups.push(() => server.stop());
-    const stuck = connect(laneClientOptions({ host: '127.0.0.1', dataPort: port }, ids.stranger));
-    stuck.on('error', () => undefined);
-    cleanups.push(() => stuck.destroy());
-    await new Promise<void>((resolve) => stuck.once('secureConnect', () => resolve()));
-    stuck.pause();
-    stuck.write(encodeFrame({ type: 'GetChunk', gameId: 'demo', path: 'data.bin', offset: 0, length: big.byteLength }, MAX_REQUEST_BYTES));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const client = new DataLaneClient({ identity: ids.client, connectTimeoutMs: 10_000, requestTimeoutMs: 15_000 });
-    cleanups.push(() => client.stop());
-    const sink = collector();
-    await client.fetchChunk({ host: '127.0.0.1', dataPort: port, peerId: ids.server.peerId }, { gameId: 'demo', path: 'data.bin', offset: 0, length: 1024 * 1024 }, sink.sink);
-    expect(sink.bytes().equals(big.subarray(0, 1024 * 1024))).toBe(true);
-    // The server hung up on it: reading again finds the end long before the 16 MiB it asked for.
-    let got = 0;
-    stuck.on('data', (piece: Buffer) => void (got += piece.byteLength));
-    stuck.resume();
-    await waitFor(() => closed(stuck), 20_000);
-    expect(got).toBeLessThan(big.byteLength);
+    const port = await startServer({ handler: memoryHandler(big).handler, uploadSlots: 1, writeStallMs: 1_000, minWriteRate: 1024 });
+    const stuck = await askAndNeverRead(port, big);
+    await fetchFirstMiB(port, big);
+    await expectHungUp(stuck, big.byteLength);
   }, 60_000);
 
   it('a request frame that trickles in byte by byte is cut off by the frame deadline; a real peer is served meanwhile', async () => {
