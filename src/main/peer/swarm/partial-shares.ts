@@ -33,7 +33,7 @@ export class PartialShare {
   readonly fetching = new Set<number>();
   private readonly listeners = new Set<(event: HaveEvent) => void>();
   private endedFor: HaveEndReason | null = null;
-  private listed = false;
+  private everHeld = false;
   /** Per manifest path: its file index and the id of its first chunk (requests are looked up per chunk). */
   private readonly files = new Map<string, { fileIndex: number; firstChunk: number }>();
 
@@ -67,16 +67,20 @@ export class PartialShare {
   markHave(id: number): void {
     this.fetching.delete(id);
     if (this.endedFor || !this.have.set(id)) return;
-    if (!this.listed) {
-      this.listed = true;
+    if (!this.everHeld) {
+      this.everHeld = true;
       this.onFirstChunk(this);
     }
     this.tell({ type: 'have', id });
   }
 
-  /** At least one verified chunk: only then is the share listed (the room re-lists a peer whose list changed, so an empty share would cost every peer a round trip for nothing). */
-  get holdsAny(): boolean {
-    return this.listed;
+  /**
+   * Listed in our game list from its first verified chunk on (the room re-lists a peer whose
+   * list changed, so an empty share would cost every peer a round trip for nothing), and
+   * still listed if a chunk later goes missing on disk.
+   */
+  get listed(): boolean {
+    return this.everHeld;
   }
 
   /** The download asked a source for this chunk. */
@@ -168,7 +172,7 @@ export class PartialShares {
         if (this.shares.get(ended.gameId) !== ended) return;
         this.shares.delete(ended.gameId);
         // Withdrawn at once where it was listed; one never listed was never heard of.
-        if (ended.holdsAny) changed();
+        if (ended.listed) changed();
       },
       (first) => this.shares.get(first.gameId) === first && changed(),
     );
@@ -182,7 +186,7 @@ export class PartialShares {
 
   /** The shares with something to offer (a download that has verified nothing yet is not listed). */
   summaries(): GameSummary[] {
-    return [...this.shares.values()].filter((share) => share.holdsAny).map((share) => share.summary());
+    return [...this.shares.values()].filter((share) => share.listed).map((share) => share.summary());
   }
 
   revision(): number {
