@@ -20,7 +20,7 @@ import { CancellableRuns } from './runtime/cancellable-runs';
 import { createInstallEventAdapter } from './runtime/install-event-adapter';
 import { fetchLatestManifest } from './runtime/manifest-fetch';
 import type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
-import { createRequestHandler, servedRevision } from './server/request-handler';
+import { createRequestHandler, servedSummaries } from './server/request-handler';
 import { DownloadManager } from './download/download-manager';
 import { DownloadOrchestrator } from './runtime/download-orchestrator';
 import { DownloadResumer } from './runtime/download-resumer';
@@ -34,6 +34,7 @@ import { createQuicTransport } from './transport/quic/quic-transport';
 import { WorkerUnpacker } from './unpack/worker-unpacker';
 import { createHavePublisher } from './swarm/have-publisher';
 import { PartialShares } from './swarm/partial-shares';
+import { ServedRevision } from './swarm/served-revision';
 import { TransferLedger } from './swarm/transfer-ledger';
 import { createLogger } from './util/logger';
 import { portInUse } from './util/port-in-use';
@@ -109,21 +110,25 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   });
   // What we serve changed (a game downloaded, a download started or ended): the room hears it
   // now, not at its next ping. Nothing is announced before the peer manager exists.
-  // mDNS peers read the revision in our TXT record; the peer manager tells the others.
+  // mDNS peers read the revisions in our TXT record; the peer manager tells the others.
   let announceTo: PeerManager | null = null;
   let discovery: MdnsDiscovery | null = null;
   let announceTimer: NodeJS.Timeout | undefined;
-  const revisionBase = randomInt(2 ** 40);
-  const revision = () => servedRevision({ library, partials, revisionBase });
   const announceSoon = () => {
     announceTimer ??= setTimeout(() => {
       announceTimer = undefined;
-      const current = revision();
-      discovery?.setAdvertisement({ libraryRevision: current });
-      announceTo?.announce(current);
+      const now = advertised();
+      discovery?.setAdvertisement(now);
+      announceTo?.announce(now.libraryRevision);
     }, ANNOUNCE_DEBOUNCE_MS);
   };
   const partials = new PartialShares(announceSoon);
+  const served = new ServedRevision(() => servedSummaries({ library, partials }), randomInt(2 ** 40));
+  const revision = () => served.current().revision;
+  const advertised = () => {
+    const { revision: libraryRevision, catalogRevision, swarming } = served.current();
+    return { libraryRevision, catalogRevision, swarming };
+  };
   library.on('library-changed', (payload) => {
     events.emit('library-changed', payload);
     announceSoon();
@@ -178,7 +183,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
       void peers.addCandidate({ peerId: hello.peerId, host: context.remoteHost, port: hello.port, source: 'manual', name: hello.name, ...(hello.dataPort === undefined ? {} : { dataPort: hello.dataPort }) }),
     onAnnounce: (peerId, announced) => peers.announced(peerId, announced),
     partials,
-    revisionBase,
+    revision,
     throttleUpload: (payload, upload) => countUploaded(throttleUploads(payload), upload.gameId, upload.to),
   });
   const streamHandler = createStreamInstallHandler({
@@ -210,7 +215,10 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     identity,
     partials,
     ledger,
-    servedWhole: (gameId, manifest) => library.adoptDownloaded(gameId, manifest),
+    servedWhole: (gameId, manifest) => {
+      served.downloaded(gameId, manifest.version);
+      return library.adoptDownloaded(gameId, manifest);
+    },
     stateDir: config.stateDir,
     gameDir: () => library.gameDir(),
     // Peers that all left (pruned after a few seconds without answering) are waited for, not given up on at once:
@@ -245,12 +253,12 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
       protocolVersion: PROTOCOL_VERSION,
       port: ports.control,
       dataPort: ports.data,
-      libraryRevision: revision(),
+      ...advertised(),
       includeLoopback: config.mdns?.includeLoopback ?? false,
       ...(config.mdns?.requeryIntervalMs === undefined ? {} : { requeryIntervalMs: config.mdns.requeryIntervalMs }),
       logger: logger.child('mdns'),
     });
-    discovery.on('peer-heard', ({ peer, libraryRevision, heartbeatMs }) => peers.heard(peer, libraryRevision, heartbeatMs));
+    discovery.on('peer-heard', ({ peer, ...beat }) => peers.heard(peer, beat));
     discovery.on('peer-goodbye', (peerId) => peers.goodbye(peerId));
     try {
       await discovery.start();

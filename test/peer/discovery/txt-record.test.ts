@@ -22,6 +22,16 @@ describe('parseTxtEntries', () => {
     });
   });
 
+  it('reads the catalog revision and the swarming flag, and writes them back the same', () => {
+    expect(parseTxtEntries(txt({ ...good, rev: '17', cr: '12', sw: '1' }))).toEqual({
+      ok: true,
+      advertisement: { peerId: ID, protocolVersion: 1, port: 7000, dataPort: 7001, libraryRevision: 17, catalogRevision: 12, swarming: true, name: 'Alice' },
+    });
+    const encoded = encodeAdvertisement({ peerId: ID, protocolVersion: 1, port: 7000, libraryRevision: 17, catalogRevision: 17, swarming: false, name: 'Alice' });
+    expect(encoded).toMatchObject({ rev: '17', cr: '17', sw: '0' });
+    expect(parseTxtEntries(txt(encoded))).toMatchObject({ ok: true, advertisement: { catalogRevision: 17, swarming: false } });
+  });
+
   it('treats dport as optional and keys as case-insensitive, first one winning', () => {
     const result = parseTxtEntries([Buffer.from(`ID=${ID}`), Buffer.from('pv=2'), Buffer.from('Port=9'), Buffer.from('port=10'), Buffer.from('name=Bob'), Buffer.from('flag')]);
     expect(result).toEqual({ ok: true, advertisement: { peerId: ID, protocolVersion: 2, port: 9, name: 'Bob' } });
@@ -47,6 +57,9 @@ describe('parseTxtEntries', () => {
     ['empty dport', txt({ ...good, dport: '' })],
     ['rev with text', txt({ ...good, rev: '12a' })],
     ['rev beyond a safe integer', txt({ ...good, rev: '9'.repeat(16) })],
+    ['cr with text', txt({ ...good, cr: 'x1' })],
+    ['cr beyond a safe integer', txt({ ...good, cr: '9'.repeat(16) })],
+    ['sw other than 0 or 1', txt({ ...good, sw: 'yes' })],
     ['hb below 100 ms', txt({ ...good, hb: '50' })],
     ['hb beyond 10 minutes', txt({ ...good, hb: '600001' })],
     ['hb with text', txt({ ...good, hb: '2.5s' })],

@@ -43,7 +43,7 @@ function transport(remote: Remote): PeerTransport {
   };
 }
 
-const timings = { pingIntervalMs: 300, pingTimeoutMs: 200, pruneAfterMs: 600, manualRetryMs: 60_000, requestTimeoutMs: 1_000 };
+const timings = { pingIntervalMs: 300, pingTimeoutMs: 200, pruneAfterMs: 600, manualRetryMs: 60_000, requestTimeoutMs: 1_000, swarmRelistMs: 600 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const count = (remote: Remote, type: Request['type']) => remote.sent.filter((sent) => sent === type).length;
 
@@ -68,7 +68,7 @@ describe('PeerManager liveness from mDNS heartbeats', () => {
   /** Heartbeats every 50 ms for `ms`, as MdnsDiscovery reports them. */
   async function beat(made: PeerManager, remote: Remote, ms: number, host?: string): Promise<void> {
     for (const until = Date.now() + ms; Date.now() < until; ) {
-      made.heard(peer(remote, host), remote.revision);
+      made.heard(peer(remote, host), { libraryRevision: remote.revision });
       await sleep(50);
     }
   }
@@ -89,6 +89,45 @@ describe('PeerManager liveness from mDNS heartbeats', () => {
     await beat(made, remote, 400);
     expect(revisions).toEqual([OTHER]);
     expect(count(remote, 'ListGames')).toBe(2);
+    expect(count(remote, 'Ping')).toBe(0);
+  });
+
+  it('hears a change only of the swarm at once and re-lists it later (with the changes meanwhile); a catalog change at once', async () => {
+    const remote: Remote = { alive: true, answersHello: true, dataPort: 7001, revision: 10, sent: [] };
+    const { manager: made, db } = manager(remote);
+    let catalogRevision = 5;
+    const beatFor = async (ms: number) => {
+      for (const until = Date.now() + ms; Date.now() < until; ) {
+        made.heard(peer(remote), { libraryRevision: remote.revision, catalogRevision, swarming: remote.revision > 10 });
+        await sleep(50);
+      }
+    };
+    await beatFor(300);
+    expect(count(remote, 'ListGames')).toBe(1);
+    const revisions: string[] = [];
+    made.on('peer-revision-changed', ({ peerId }) => revisions.push(peerId));
+
+    // It started sharing a download: downloads hear of it now; nobody re-lists it yet.
+    remote.revision = 11;
+    await beatFor(200);
+    expect(revisions).toEqual([OTHER]);
+    expect(db.get(OTHER)?.swarming).toBe(true);
+    expect(count(remote, 'ListGames')).toBe(1);
+    // Its download finished: news again, and the one later listing covers both.
+    remote.revision = 12;
+    await beatFor(100);
+    expect(revisions).toEqual([OTHER, OTHER]);
+    expect(count(remote, 'ListGames')).toBe(1);
+    await beatFor(1_000);
+    expect(count(remote, 'ListGames')).toBe(2);
+
+    // The organiser added a game: listed at once.
+    remote.revision = 13;
+    catalogRevision = 6;
+    await beatFor(100);
+    expect(count(remote, 'ListGames')).toBe(3);
+    await beatFor(1_000);
+    expect(count(remote, 'ListGames')).toBe(3);
     expect(count(remote, 'Ping')).toBe(0);
   });
 
@@ -118,7 +157,7 @@ describe('PeerManager liveness from mDNS heartbeats', () => {
     const remote: Remote = { alive: true, answersHello: true, dataPort: 7001, revision: 1, sent: [] };
     const { manager: made, db } = manager(remote);
     for (let i = 0; i < 4; i++) {
-      made.heard(peer(remote), remote.revision, 1_000);
+      made.heard(peer(remote), { libraryRevision: remote.revision, heartbeatMs: 1_000 });
       await sleep(50);
     }
     expect(db.has(OTHER)).toBe(true);

@@ -95,7 +95,6 @@ describe('stream handler concurrency', () => {
     const library: ServedLibrary = {
       gameDir: () => work.dir,
       summaries: () => [{ id: 'demo-arena', version: '1.0', sizeBytes: 1, fileCount: 1 }],
-      revision: () => 1,
       isServed: (id) => id === 'demo-arena',
       manifest: () => Promise.reject(new Error('not used')),
     };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PartialShares, type ShareableDownload } from '../../../src/main/peer/swarm/partial-shares';
+import { ServedRevision } from '../../../src/main/peer/swarm/served-revision';
 
 const h = (n: number): string => n.toString(16).padStart(64, '0');
 
@@ -26,14 +27,20 @@ describe('PartialShares', () => {
     // Nothing to offer yet: not listed, and the room is not told (each peer would re-list us for nothing).
     expect(shares.summaries()).toEqual([]);
     expect(announced).toBe(0);
-    const revision = shares.revision();
+    const served = new ServedRevision(() => shares.summaries());
+    const before = served.current();
+    expect(before.swarming).toBe(false);
     // Still servable by request: the lane asks the share itself, which refuses what it lacks.
     expect(() => share.locate('a.rar', 0, 4)).toThrow(/does not hold/);
 
     share.markHave(0);
     expect(shares.summaries().map((game) => [game.id, game.partial])).toEqual([['g', true]]);
     expect(announced).toBe(1);
-    expect(shares.revision()).not.toBe(revision);
+    // A new revision (ListGames answers more), but not a new catalog one: only the swarm changed.
+    const listed = served.current();
+    expect(listed.revision).not.toBe(before.revision);
+    expect(listed.catalogRevision).toBe(before.catalogRevision);
+    expect(listed.swarming).toBe(true);
     expect(share.locate('a.rar', 0, 4)).toEqual({ file: '/games/g/a.rar', offset: 0, length: 4 });
     share.markHave(1);
     expect(announced).toBe(1);

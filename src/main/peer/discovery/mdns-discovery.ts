@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../util/logger';
 import { TypedEmitter } from '../util/typed-emitter';
 import { InterfaceResponder, type PublishedService } from './interface-responder';
 import { readServicePacket } from './service-packet';
-import { encodeAdvertisement, type Advertisement } from './txt-record';
+import { encodeAdvertisement, type Advertisement, type ServedBeat } from './txt-record';
 import { usableIPv4Interfaces, type InterfaceTable } from './usable-interfaces';
 
 export interface MdnsDiscoveryEvents {
@@ -16,9 +16,9 @@ export interface MdnsDiscoveryEvents {
   'peer-goodbye': PeerId;
   /**
    * Any valid announcement of a peer, its heartbeats included: proof of life as good as mDNS
-   * gives (unauthenticated), with the revision of what it serves.
+   * gives (unauthenticated), with the revisions of what it serves.
    */
-  'peer-heard': { peer: PeerInfo; libraryRevision?: number; heartbeatMs?: number };
+  'peer-heard': { peer: PeerInfo; heartbeatMs?: number } & ServedBeat;
 }
 
 export interface MdnsDiscoveryOptions {
@@ -30,8 +30,10 @@ export interface MdnsDiscoveryOptions {
   port: number;
   /** TLS/TCP data-lane port, if already known (see setAdvertisement). */
   dataPort?: number;
-  /** Revision of what this peer serves, if known (see setAdvertisement). */
+  /** Revisions of what this peer serves, if known (see setAdvertisement). */
   libraryRevision?: number;
+  catalogRevision?: number;
+  swarming?: boolean;
   /**
    * Every peer re-sends its PTR and TXT records this often (jittered by ±10 %): the LAN's only
    * idle traffic, and what others take as proof of life instead of pinging. 0 turns it off.
@@ -160,6 +162,8 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
       port: options.port,
       ...(options.dataPort === undefined ? {} : { dataPort: options.dataPort }),
       ...(options.libraryRevision === undefined ? {} : { libraryRevision: options.libraryRevision }),
+      ...(options.catalogRevision === undefined ? {} : { catalogRevision: options.catalogRevision }),
+      ...(options.swarming === undefined ? {} : { swarming: options.swarming }),
       ...((options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs) > 0 ? { heartbeatMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs } : {}),
     };
     // Validates our own values up front (throws PEER_ADDRESS_INVALID) rather than on the wire.
@@ -183,7 +187,7 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
   }
 
   /** Changes what we advertise (the data-lane port is now bound, what we serve changed) and re-announces. */
-  setAdvertisement(update: Partial<Pick<Advertisement, 'name' | 'port' | 'dataPort' | 'libraryRevision' | 'heartbeatMs'>>): void {
+  setAdvertisement(update: Partial<Pick<Advertisement, 'name' | 'port' | 'dataPort' | 'libraryRevision' | 'catalogRevision' | 'swarming' | 'heartbeatMs'>>): void {
     const next: Advertisement = { ...this.advertisement, ...update };
     const published = { port: next.port, txt: encodeAdvertisement(next) };
     // Nothing new to say: no re-announcement (the heartbeat carries the record anyway).
@@ -353,8 +357,16 @@ export class MdnsDiscovery extends TypedEmitter<MdnsDiscoveryEvents> {
       }
       if (txt.advertisement.peerId === this.options.peerId) continue;
       const peer = this.observe(fqdn, txt.advertisement, from.address);
-      const { libraryRevision, heartbeatMs } = txt.advertisement;
-      if (peer) this.emit('peer-heard', { peer, ...(libraryRevision === undefined ? {} : { libraryRevision }), ...(heartbeatMs === undefined ? {} : { heartbeatMs }) });
+      const { libraryRevision, catalogRevision, swarming, heartbeatMs } = txt.advertisement;
+      if (peer) {
+        this.emit('peer-heard', {
+          peer,
+          ...(libraryRevision === undefined ? {} : { libraryRevision }),
+          ...(catalogRevision === undefined ? {} : { catalogRevision }),
+          ...(swarming === undefined ? {} : { swarming }),
+          ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+        });
+      }
     }
     for (const fqdn of findings.goodbyes) this.onGoodbye(fqdn, from.address);
   }

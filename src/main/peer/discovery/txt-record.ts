@@ -2,7 +2,7 @@ import { LanspreadError } from '../../../shared/errors';
 import type { PeerId } from '../../../shared/model';
 
 /**
- * The TXT record of a Lanspread mDNS advertisement: { id, pv, port, dport?, rev?, hb?, name }.
+ * The TXT record of a Lanspread mDNS advertisement: { id, pv, port, dport?, rev?, cr?, sw?, hb?, name }.
  * Anyone on the LAN can send mDNS packets, so everything read here is hostile until checked.
  */
 
@@ -18,10 +18,21 @@ export interface Advertisement {
    * only when this changes, so an idle LAN exchanges no game lists at all.
    */
   libraryRevision?: number;
+  /**
+   * The part of that revision that is not the swarm's (swarm/served-revision.ts): when only
+   * `rev` changed, the peer started or finished downloading something, and only the peers
+   * downloading the same game need to ask it now (over the data lane).
+   */
+  catalogRevision?: number;
+  /** The peer shares a game it is downloading, or one it downloaded in this run (`sw=1`). */
+  swarming?: boolean;
   /** How often the peer re-sends this record (ms): silence for about two of these means trouble. */
   heartbeatMs?: number;
   name: string;
 }
+
+/** What a peer's advertisement says about what it serves (PeerManager.heard reads it). */
+export type ServedBeat = Pick<Advertisement, 'libraryRevision' | 'catalogRevision' | 'swarming'>;
 
 export type ParsedAdvertisement = { ok: true; advertisement: Advertisement } | { ok: false; reason: string };
 
@@ -66,6 +77,8 @@ export function encodeAdvertisement(advertisement: Advertisement): Record<string
   };
   if (advertisement.dataPort !== undefined) txt.dport = String(advertisement.dataPort);
   if (advertisement.libraryRevision !== undefined) txt.rev = String(advertisement.libraryRevision);
+  if (advertisement.catalogRevision !== undefined) txt.cr = String(advertisement.catalogRevision);
+  if (advertisement.swarming !== undefined) txt.sw = advertisement.swarming ? '1' : '0';
   if (advertisement.heartbeatMs !== undefined) txt.hb = String(advertisement.heartbeatMs);
   const check = parseTxtEntries(Object.entries(txt).map(([key, value]) => Buffer.from(`${key}=${value}`)));
   if (!check.ok) throw new LanspreadError('PEER_ADDRESS_INVALID', `Cannot advertise this peer: ${check.reason}`);
@@ -119,6 +132,11 @@ export function parseTxtEntries(data: unknown): ParsedAdvertisement {
   const rev = entries.get('rev');
   if (rev !== undefined && !REVISION.test(rev)) return { ok: false, reason: 'rev is not a revision number' };
 
+  const cr = entries.get('cr');
+  if (cr !== undefined && !REVISION.test(cr)) return { ok: false, reason: 'cr is not a revision number' };
+  const sw = entries.get('sw');
+  if (sw !== undefined && sw !== '0' && sw !== '1') return { ok: false, reason: 'sw is not 0 or 1' };
+
   const hb = entries.get('hb');
   const heartbeatMs = hb === undefined || !VERSION.test(hb) ? null : Number(hb);
   if (hb !== undefined && (heartbeatMs === null || heartbeatMs < HEARTBEAT_MS.min || heartbeatMs > HEARTBEAT_MS.max)) return { ok: false, reason: 'hb is not a heartbeat interval' };
@@ -131,6 +149,8 @@ export function parseTxtEntries(data: unknown): ParsedAdvertisement {
   const advertisement: Advertisement = { peerId, protocolVersion: Number(pv), port, name };
   if (dataPort !== undefined) advertisement.dataPort = dataPort;
   if (rev !== undefined) advertisement.libraryRevision = Number(rev);
+  if (cr !== undefined) advertisement.catalogRevision = Number(cr);
+  if (sw !== undefined) advertisement.swarming = sw === '1';
   if (heartbeatMs !== null) advertisement.heartbeatMs = heartbeatMs;
   return { ok: true, advertisement };
 }

@@ -48,8 +48,6 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   private readonly manifestIds = new Map<string, string>();
   private index: FileIndex | null = null;
   private monitor: LibraryMonitor | null = null;
-  private summaryKey = '';
-  private rev = 0;
   /** Rescans run one at a time: a watcher rescan racing a full one must not emit a game twice. */
   private scans: Promise<unknown> = Promise.resolve();
   /**
@@ -142,15 +140,6 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
       }
     }
     await this.rescanGame(gameId);
-  }
-
-  revision(): number {
-    const key = JSON.stringify(this.summaries());
-    if (key !== this.summaryKey) {
-      this.summaryKey = key;
-      this.rev++;
-    }
-    return this.rev;
   }
 
   isServed(gameId: string): boolean {

@@ -11,6 +11,10 @@ export interface PeerRecord {
   games: GameSummary[];
   /** Library revision the peer reported with its last game list (see Pong). */
   libraryRevision: number;
+  /** The catalog part of that revision as its mDNS record gave it (swarm/served-revision.ts); unknown until heard. */
+  catalogRevision?: number;
+  /** Its mDNS record says it shares a game it is downloading or downloaded in this run (not all of that is listed here). */
+  swarming: boolean;
   manifests: Map<string, GameManifest>;
   lastSeenMs: number;
   rttMs: number | null;
@@ -41,7 +45,7 @@ export class PeerGameDB {
       existing.lastSeenMs = nowMs;
       return { added: false, record: existing };
     }
-    const record: PeerRecord = { info, games: [], libraryRevision: -1, manifests: new Map(), lastSeenMs: nowMs, rttMs: null };
+    const record: PeerRecord = { info, games: [], libraryRevision: -1, swarming: false, manifests: new Map(), lastSeenMs: nowMs, rttMs: null };
     this.peers.set(info.peerId, record);
     return { added: true, record };
   }

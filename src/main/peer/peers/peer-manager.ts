@@ -2,6 +2,7 @@ import { LanspreadError, toLanspreadError } from '../../../shared/errors';
 import type { PeerId, PeerInfo } from '../../../shared/model';
 import type { HelloBody, Response } from '../protocol/messages';
 import { PROTOCOL_VERSION } from '../protocol/messages';
+import type { ServedBeat } from '../discovery/txt-record';
 import type { Logger } from '../util/logger';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { PeerGameDB, PeerRecord } from './peer-game-db';
@@ -20,6 +21,13 @@ export interface PeerManagerTimings {
   /** How often unreachable manual peers are tried again. */
   manualRetryMs: number;
   requestTimeoutMs: number;
+  /**
+   * A peer whose announced change is only the swarm's (it started or finished downloading
+   * something) is re-listed this long after (jittered up to half as much again), with every
+   * further change meanwhile: downloads of that game ask it over the data lane at once, the
+   * rest of the room needs no QUIC connection for it in the busiest seconds.
+   */
+  swarmRelistMs: number;
 }
 
 export const DEFAULT_PEER_TIMINGS: PeerManagerTimings = {
@@ -29,6 +37,7 @@ export const DEFAULT_PEER_TIMINGS: PeerManagerTimings = {
   pruneAfterMs: 7_500,
   manualRetryMs: 5_000,
   requestTimeoutMs: 10_000,
+  swarmRelistMs: 30_000,
 };
 
 export interface PeerManagerEvents {
@@ -36,7 +45,10 @@ export interface PeerManagerEvents {
   'peer-disconnected': { peerId: PeerId; reason: string };
   'peer-count': { count: number };
   'peer-games-changed': { peerId: PeerId };
-  /** A peer announced a new revision of what it serves; its new game list follows (peer-games-changed) once listed. */
+  /**
+   * A peer announced a new revision of what it serves; its new game list follows
+   * (peer-games-changed) once listed, at once or, for a change only of the swarm, later.
+   */
   'peer-revision-changed': { peerId: PeerId };
 }
 
@@ -71,6 +83,8 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
   private readonly seenOnMdns = new Set<PeerId>();
   /** The heartbeat interval each peer announces (a large LAN beats less often); absent: the default. */
   private readonly heartbeats = new Map<PeerId, number>();
+  /** Peers to re-list later for a change only of the swarm: when. */
+  private readonly laterRelists = new Map<PeerId, number>();
   /** Greetings that failed, by target: when they may be tried again. */
   private readonly greetFailures = new Map<string, { retryAt: number; delayMs: number }>();
   private manualAddresses: { host: string; port: number }[] = [];
@@ -90,7 +104,10 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     this.running = true;
     this.unsubscribeLost = this.deps.transport.onConnectionLost((peerId) => void this.pingPeer(peerId));
     // One coalesced timer checks every peer's silence; it never keeps the process alive on its own.
-    this.tickTimer = setInterval(() => this.pingSilent(), Math.min(1_000, Math.max(50, this.timings.pingIntervalMs / 4)));
+    this.tickTimer = setInterval(() => {
+      this.pingSilent();
+      this.relistDue();
+    }, Math.min(1_000, Math.max(50, this.timings.pingIntervalMs / 4)));
     this.tickTimer.unref();
     this.manualTimer = setInterval(() => this.connectManualPeers(), this.timings.manualRetryMs);
     this.manualTimer.unref();
@@ -107,6 +124,7 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     this.unsubscribeLost = null;
     this.seenOnMdns.clear();
     this.heartbeats.clear();
+    this.laterRelists.clear();
     this.greetFailures.clear();
     await Promise.allSettled([...this.connecting.values()]);
   }
@@ -142,10 +160,12 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
 
   /**
    * A peer's mDNS announcement or heartbeat arrived. From the address we greeted it at, that is
-   * proof of life enough to skip pinging it, and a new revision makes us re-list it. From a new
-   * address or with new ports it is greeted again (it restarted or moved).
+   * proof of life enough to skip pinging it, and a new revision makes us re-list it (later, when
+   * only the swarm changed). From a new address or with new ports it is greeted again (it
+   * restarted or moved).
    */
-  heard(peer: PeerInfo, libraryRevision?: number, heartbeatMs?: number): void {
+  heard(peer: PeerInfo, beat: ServedBeat & { heartbeatMs?: number } = {}): void {
+    const { libraryRevision, catalogRevision, heartbeatMs } = beat;
     if (!this.running || peer.peerId === this.deps.ownHello().peerId) return;
     const record = this.deps.db.get(peer.peerId);
     if (!record || record.info.port !== peer.port || (peer.dataPort !== undefined && record.info.dataPort !== peer.dataPort)) {
@@ -160,7 +180,14 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     this.seenOnMdns.add(peer.peerId);
     if (record.info.source !== 'mdns') record.info = { ...record.info, source: 'mdns' };
     this.deps.db.markSeen(peer.peerId, this.now(), null);
-    if (libraryRevision !== undefined && libraryRevision !== record.libraryRevision) this.relist(peer.peerId, libraryRevision);
+    if (beat.swarming !== undefined) record.swarming = beat.swarming;
+    const known = record.catalogRevision;
+    if (catalogRevision !== undefined) record.catalogRevision = catalogRevision;
+    if (libraryRevision === undefined || libraryRevision === record.libraryRevision) return;
+    // Only the swarm changed: whoever downloads that game asks the peer now (over the data lane).
+    // A listing that failed (-1) is tried again at once.
+    if (catalogRevision !== undefined && catalogRevision === known && record.libraryRevision !== -1) this.relistLater(peer.peerId, libraryRevision);
+    else this.relist(peer.peerId, libraryRevision);
   }
 
   /**
@@ -253,10 +280,29 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     this.greetFailures.set(key, { retryAt: this.now() + delayMs, delayMs });
   }
 
+  /** The change is news now (downloads ask the peer), its listing can wait; later changes ride along. */
+  private relistLater(peerId: PeerId, libraryRevision: number): void {
+    const record = this.deps.db.get(peerId);
+    if (!record) return;
+    record.libraryRevision = libraryRevision;
+    this.emit('peer-revision-changed', { peerId });
+    if (!this.laterRelists.has(peerId)) this.laterRelists.set(peerId, this.now() + this.timings.swarmRelistMs * (1 + Math.random() / 2));
+  }
+
+  private relistDue(): void {
+    const now = this.now();
+    for (const [peerId, at] of this.laterRelists) {
+      const record = this.deps.db.get(peerId);
+      if (!record) this.laterRelists.delete(peerId);
+      else if (at <= now) this.relist(peerId, record.libraryRevision);
+    }
+  }
+
   /** Re-fetches a peer's games for a revision it announced; a failed listing is retried at the next announcement. */
   private relist(peerId: PeerId, libraryRevision: number): void {
     const record = this.deps.db.get(peerId);
     if (!record) return;
+    this.laterRelists.delete(peerId);
     // Set before listing: a heartbeat meanwhile with the same revision does not list again, a
     // newer one lists once this listing is done and the next beat carries it.
     record.libraryRevision = libraryRevision;
@@ -356,6 +402,7 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
   private prune(peerId: PeerId, reason: string): void {
     this.seenOnMdns.delete(peerId);
     this.heartbeats.delete(peerId);
+    this.laterRelists.delete(peerId);
     if (!this.deps.db.removePeer(peerId)) return;
     void this.deps.transport.closePeer(peerId).catch(() => undefined);
     this.deps.logger.info('peer disconnected', { peerId: peerId.slice(0, 12), reason });

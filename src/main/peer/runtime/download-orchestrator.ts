@@ -46,6 +46,8 @@ export interface DownloadOrchestratorDeps {
 
 /** How long a partial source may stay silent (it sends a keep-alive well within this). */
 const HAVE_IDLE_TIMEOUT_MS = 45_000;
+/** Peers asked at a download's start whether they share it in part (a random few of a large room; the rest are re-listed soon). */
+const MAX_SWARM_PROBES = 32;
 const LANE_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
@@ -97,6 +99,12 @@ export class DownloadOrchestrator {
         .filter((record): record is PeerRecord => record !== undefined)
         .map((record) => sourceOf(record))
         .filter((source): source is ChunkSource => source !== null);
+      // Asked straight over the data lane whether it shares this manifest in part: it joins as
+      // soon as it answers with its have-map (HaveSubscription), without a QUIC re-listing.
+      const probe = (record: PeerRecord) => {
+        const source = sourceOf(record, { partial: true });
+        if (source) subscriptions.get(record.info.peerId)?.onOpen(() => deps.manager.addSource(gameId, source));
+      };
       const leave = (peerId: PeerId) => {
         subscriptions.get(peerId)?.close();
         subscriptions.delete(peerId);
@@ -115,16 +123,19 @@ export class DownloadOrchestrator {
         }),
         deps.peers.on('peer-disconnected', ({ peerId }) => leave(peerId)),
         // A peer whose list changed may have just started sharing this game in part (a room that
-        // starts one game at once): asked straight over the data lane, it joins as soon as it
-        // answers with its have-map, instead of after every peer re-listed every other over QUIC.
+        // starts one game at once; the room re-lists it only later, PeerManager.relistLater).
         deps.peers.on('peer-revision-changed', ({ peerId }) => {
           const record = deps.db.get(peerId);
           const announced = record?.games.find((game) => game.id === gameId);
           if (!record || subscriptions.has(peerId) || (announced?.manifestId === manifestId && !announced.partial)) return;
-          const source = sourceOf(record, { partial: true });
-          if (source) subscriptions.get(peerId)?.onOpen(() => deps.manager.addSource(gameId, source));
+          probe(record);
         }),
       );
+      // A player who starts after the crowd: the peers that share what they download (or
+      // downloaded in this run) are not all listed yet; those not already sources are asked.
+      const known = new Set(sources.map((source) => source.peerId));
+      const unlisted = deps.db.list().filter((peer) => peer.swarming && !known.has(peer.info.peerId));
+      for (const record of shuffled(unlisted).slice(0, MAX_SWARM_PROBES)) probe(record);
       outcome = await deps.manager.download({
         gameId,
         gameDir,
@@ -206,4 +217,13 @@ export class DownloadOrchestrator {
 /** Nothing listens at the peer's data-lane port (a busy peer that is slow to accept is not this). */
 function refused(error: unknown): boolean {
   return error instanceof LanspreadError && error.code === 'PEER_UNREACHABLE' && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
+}
+
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
 }

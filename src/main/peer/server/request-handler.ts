@@ -21,11 +21,8 @@ export interface RequestHandlerDeps {
   onAnnounce?(peerId: PeerId, libraryRevision: number): void;
   /** Games this peer is downloading: it serves the chunks of them it has verified. */
   partials?: PartialShares;
-  /**
-   * Where this run's revisions start (random per start): a peer restarted on the same ports
-   * announces a revision its neighbours have not seen, so they greet and re-list it.
-   */
-  revisionBase?: number;
+  /** The revision of what ListGames answers (swarm/served-revision.ts): Pong and Announce carry it. */
+  revision(): number;
   /** Wraps outgoing chunk bytes (upload cap, accounting per game and requester); identity when absent. */
   throttleUpload?: (payload: AsyncIterable<Uint8Array>, upload: { gameId: string; to: PeerId }) => AsyncIterable<Uint8Array>;
 }
@@ -50,10 +47,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         return { frame: { type: 'Hello', ...deps.ownHello() } };
       }
       case 'Ping':
-        return { frame: { type: 'Pong', libraryRevision: servedRevision(deps) } };
+        return { frame: { type: 'Pong', libraryRevision: deps.revision() } };
       case 'Announce':
         deps.onAnnounce?.(context.remotePeerId, request.libraryRevision);
-        return { frame: { type: 'Pong', libraryRevision: servedRevision(deps) } };
+        return { frame: { type: 'Pong', libraryRevision: deps.revision() } };
       case 'ListGames':
         return { frame: { type: 'Games', games: servedSummaries(deps) } };
       case 'GetGame': {
@@ -83,13 +80,8 @@ export function requireServed(library: ServedLibrary, gameId: string): string {
   return path.join(gameDir, gameId);
 }
 
-/** Changes whenever what ListGames answers does: both counters only grow, so their sum changes with either. */
-export function servedRevision(deps: Pick<RequestHandlerDeps, 'library' | 'partials' | 'revisionBase'>): number {
-  return (deps.revisionBase ?? 0) + deps.library.revision() + (deps.partials?.revision() ?? 0);
-}
-
 /** Whole games first; a game downloading here is announced as partial (with its manifest id) until it is served whole. */
-function servedSummaries(deps: RequestHandlerDeps): GameSummary[] {
+export function servedSummaries(deps: Pick<RequestHandlerDeps, 'library' | 'partials'>): GameSummary[] {
   const whole = deps.library.summaries();
   const partial = (deps.partials?.summaries() ?? []).filter((summary) => !whole.some((game) => game.id === summary.id));
   return [...whole, ...partial];

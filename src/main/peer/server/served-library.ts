@@ -6,8 +6,6 @@ export interface ServedLibrary {
   gameDir(): string | null;
   /** Downloaded catalog games that are not in the middle of an operation. */
   summaries(): GameSummary[];
-  /** Changes whenever summaries() would change. */
-  revision(): number;
   /** True when the game is in the catalog, downloaded and currently servable. */
   isServed(gameId: string): boolean;
   manifest(gameId: string): Promise<GameManifest>;

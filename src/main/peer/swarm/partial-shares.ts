@@ -149,12 +149,11 @@ export class PartialShare {
 }
 
 /**
- * The games this peer is downloading and serves in part, one share per game. Its revision
- * changes whenever the set changes, so peers that ping us re-list our games.
+ * The games this peer is downloading and serves in part, one share per game. When the set
+ * changes the runtime tells the room (swarm/served-revision.ts: a swarm change).
  */
 export class PartialShares {
   private readonly shares = new Map<string, PartialShare>();
-  private rev = 0;
 
   /** `onChanged` runs after a share opened or ended (the runtime tells the room). */
   constructor(private readonly onChanged: () => void = () => undefined) {}
@@ -162,10 +161,7 @@ export class PartialShares {
   /** Starts sharing a download; an older share of the same game is withdrawn first. */
   open(download: ShareableDownload): PartialShare {
     this.shares.get(download.gameId)?.end('withdrawn');
-    const changed = () => {
-      this.rev++;
-      this.onChanged();
-    };
+    const changed = () => this.onChanged();
     const share = new PartialShare(
       download,
       (ended) => {
@@ -187,10 +183,6 @@ export class PartialShares {
   /** The shares with something to offer (a download that has verified nothing yet is not listed). */
   summaries(): GameSummary[] {
     return [...this.shares.values()].filter((share) => share.listed).map((share) => share.summary());
-  }
-
-  revision(): number {
-    return this.rev;
   }
 
   /** Shutdown: every share is withdrawn. */
