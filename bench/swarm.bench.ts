@@ -12,6 +12,7 @@ import { missingToolsReason } from './support/debian-tools';
 import { curlDownload, startNginx } from './support/http-baseline';
 import { runLanspreadCrowd, type LanspreadCrowdRun } from './support/lanspread-crowd';
 import { median } from './support/measure';
+import { warmPagePool } from './support/warm-pages';
 
 /**
  * swarm.*: a LAN party starting the same game at once. Network namespaces on one bridge, every
@@ -128,10 +129,14 @@ async function room(n: number, mbit: number, game: Game, torrent: Torrent | null
   try {
     const [seedHost, ...players] = net.hosts as [NetnsHost, ...NetnsHost[]];
     log(`N=${n}: Lanspread at ${mbit} Mbit/s per link, one download ${secs(wireSeconds)} on the wire (bound ${secs(timeoutMs / 1000)})`);
+    // Every run writes into pages the machine has used before (support/warm-pages.ts).
+    const runWrites = (n + 1) * game.bytes;
+    await warmPagePool(dir, runWrites);
     const lanspread = await runLanspreadCrowd({ net, seedGameDir: game.dir, gameId: GAME_ID, expected: game.expected, dir: path.join(dir, `lanspread-n${n}`), timeoutMs });
     log(`N=${n}: Lanspread ${describe(lanspread)}, mDNS took ${secs(lanspread.discoverySeconds)}, room idle at ${lanspread.idleCores.toFixed(2)} cores before the start, bench process ${secs(lanspread.harnessCpuSeconds)} CPU`);
     let bittorrent: CrowdRun | null = null;
     if (torrent) {
+      await warmPagePool(dir, runWrites);
       bittorrent = await runBitTorrentCrowd({ net, seedHost, downloaderHosts: players, torrent, gameRoot: game.root, expected: game.expected, dir: path.join(dir, `bittorrent-n${n}`), timeoutMs });
       log(`N=${n}: BitTorrent ${describe(bittorrent)}`);
     }
@@ -224,7 +229,7 @@ function crowdFigures(n: number, mbit: number, result: RoomResult, solo: RoomRes
       unit: 'CPU s',
       baseline: bittorrent.cpuSeconds,
       ratio: lanspread.cpuSeconds / bittorrent.cpuSeconds,
-      note: `utime+stime of all ${n + 1} peer processes over the run (/proc/PID/stat); both download only (no unpacking); the idle room used ${lanspread.idleCores.toFixed(2)} cores just before the start; BitTorrent's: every aria2c and opentracker; ${busy}`,
+      note: `utime+stime of all ${n + 1} peer processes over the run (/proc/PID/stat); both download only (no unpacking) and both into warm pages (as many bytes as a run writes are written and deleted before it: this VM's first touch of a page costs 10×); the idle room used ${lanspread.idleCores.toFixed(2)} cores just before the start; BitTorrent's: every aria2c and opentracker; ${busy}`,
     },
   );
   return figures;
