@@ -174,7 +174,14 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
 
   const transport = await createQuicTransport({ identity, logger: logger.child('quic') });
   undo.push(() => transport.stop());
-  const peers = new PeerManager({ db, transport: transport.client, ownHello, logger: logger.child('peers'), timings: config.timings });
+  const peers = new PeerManager({
+    db,
+    transport: transport.client,
+    ownHello,
+    logger: logger.child('peers'),
+    timings: config.timings,
+    downloading: () => operations.active().some((operation) => operation.kind === 'download'),
+  });
   announceTo = peers;
   const handler = createRequestHandler({
     library,

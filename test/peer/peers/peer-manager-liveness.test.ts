@@ -53,9 +53,16 @@ describe('PeerManager liveness from mDNS heartbeats', () => {
     for (const manager of managers.splice(0)) await manager.stop();
   });
 
-  function manager(remote: Remote): { manager: PeerManager; db: PeerGameDB; gone: string[] } {
+  function manager(remote: Remote, downloading?: () => boolean): { manager: PeerManager; db: PeerGameDB; gone: string[] } {
     const db = new PeerGameDB();
-    const made = new PeerManager({ db, transport: transport(remote), ownHello: () => ({ protocolVersion: PROTOCOL_VERSION, peerId: 'a'.repeat(64), name: 'me', port: 1 }), logger: silentLogger, timings });
+    const made = new PeerManager({
+      db,
+      transport: transport(remote),
+      ownHello: () => ({ protocolVersion: PROTOCOL_VERSION, peerId: 'a'.repeat(64), name: 'me', port: 1 }),
+      logger: silentLogger,
+      timings,
+      ...(downloading ? { downloading } : {}),
+    });
     managers.push(made);
     const gone: string[] = [];
     made.on('peer-disconnected', ({ peerId }) => gone.push(peerId));
@@ -129,6 +136,27 @@ describe('PeerManager liveness from mDNS heartbeats', () => {
     await beatFor(1_000);
     expect(count(remote, 'ListGames')).toBe(3);
     expect(count(remote, 'Ping')).toBe(0);
+  });
+
+  it('re-lists for a change only of the swarm once no download runs here any more', async () => {
+    const remote: Remote = { alive: true, answersHello: true, dataPort: 7001, revision: 10, sent: [] };
+    let downloading = true;
+    const { manager: made } = manager(remote, () => downloading);
+    const beatFor = async (ms: number) => {
+      for (const until = Date.now() + ms; Date.now() < until; ) {
+        made.heard(peer(remote), { libraryRevision: remote.revision, catalogRevision: 5, swarming: true });
+        await sleep(50);
+      }
+    };
+    await beatFor(300);
+    expect(count(remote, 'ListGames')).toBe(1);
+    remote.revision = 11;
+    // Well past the 0.6-0.9 s it would wait otherwise.
+    await beatFor(1_600);
+    expect(count(remote, 'ListGames')).toBe(1);
+    downloading = false;
+    await beatFor(800);
+    expect(count(remote, 'ListGames')).toBe(2);
   });
 
   it('pings a peer that falls silent and prunes it when the ping fails too', async () => {

@@ -24,8 +24,8 @@ export interface PeerManagerTimings {
   /**
    * A peer whose announced change is only the swarm's (it started or finished downloading
    * something) is re-listed this long after (jittered up to half as much again), with every
-   * further change meanwhile: downloads of that game ask it over the data lane at once, the
-   * rest of the room needs no QUIC connection for it in the busiest seconds.
+   * further change meanwhile, and not while a download runs here: downloads of that game ask it
+   * over the data lane at once, and a crowd needs no QUIC connection for it while it downloads.
    */
   swarmRelistMs: number;
 }
@@ -59,6 +59,11 @@ export interface PeerManagerDeps {
   logger: Logger;
   timings?: Partial<PeerManagerTimings>;
   now?: () => number;
+  /**
+   * A download runs here: re-listings for changes only of the swarm wait until none does (its
+   * sources come over the data lane), so a crowd's QUIC re-listings never compete with it.
+   */
+  downloading?: () => boolean;
 }
 
 /** A greeting that failed is not tried again at once: a peer that beats but never answers costs one dial per backoff. */
@@ -291,10 +296,14 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
 
   private relistDue(): void {
     const now = this.now();
+    const downloading = this.deps.downloading?.() ?? false;
     for (const [peerId, at] of this.laterRelists) {
       const record = this.deps.db.get(peerId);
       if (!record) this.laterRelists.delete(peerId);
-      else if (at <= now) this.relist(peerId, record.libraryRevision);
+      else if (at > now) continue;
+      // Spread over the seconds after the download ends, not all in the tick it does.
+      else if (downloading) this.laterRelists.set(peerId, now + (this.timings.swarmRelistMs * Math.random()) / 2);
+      else this.relist(peerId, record.libraryRevision);
     }
   }
 
