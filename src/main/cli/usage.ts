@@ -2,12 +2,17 @@ export const USAGE = `Usage: lanspread-peer <command> [options]
 
 Commands:
   serve      Run a peer: share the game directory, discover peers on the LAN.
-             --game-dir DIR      folder with one sub-folder per game (required)
-             --state-dir DIR     launcher state (identity, index, journals); default ./.lanspread-state
-             --name NAME         display name shown to other peers
+             --game-dir DIR      folder with one sub-folder per game; an existing, writable folder. Overrides
+                                 the folder saved in Settings (and is saved in its place)
+             --default-game-dir DIR
+                                 the folder of a first start only: a folder saved in Settings wins
+                                 (what \`npm start\` passes). One of the two is needed until a folder is saved
+             --state-dir DIR     launcher state (identity, index, journals, settings); default ./.lanspread-state
+             --name NAME         display name shown to other peers (overrides the saved one, and is saved)
              --port PORT         QUIC control port (UDP); default: any free port
              --host ADDR         bind address; default 0.0.0.0
-             --peer HOST:PORT    contact this peer directly (repeatable; for networks without multicast)
+             --peer HOST:PORT    also contact this peer, this run (repeatable; for networks without multicast);
+                                 the manual peers saved in Settings are kept
              --no-mdns           do not advertise or browse mDNS
              --chunk-size BYTES  chunk size of the manifests this peer serves (default 4 MiB)
              --catalog FILE      use this catalog instead of the bundled one (same JSON format)

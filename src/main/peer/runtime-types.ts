@@ -30,8 +30,13 @@ export interface PeerConfig {
   /** Control-plane bind address and UDP port (0 = any free port). */
   host?: string;
   port?: number;
-  /** `host:port` strings of peers to contact without mDNS. */
+  /** `host:port` strings of peers to contact without mDNS (the player's saved list). */
   manualPeers?: string[];
+  /**
+   * Peers contacted for this run only, beside the saved ones (`serve --peer`, the demo's seeds):
+   * setManualPeers replaces the saved list and keeps these.
+   */
+  sessionPeers?: string[];
   mdns?: { enabled: boolean; includeLoopback?: boolean; requeryIntervalMs?: number };
   timings?: Partial<PeerManagerTimings>;
   /** TCP port of the TLS data lane (0 = any free port). */
@@ -129,6 +134,7 @@ export interface PeerRuntime {
   /** Like getGame but always asks peers, ignoring local archives (for updates). */
   fetchLatestFromPeers(gameId: string): Promise<{ manifest: GameManifest; sources: PeerId[] }>;
   setGameDir(dir: string | null): Promise<void>;
+  /** Replaces the saved manual peers; the session's peers (config.sessionPeers) stay. */
   setManualPeers(addresses: string[]): void;
   /** Rescans the whole library now (also runs on a timer). */
   rescan(): Promise<void>;

@@ -4,7 +4,7 @@ import { LanspreadError, toLanspreadError } from '../../shared/errors';
 import type { LocalGameState, PeerId } from '../../shared/model';
 import { BandwidthLimits } from './bandwidth/bandwidth-limits';
 import { uploadThrottle } from './bandwidth/throttle';
-import { parsePeerAddress } from './discovery/manual-peers';
+import { ManualPeers } from './discovery/manual-peers';
 import { MdnsDiscovery } from './discovery/mdns-discovery';
 import { preparePrivateStateDir } from './fs/private-files';
 import { loadOrCreateIdentity } from './identity/identity';
@@ -234,7 +234,10 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   peers.on('peer-disconnected', ({ peerId }) => events.emit('peer-disconnected', { peerId }));
   peers.on('peer-count', (payload) => events.emit('peer-count', payload));
   peers.on('peer-games-changed', ({ peerId }) => events.emit('remote-games-changed', { peerId }));
-  peers.setManualPeers((config.manualPeers ?? []).map(parsePeerAddress));
+  // The session's peers (validated here, at start) are kept whatever the saved list becomes.
+  const sessionPeers = new ManualPeers(config.sessionPeers ?? []).toStrings();
+  const applyManualPeers = (saved: readonly string[]) => peers.setManualPeers(new ManualPeers([...saved, ...sessionPeers]).list());
+  applyManualPeers(config.manualPeers ?? []);
   peers.start();
   undo.push(() => peers.stop());
 
@@ -310,7 +313,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
       await library.setGameDir(dir);
       resumer.poke();
     },
-    setManualPeers: (addresses) => peers.setManualPeers(addresses.map(parsePeerAddress)),
+    setManualPeers: (addresses) => applyManualPeers(addresses),
     rescan: () => library.rescanAll(),
     async download(gameId, options = {}) {
       const outcome = await downloads.download(gameId, { install: options.install !== false });

@@ -1,12 +1,10 @@
-import { stat, access } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
-import path from 'node:path';
 import type { CommandArgs, CommandName, CommandResult, EventName, EventPayload, InstallMode, LauncherBackend, LauncherEvents, OperationView, PeerView } from '../../../shared/api';
 import { swarmFiguresOf } from '../../../shared/api';
 import { LanspreadError, missingCase, toLanspreadError } from '../../../shared/errors';
 import type { Settings } from '../../../shared/settings';
 import type { PeerRuntime } from '../runtime-types';
 import { TypedEmitter } from '../util/typed-emitter';
+import { checkGameDir } from './game-dir-check';
 import { buildGameViews } from './game-views';
 
 /** Persisted settings as the backend needs them (the store decides where and how they are saved). */
@@ -119,18 +117,7 @@ export class RuntimeLauncherBackend implements LauncherBackend {
   }
 
   private async updateGameDirectory(dir: unknown): Promise<void> {
-    if (typeof dir !== 'string' || dir.trim() === '') throw new LanspreadError('GAME_DIR_INVALID', 'Choose a folder for your games');
-    // A relative path would resolve against this process's working directory, which no face's
-    // user sees ("../../.." became "/"); a file-system root is never a game folder.
-    if (!path.isAbsolute(dir)) throw new LanspreadError('GAME_DIR_INVALID', `The game folder must be a full (absolute) path, not ${JSON.stringify(dir.slice(0, 200))}`);
-    const resolved = path.resolve(dir);
-    if (path.parse(resolved).root === resolved) throw new LanspreadError('GAME_DIR_INVALID', `The root of a file system (${resolved}) cannot be the game folder`);
-    const stats = await stat(resolved).catch(() => null);
-    if (!stats) throw new LanspreadError('GAME_DIR_INVALID', `Folder does not exist: ${resolved}`);
-    if (!stats.isDirectory()) throw new LanspreadError('GAME_DIR_INVALID', `Not a folder: ${resolved}`);
-    await access(resolved, fsConstants.W_OK).catch((error: unknown) => {
-      throw new LanspreadError('GAME_DIR_INVALID', `Folder is not writable: ${resolved}`, { cause: error });
-    });
+    const resolved = await checkGameDir(dir);
     await this.deps.runtime.setGameDir(resolved);
     const settings = await this.deps.settings.update({ gameDir: resolved });
     this.events.emit('settings-changed', { settings });
