@@ -1,6 +1,6 @@
-/** Human-readable numbers for sizes, speeds and durations. */
+/** Human-readable numbers for sizes, speeds and durations. Sizes are binary (KiB, MiB, GiB), as in the CLI. */
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes <= 0) return '0 B';

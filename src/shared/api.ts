@@ -103,6 +103,8 @@ export interface LauncherCommands {
   remove_downloaded_game: { args: { gameId: string }; result: void };
   cancel_download: { args: { gameId: string }; result: void };
   play_game: { args: { gameId: string }; result: void };
+  /** Ends a game this launcher started (its whole process tree); nothing happens if it is not running. */
+  stop_game: { args: { gameId: string }; result: void };
   update_game_directory: { args: { path: string }; result: void };
   /** Native folder picker; returns null when cancelled or where no picker exists (browser). */
   pick_game_directory: { args: void; result: string | null };
@@ -175,6 +177,7 @@ const COMMAND_KEYS: Record<CommandName, true> = {
   remove_downloaded_game: true,
   cancel_download: true,
   play_game: true,
+  stop_game: true,
   update_game_directory: true,
   pick_game_directory: true,
   get_settings: true,

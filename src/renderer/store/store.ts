@@ -83,6 +83,7 @@ export function createActions(store: AppStore, api: ConnectedApi) {
     install: (gameId: string, mode: InstallMode) => call(store, api, 'install_game', { gameId, mode }),
     update: (gameId: string) => call(store, api, 'update_game', { gameId }),
     play: (gameId: string) => call(store, api, 'play_game', { gameId }),
+    stop: (gameId: string) => call(store, api, 'stop_game', { gameId }),
     cancel: (gameId: string) => call(store, api, 'cancel_download', { gameId }),
     uninstall: (gameId: string) => call(store, api, 'uninstall_game', { gameId }),
     removeDownloaded: (gameId: string) => call(store, api, 'remove_downloaded_game', { gameId }),

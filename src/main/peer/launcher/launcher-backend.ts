@@ -16,8 +16,8 @@ export interface SettingsAccess {
 export interface LauncherBackendDeps {
   runtime: PeerRuntime;
   settings: SettingsAccess;
-  /** Starts a game; resolves when the process has started, `onExit` fires when it ends. */
-  launchGame?: (gameId: string, onExit: () => void) => Promise<void>;
+  /** Starts a game; resolves when the process has started (with a way to stop it), `onExit` fires when it ends. */
+  launchGame?: (gameId: string, onExit: () => void) => Promise<{ stop(): void } | void>;
   /** How long games-list-updated waits to coalesce bursts of changes. */
   listDebounceMs?: number;
 }
@@ -30,6 +30,7 @@ export class RuntimeLauncherBackend implements LauncherBackend {
   private readonly events = new TypedEmitter<LauncherEvents>();
   private readonly operations = new Map<string, OperationView>();
   private readonly running = new Set<string>();
+  private readonly stoppers = new Map<string, () => void>();
   private readonly unsubscribe: (() => void)[] = [];
   private listTimer: NodeJS.Timeout | null = null;
 
@@ -78,6 +79,10 @@ export class RuntimeLauncherBackend implements LauncherBackend {
         return undefined;
       case 'play_game':
         return this.play(gameIdOf(args));
+      case 'stop_game':
+        // The game's exit (onExit) clears its running mark, as when it ends on its own.
+        this.stoppers.get(gameIdOf(args))?.();
+        return undefined;
       case 'update_game_directory':
         return this.updateGameDirectory((args as CommandArgs<'update_game_directory'>)?.path);
       case 'pick_game_directory':
@@ -176,12 +181,14 @@ export class RuntimeLauncherBackend implements LauncherBackend {
     if (!this.deps.launchGame) throw new LanspreadError('INTERNAL', 'Playing games is not supported here');
     const game = this.deps.runtime.localGames().find((g) => g.id === gameId);
     if (!game?.installed) throw new LanspreadError('NOT_INSTALLED', `Install ${gameId} before playing it`);
-    await this.deps.launchGame(gameId, () => {
+    const started = await this.deps.launchGame(gameId, () => {
       this.running.delete(gameId);
+      this.stoppers.delete(gameId);
       this.events.emit('game-running-changed', { gameId, running: false });
       this.scheduleListUpdate();
     });
     this.running.add(gameId);
+    if (started) this.stoppers.set(gameId, () => started.stop());
     this.events.emit('game-running-changed', { gameId, running: true });
     this.scheduleListUpdate();
   }
