@@ -14,18 +14,21 @@ Commands:
              --peer HOST:PORT    also contact this peer, this run (repeatable; for networks without multicast);
                                  the manual peers saved in Settings are kept
              --no-mdns           do not advertise or browse mDNS
-             --chunk-size BYTES  chunk size of the manifests this peer serves (default 4 MiB)
+             --chunk-size SIZE   chunk size of the manifests this peer serves, e.g. 1MiB (default 4 MiB)
              --catalog FILE      use this catalog instead of the bundled one (same JSON format)
              --web               also serve the web UI (HTTP + WebSocket)
              --web-host ADDR     web UI bind address; default 127.0.0.1 (others require the printed token)
              --web-port PORT     web UI port; default 7420
-             --download-limit N  download cap in bytes/s (0 = unlimited)
-             --upload-limit N    upload cap in bytes/s (0 = unlimited)
+             --download-limit N  download cap per second, e.g. 4MiB, 500KB, 100MB or bytes (0 = unlimited);
+                                 overrides the saved cap (and is saved)
+             --upload-limit N    upload cap per second, the same way
              --log-level LEVEL   debug | info | warn | error
   peers      List the peers a running 'serve' (same --state-dir) sees.
   games      List the games on the LAN as a running 'serve' (same --state-dir) sees them.
   download   Download and install a game through a running 'serve': download <gameId> [--no-install] [--state-dir DIR]
              (--no-install: only download and verify the archives, to install later)
+             Ctrl-C stops following it; the download continues in the running peer (see 'cancel').
+  cancel     Cancel a download the running 'serve' is doing: cancel <gameId> [--state-dir DIR]
   stream-install
              Low-disk install through a running 'serve': a peer unpacks the game and streams the
              files into local/; no archive lands here. stream-install <gameId> [--state-dir DIR]
@@ -34,7 +37,10 @@ Commands:
              --game-dir DIR      where to write them (required)
              --seed-index N      1: all three games (default); 2: demo-arena and demo-racer
 
-Options of peers, games, download, stream-install:
+Sizes: KB, MB, GB are decimal (1 MB = 1,000,000 bytes), KiB, MiB, GiB binary (1 MiB = 1,048,576 bytes);
+every size the launcher shows is binary.
+
+Options of peers, games, download, stream-install, cancel:
   --state-dir DIR   the state directory of the running peer; default ./.lanspread-state
   --json            machine-readable output
 `;

@@ -12,7 +12,7 @@ import { loadCatalog } from '../../peer/library/catalog';
 import { startPeer } from '../../peer/runtime';
 import { createLogger, type Logger, type LogLevel } from '../../peer/util/logger';
 import { portInUse } from '../../peer/util/port-in-use';
-import { flag, flagList, numberFlag, parseArgs } from '../args';
+import { flag, flagList, numberFlag, parseArgs, sizeFlag } from '../args';
 import { findRendererDir } from '../web/renderer-dir';
 import { startWebHost } from '../web-host';
 import { stateDirOf } from './shared-flags';
@@ -45,6 +45,9 @@ const SERVE_FLAGS = {
  */
 export async function runServe(argv: string[]): Promise<number> {
   const args = parseArgs(argv, SERVE_FLAGS);
+  // A malformed size or port is refused before anything starts.
+  for (const name of ['download-limit', 'upload-limit', 'chunk-size']) sizeFlag(args, name);
+  for (const name of ['port', 'web-port']) numberFlag(args, name);
   const stateDir = stateDirOf(args);
   const lock = await InstanceLock.acquire(stateDir);
   const logger = createLogger((flag(args, 'log-level') ?? 'info') as LogLevel, 'peer');
@@ -79,8 +82,8 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { stateDir, 
   await settings.updateNow({
     ...(save ? { gameDir } : {}),
     ...(flag(args, 'name') ? { displayName: flag(args, 'name') } : {}),
-    ...(numberFlag(args, 'download-limit') === undefined ? {} : { downloadLimitBytesPerSec: numberFlag(args, 'download-limit') }),
-    ...(numberFlag(args, 'upload-limit') === undefined ? {} : { uploadLimitBytesPerSec: numberFlag(args, 'upload-limit') }),
+    ...(sizeFlag(args, 'download-limit') === undefined ? {} : { downloadLimitBytesPerSec: sizeFlag(args, 'download-limit') }),
+    ...(sizeFlag(args, 'upload-limit') === undefined ? {} : { uploadLimitBytesPerSec: sizeFlag(args, 'upload-limit') }),
   });
 
   const catalogFile = flag(args, 'catalog');
@@ -94,7 +97,7 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { stateDir, 
     manualPeers: settings.get().manualPeers,
     sessionPeers: flagList(args, 'peer'),
     mdns: { enabled: !args.flags.has('no-mdns'), includeLoopback: args.flags.has('mdns-loopback') },
-    ...(numberFlag(args, 'chunk-size') ? { chunkSize: numberFlag(args, 'chunk-size') } : {}),
+    ...(sizeFlag(args, 'chunk-size') ? { chunkSize: sizeFlag(args, 'chunk-size') } : {}),
     downloadLimitBytesPerSec: settings.get().downloadLimitBytesPerSec,
     uploadLimitBytesPerSec: settings.get().uploadLimitBytesPerSec,
     logger,
