@@ -35,6 +35,7 @@ function alive(pid: number): boolean {
 describe.skipIf(skipReason !== null)('library UI over real peers', () => {
   let work: { dir: string; cleanup: () => Promise<void> };
   let seed: TestPeer;
+  let seedPort = 0;
   let player: TestPeer;
   let settings: SettingsStore;
   let backend: RuntimeLauncherBackend;
@@ -60,7 +61,7 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
     player = await startTestPeer(work.dir, 'player', {
       catalogIds: IDS,
       gameDir: null,
-      manualPeers: [`127.0.0.1:${seed.runtime.port}`],
+      sessionPeers: [`127.0.0.1:${(seedPort = seed.runtime.port)}`],
       downloadLimitBytesPerSec: 2_000_000,
       downloadTuning: { noSourceGraceMs: 0 },
     });
@@ -248,6 +249,27 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
     await page.getByTestId('nav-peers').click();
     await expect.poll(() => page.locator('[data-testid^="peer-row-"]').count(), { timeout: 20_000 }).toBe(0);
     await page.screenshot({ path: path.join(artifacts, 'peers.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows this machine\'s address to add elsewhere, and a manual peer that does not answer with the reason', async () => {
+    await page.getByTestId('nav-peers').click();
+    await expect.poll(() => page.getByTestId('own-address-value').first().textContent(), { timeout: 10_000 }).toBe(`127.0.0.1:${player.runtime.port}`);
+    await page.getByTestId('nav-settings').click();
+    expect(await page.getByTestId('own-address-value').first().textContent()).toBe(`127.0.0.1:${player.runtime.port}`);
+    // Port 9 on loopback answers nobody. (Saving the form also saves its caps: this test comes last.)
+    await page.getByTestId('setting-manual-peers').fill('127.0.0.1:9');
+    await page.getByTestId('settings-save').click();
+    await expect.poll(() => settings.get().manualPeers, { timeout: 10_000 }).toEqual(['127.0.0.1:9']);
+    await page.getByTestId('nav-peers').click();
+    const unreachable = page.locator('[data-testid="manual-peer-unreachable"][data-address="127.0.0.1:9"]');
+    await expect.poll(() => unreachable.count(), { timeout: 30_000 }).toBe(1);
+    expect(await unreachable.textContent()).toMatch(/unreachable: .+\[[A-Z_]+\]/);
+    // The seed, added for this run and gone since the previous test, is listed the same way.
+    await expect.poll(() => page.locator(`[data-testid="manual-peer-unreachable"][data-address="127.0.0.1:${seedPort}"]`).count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.locator('[data-testid^="peer-row-"]').count()).toBe(0);
+    await page.screenshot({ path: path.join(artifacts, 'peers-manual-unreachable.png') });
+    await page.getByTestId('nav-library').click();
     expect(pageErrors).toEqual([]);
   });
 });

@@ -88,6 +88,22 @@ export interface RuntimeStatus {
   gameDir: string | null;
   running: boolean;
   peerCount: number;
+  /** UDP control port this peer listens on; `portTaken`: the port asked for, when it was taken and this one bound instead. */
+  controlPort?: number;
+  portTaken?: number | null;
+  /** `host:port` of this machine as other machines add it by hand (Settings → Manual peers, or `serve --peer`). */
+  addresses?: string[];
+  /** The manual peers (saved, and this run's) and whether they answer. */
+  manualPeers?: ManualPeerView[];
+}
+
+/** A peer added by address: connected, still being tried, or unreachable and why. */
+export interface ManualPeerView {
+  address: string;
+  state: 'connected' | 'trying' | 'unreachable';
+  peerId: PeerId | null;
+  /** Why the last attempt failed (state 'unreachable'). */
+  reason: string | null;
 }
 
 /** Commands: name -> argument and result. */

@@ -7,7 +7,7 @@ import { InstanceLock } from '../peer/launcher/instance-lock';
 import { ProcessGuard } from '../peer/launcher/process-guard';
 import { createGameLauncher } from '../peer/launcher/game-launcher';
 import { RuntimeLauncherBackend } from '../peer/launcher/launcher-backend';
-import { startPeer, type PeerRuntime } from '../peer/runtime';
+import { DEFAULT_CONTROL_PORT, startPeer, type PeerRuntime } from '../peer/runtime';
 import { SettingsStore } from '../peer/settings/settings-store';
 import { createLogger } from '../peer/util/logger';
 import { forwardEvents, registerIpc } from './ipc';
@@ -54,6 +54,8 @@ async function boot(): Promise<void> {
     stateDir,
     gameDir: current.gameDir,
     displayName: current.displayName,
+    port: DEFAULT_CONTROL_PORT,
+    portFallback: true,
     manualPeers: current.manualPeers,
     sessionPeers: demoPeers(),
     downloadLimitBytesPerSec: current.downloadLimitBytesPerSec,

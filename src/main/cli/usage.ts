@@ -9,7 +9,8 @@ Commands:
                                  (what \`npm start\` passes). One of the two is needed until a folder is saved
              --state-dir DIR     launcher state (identity, index, journals, settings); default ./.lanspread-state
              --name NAME         display name shown to other peers (overrides the saved one, and is saved)
-             --port PORT         QUIC control port (UDP); default: any free port
+             --port PORT         QUIC control port (UDP); default 7400, or a free port when 7400 is taken
+                                 (said at start); a port given here must be free
              --host ADDR         bind address; default 0.0.0.0
              --peer HOST:PORT    also contact this peer, this run (repeatable; for networks without multicast);
                                  the manual peers saved in Settings are kept

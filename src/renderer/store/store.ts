@@ -107,10 +107,17 @@ export function createActions(store: AppStore, api: ConnectedApi) {
      * (the host is away) toasts nothing, the connection banner already says so.
      */
     refreshPeers: () =>
-      api.invoke('request_peers').then(
-        (peers) => update(store, (s) => applyPeersSnapshot(s, peers)),
-        () => undefined,
-      ),
+      Promise.all([
+        api.invoke('request_peers').then(
+          (peers) => update(store, (s) => applyPeersSnapshot(s, peers)),
+          () => undefined,
+        ),
+        // The status carries this machine's addresses and how the manual peers answer.
+        api.invoke('get_status').then(
+          (status) => store.setState({ status }),
+          () => undefined,
+        ),
+      ]),
     hasNativePicker: api.hasNativePicker,
   };
 }

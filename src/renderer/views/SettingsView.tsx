@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Settings } from '../../shared/settings';
+import { OwnAddress } from '../components/OwnAddress';
 import { useActions, useAppState } from '../context';
 
 const MIB = 1024 * 1024;
@@ -110,8 +111,9 @@ function Preferences({ settings }: { settings: Settings }) {
       </div>
       <label className="field">
         <span>Manual peers (host:port, one per line — for networks that block discovery)</span>
-        <textarea className="input mono" rows={3} value={peers} onChange={(e) => setPeers(e.target.value)} placeholder="192.168.1.20:41234" data-testid="setting-manual-peers" />
+        <textarea className="input mono" rows={3} value={peers} onChange={(e) => setPeers(e.target.value)} placeholder="192.168.1.20:7400" data-testid="setting-manual-peers" />
       </label>
+      <OwnAddress />
       <div className="row">
         <button type="submit" className="btn btn-primary" data-testid="settings-save">
           Save

@@ -9,7 +9,7 @@ import { checkGameDir } from '../../peer/launcher/game-dir-check';
 import { RuntimeLauncherBackend } from '../../peer/launcher/launcher-backend';
 import { SettingsStore } from '../../peer/settings/settings-store';
 import { loadCatalog } from '../../peer/library/catalog';
-import { startPeer } from '../../peer/runtime';
+import { DEFAULT_CONTROL_PORT, startPeer } from '../../peer/runtime';
 import { createLogger, type Logger, type LogLevel } from '../../peer/util/logger';
 import { portInUse } from '../../peer/util/port-in-use';
 import { flag, flagList, numberFlag, parseArgs, sizeFlag } from '../args';
@@ -93,7 +93,9 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { stateDir, 
     gameDir,
     displayName: settings.get().displayName,
     host: flag(args, 'host') ?? '0.0.0.0',
-    port: numberFlag(args, 'port') ?? 0,
+    // A fixed default port keeps typed-in addresses valid; --port is taken as asked or not at all.
+    port: numberFlag(args, 'port') ?? DEFAULT_CONTROL_PORT,
+    portFallback: !args.flags.has('port'),
     manualPeers: settings.get().manualPeers,
     sessionPeers: flagList(args, 'peer'),
     mdns: { enabled: !args.flags.has('no-mdns'), includeLoopback: args.flags.has('mdns-loopback') },
@@ -126,6 +128,9 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { stateDir, 
   process.stdout.write(`LANSPREAD_READY ${JSON.stringify({ peerId: runtime.peerId, port: runtime.port, stateDir, ...(web ? { web: web.url } : {}) })}\n`);
   if (web) process.stdout.write(`Web UI: ${web.url}  (open this URL: the token in it is required)\n`);
   logger.info(`serving ${gameDir} as '${runtime.displayName}' on udp port ${runtime.port}, peer id ${runtime.peerId}`);
+  if (runtime.portTaken !== null) process.stdout.write(`Control port ${runtime.portTaken} was taken (another Lanspread or another program): this run listens on udp port ${runtime.port}.\n`);
+  const addresses = runtime.ownAddresses();
+  process.stdout.write(`Add this peer on another machine (Settings → Manual peers, or serve --peer): ${addresses.join('  ')}\n`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

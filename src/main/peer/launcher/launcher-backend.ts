@@ -63,7 +63,17 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       case 'request_peers':
         return this.peerViews();
       case 'get_status':
-        return { peerId: runtime.peerId, displayName: runtime.displayName, gameDir: runtime.gameDir(), running: true, peerCount: runtime.getPeerCount() };
+        return {
+          peerId: runtime.peerId,
+          displayName: runtime.displayName,
+          gameDir: runtime.gameDir(),
+          running: true,
+          peerCount: runtime.getPeerCount(),
+          controlPort: runtime.port,
+          portTaken: runtime.portTaken,
+          addresses: runtime.ownAddresses(),
+          manualPeers: runtime.manualPeerStates(),
+        };
       case 'install_game':
         return this.install(gameIdOf(args), (args as CommandArgs<'install_game'>).mode ?? 'normal');
       case 'download_game':
@@ -139,10 +149,16 @@ export class RuntimeLauncherBackend implements LauncherBackend {
         throw new LanspreadError('MALFORMED_MESSAGE', `${key} must be a non-negative number of bytes per second`);
       }
     }
+    if (rest.displayName !== undefined) {
+      if (typeof rest.displayName !== 'string' || rest.displayName.trim() === '') throw new LanspreadError('MALFORMED_MESSAGE', 'The display name must not be empty');
+      rest.displayName = rest.displayName.trim().slice(0, 64);
+    }
     // Applied before saving: an invalid peer address is refused instead of persisted.
     if (rest.manualPeers) this.deps.runtime.setManualPeers(rest.manualPeers);
     this.deps.runtime.setBandwidthLimits({ downloadBytesPerSec: rest.downloadLimitBytesPerSec, uploadBytesPerSec: rest.uploadLimitBytesPerSec });
     const settings = await this.deps.settings.update(rest);
+    // Peers see a new name within seconds, not after a restart.
+    this.deps.runtime.setDisplayName(settings.displayName);
     this.events.emit('settings-changed', { settings });
     return settings;
   }
