@@ -260,7 +260,8 @@ describe.skipIf(skipReason !== null)('library UI over real peers', () => {
     // Port 9 on loopback answers nobody. (Saving the form also saves its caps: this test comes last.)
     await page.getByTestId('setting-manual-peers').fill('127.0.0.1:9');
     await page.getByTestId('settings-save').click();
-    await expect.poll(() => settings.get().manualPeers, { timeout: 10_000 }).toEqual(['127.0.0.1:9']);
+    await expect.poll(() => page.getByTestId('settings-saved').count(), { timeout: 10_000 }).toBe(1);
+    expect(settings.get().manualPeers).toEqual(['127.0.0.1:9']);
     await page.getByTestId('nav-peers').click();
     const unreachable = page.locator('[data-testid="manual-peer-unreachable"][data-address="127.0.0.1:9"]');
     await expect.poll(() => unreachable.count(), { timeout: 30_000 }).toBe(1);

@@ -61,14 +61,13 @@ function GameDirectory({ current }: { current: string | null }) {
   );
 }
 
-function Preferences({ settings }: { settings: Settings }) {
+function Preferences({ settings, saved, setSaved }: { settings: Settings; saved: boolean; setSaved: (saved: boolean) => void }) {
   const actions = useActions();
   const [displayName, setDisplayName] = useState(settings.displayName);
   const [lowDisk, setLowDisk] = useState(settings.lowDiskDefault);
   const [down, setDown] = useState(toMib(settings.downloadLimitBytesPerSec));
   const [up, setUp] = useState(toMib(settings.uploadLimitBytesPerSec));
   const [peers, setPeers] = useState(settings.manualPeers.join('\n'));
-  const [saved, setSaved] = useState(false);
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
@@ -130,11 +129,13 @@ function Preferences({ settings }: { settings: Settings }) {
 
 export function SettingsView() {
   const settings = useAppState((s) => s.settings);
+  // Kept here: a save changes the settings, which gives the form a fresh start (its key).
+  const [saved, setSaved] = useState(false);
   return (
     <section className="page settings" data-testid="settings">
       <h1>Settings</h1>
       <GameDirectory current={settings?.gameDir ?? null} />
-      {settings ? <Preferences key={JSON.stringify(settings)} settings={settings} /> : <p className="muted">Loading settings…</p>}
+      {settings ? <Preferences key={JSON.stringify(settings)} settings={settings} saved={saved} setSaved={setSaved} /> : <p className="muted">Loading settings…</p>}
     </section>
   );
 }
