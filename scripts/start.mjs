@@ -146,8 +146,8 @@ if (process.env.LANSPREAD_NO_ELECTRON !== '1' && (electronBinary() ?? fetchElect
   const env = demo ? { ...process.env, LANSPREAD_DEMO_PEERS: demoPeers.join(',') } : process.env;
   runLauncher(process.execPath, [electronVite, 'preview', ...extra], seedChildren, env);
 } else {
-  // A demo keeps its own launcher folders, so the seeds' loopback addresses (which `serve`
-  // saves as manual peers) and the demo games never land in the everyday ./games and state.
+  // A demo keeps its own launcher folders, so the demo games never land in the everyday
+  // ./games and state.
   const gameDir = path.resolve(process.env.LANSPREAD_GAME_DIR ?? (demo ? path.join(demoDir, 'player', 'games') : path.join(root, 'games')));
   const stateDir = path.resolve(process.env.LANSPREAD_STATE_DIR ?? (demo ? path.join(demoDir, 'player', 'state') : path.join(root, '.lanspread-state')));
   const webHost = process.env.LANSPREAD_WEB_HOST ?? '127.0.0.1';
@@ -170,17 +170,20 @@ if (process.env.LANSPREAD_NO_ELECTRON !== '1' && (electronBinary() ?? fetchElect
   // The URL carries the access token, which only the peer knows: it prints the whole URL when ready.
   const address = `the "Web UI:" address the peer prints below (http://${shownHost}:${webPort === '0' ? '<port>' : webPort}/?token=…)`;
   console.log(`Electron is not available on this machine (its binary is fetched on first run and could not be).
-Starting the headless Lanspread peer with the web UI instead: it shares ${gameDir} and finds peers on the LAN.
+Starting the headless Lanspread peer with the web UI instead: it shares the game folder saved in Settings
+(${gameDir} until you choose another) and finds peers on the LAN.
 
   Open the launcher in a browser: ${address}
   ${webHost === '127.0.0.1' ? '(only this machine can open it; set LANSPREAD_WEB_HOST=0.0.0.0 to allow others)' : '(other machines can open it with the same URL, token included)'}
 
 Ctrl-C stops it.
 `);
+  // The game folder is a first-start default: a folder chosen in Settings wins on every later
+  // start. The demo's seeds are added for this run, beside the player's saved manual peers.
   const demoPeerArgs = demoPeers.flatMap((peer) => ['--peer', peer]);
   runLauncher(
     process.execPath,
-    [peerCli, 'serve', '--game-dir', gameDir, '--state-dir', stateDir, '--web', '--web-host', webHost, '--web-port', webPort, ...demoPeerArgs, ...extra],
+    [peerCli, 'serve', '--default-game-dir', gameDir, '--state-dir', stateDir, '--web', '--web-host', webHost, '--web-port', webPort, ...demoPeerArgs, ...extra],
     seedChildren,
   );
 }

@@ -1,17 +1,7 @@
-/** Human-readable numbers for sizes, speeds and durations. */
+/** Human-readable numbers for sizes, speeds and durations. Sizes are binary (KiB, MiB, GiB), as in the CLI (shared/units.ts). */
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
-
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes <= 0) return '0 B';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${UNITS[unit]}`;
-}
+export { formatBytes } from '../shared/units';
+import { formatBytes } from '../shared/units';
 
 export function formatSpeed(bytesPerSecond: number): string {
   return `${formatBytes(bytesPerSecond)}/s`;

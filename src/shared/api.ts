@@ -88,6 +88,22 @@ export interface RuntimeStatus {
   gameDir: string | null;
   running: boolean;
   peerCount: number;
+  /** UDP control port this peer listens on; `portTaken`: the port asked for, when it was taken and this one bound instead. */
+  controlPort?: number;
+  portTaken?: number | null;
+  /** `host:port` of this machine as other machines add it by hand (Settings → Manual peers, or `serve --peer`). */
+  addresses?: string[];
+  /** The manual peers (saved, and this run's) and whether they answer. */
+  manualPeers?: ManualPeerView[];
+}
+
+/** A peer added by address: connected, still being tried, or unreachable and why. */
+export interface ManualPeerView {
+  address: string;
+  state: 'connected' | 'trying' | 'unreachable';
+  peerId: PeerId | null;
+  /** Why the last attempt failed (state 'unreachable'). */
+  reason: string | null;
 }
 
 /** Commands: name -> argument and result. */
@@ -103,6 +119,8 @@ export interface LauncherCommands {
   remove_downloaded_game: { args: { gameId: string }; result: void };
   cancel_download: { args: { gameId: string }; result: void };
   play_game: { args: { gameId: string }; result: void };
+  /** Ends a game this launcher started (its whole process tree); nothing happens if it is not running. */
+  stop_game: { args: { gameId: string }; result: void };
   update_game_directory: { args: { path: string }; result: void };
   /** Native folder picker; returns null when cancelled or where no picker exists (browser). */
   pick_game_directory: { args: void; result: string | null };
@@ -175,6 +193,7 @@ const COMMAND_KEYS: Record<CommandName, true> = {
   remove_downloaded_game: true,
   cancel_download: true,
   play_game: true,
+  stop_game: true,
   update_game_directory: true,
   pick_game_directory: true,
   get_settings: true,

@@ -14,4 +14,12 @@ describe('renderProgress', () => {
     expect(line).not.toContain('full');
     expect(line).not.toContain(' up ');
   });
+
+  it('shows no 0 % and no speed before the first verified chunk', () => {
+    const line = renderProgress('download', 0, 4 * 1024 * 1024, 9_000_000, 1, 2, {}, 10);
+    expect(line).not.toMatch(/\b0%/);
+    expect(line).not.toContain('/s');
+    expect(line).toContain('starting: first chunks on their way, 4.0 MiB in all from 2 peers');
+    expect(renderProgress('download', 1, 4 * 1024 * 1024, 9_000_000, 1, 2, {}, 10)).toContain('8.6 MiB/s');
+  });
 });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,9 @@ import { makeWorkDir, repoRoot, spawnCliPeer } from '../support/runtime-harness'
 import { useCliScope } from '../support/cli-scope';
 
 /** Runs `lanspread-peer serve …` expecting it to fail on its own: exit code and output. */
-function serveExpectingExit(args: string[]): Promise<{ code: number | null; output: string }> {
+async function serveExpectingExit(args: string[]): Promise<{ code: number | null; output: string }> {
+  // serve refuses a missing game folder before it gets to what these tests check.
+  await mkdir(args[args.indexOf('--game-dir') + 1]!, { recursive: true });
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'serve', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -265,6 +265,7 @@ describe('selectors', () => {
     expect(primaryActionOf(games[3]!).kind).toBe('none');
     const downloading = game('x', { operation: { kind: 'download', phase: 'transfer', bytesDone: 1, totalBytes: 2, bytesPerSecond: 1, etaSeconds: 1, activePeers: 1 } });
     expect(primaryActionOf(downloading).kind).toBe('cancel');
+    expect(primaryActionOf(game('r', { running: true, installed: true, canPlay: true }))).toEqual({ kind: 'stop', label: 'Stop' });
     expect(badgeOf(games[2]!).label).toBe('On 1 peer');
     expect(badgeOf(game('r', { running: true, installed: true })).tone).toBe('running');
     expect(installSpace(games[2]!)).toEqual({ normal: 40, streamed: 20 });

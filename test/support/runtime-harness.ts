@@ -100,6 +100,9 @@ export interface SpawnCliOptions {
 
 /** Starts `lanspread-peer <args>` (from source) and waits for its LANSPREAD_READY line. */
 export async function spawnCliPeer(args: string[], options: SpawnCliOptions = {}): Promise<CliPeer> {
+  // serve refuses a game folder that does not exist, as Settings does: the tests' peers get theirs made.
+  const gameDirAt = args.indexOf('--game-dir');
+  if (args[0] === 'serve' && gameDirAt > 0 && args[gameDirAt + 1] !== undefined) await mkdir(args[gameDirAt + 1] as string, { recursive: true });
   const command = [process.execPath, ...(options.nodeArgs ?? []), path.join(repoRoot, 'bin/lanspread-peer.mjs'), ...args];
   const [file, ...rest] = options.wrap ? [...options.wrap, ...command] : command;
   const env = options.env ? { ...process.env, ...options.env } : process.env;

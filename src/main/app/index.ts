@@ -7,7 +7,7 @@ import { InstanceLock } from '../peer/launcher/instance-lock';
 import { ProcessGuard } from '../peer/launcher/process-guard';
 import { createGameLauncher } from '../peer/launcher/game-launcher';
 import { RuntimeLauncherBackend } from '../peer/launcher/launcher-backend';
-import { startPeer, type PeerRuntime } from '../peer/runtime';
+import { DEFAULT_CONTROL_PORT, startPeer, type PeerRuntime } from '../peer/runtime';
 import { SettingsStore } from '../peer/settings/settings-store';
 import { createLogger } from '../peer/util/logger';
 import { forwardEvents, registerIpc } from './ipc';
@@ -35,7 +35,7 @@ let window: BrowserWindow | null = null;
 /**
  * `npm start -- --demo` runs seed peers on loopback and names them here (comma-separated
  * host:port). They are added for this session only, never saved, so the player's settings do not
- * keep addresses that die with the demo; saving Settings replaces the list, demo peers included.
+ * keep addresses that die with the demo; saving Settings replaces the saved list and keeps them.
  */
 function demoPeers(): string[] {
   return (process.env.LANSPREAD_DEMO_PEERS ?? '')
@@ -54,7 +54,10 @@ async function boot(): Promise<void> {
     stateDir,
     gameDir: current.gameDir,
     displayName: current.displayName,
-    manualPeers: [...current.manualPeers, ...demoPeers()],
+    port: DEFAULT_CONTROL_PORT,
+    portFallback: true,
+    manualPeers: current.manualPeers,
+    sessionPeers: demoPeers(),
     downloadLimitBytesPerSec: current.downloadLimitBytesPerSec,
     uploadLimitBytesPerSec: current.uploadLimitBytesPerSec,
     logger,

@@ -60,3 +60,35 @@ export function numberFlag(args: ParsedArgs, name: string): number | undefined {
   if (!Number.isFinite(value) || value < 0) throw new LanspreadError('MALFORMED_MESSAGE', `--${name} must be a non-negative number`);
   return value;
 }
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1_000,
+  mb: 1_000_000,
+  gb: 1_000_000_000,
+  tb: 1_000_000_000_000,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+
+/**
+ * A size as people write it: `4MiB`, `500MB`, `1.5 GiB`, `65536` (bytes); a rate may end in
+ * `/s`. KB/MB/GB are decimal and KiB/MiB/GiB binary, as their names say. Whole bytes result.
+ */
+export function parseSize(text: string, what: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*(\/s)?\s*$/i.exec(text);
+  const factor = match ? SIZE_UNITS[(match[2] || 'b').toLowerCase()] : undefined;
+  if (!match || factor === undefined) {
+    throw new LanspreadError('MALFORMED_MESSAGE', `${what} must be a size such as 4MiB, 500MB, 1.5GiB or a number of bytes, not ${JSON.stringify(text.slice(0, 40))}`);
+  }
+  const bytes = Math.round(Number(match[1]) * factor);
+  if (!Number.isSafeInteger(bytes)) throw new LanspreadError('MALFORMED_MESSAGE', `${what} is too large: ${text.slice(0, 40)}`);
+  return bytes;
+}
+
+export function sizeFlag(args: ParsedArgs, name: string): number | undefined {
+  const raw = flag(args, name);
+  return raw === undefined ? undefined : parseSize(raw, `--${name}`);
+}

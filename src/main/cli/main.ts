@@ -1,7 +1,7 @@
 import { toLanspreadError } from '../../shared/errors';
 import { safeText } from '../peer/util/safe-text';
 import { runDemoGames } from './commands/demo-games';
-import { runDownload } from './commands/download';
+import { runCancel, runDownload } from './commands/download';
 import { runGames } from './commands/games';
 import { runPeers } from './commands/peers';
 import { runServe } from './commands/serve';
@@ -23,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
       return runDownload(rest);
     case 'stream-install':
       return runDownload(rest, 'stream-install');
+    case 'cancel':
+      return runCancel(rest);
     case 'demo-games':
       return runDemoGames(rest);
     case undefined:

@@ -3,6 +3,8 @@ import { formatBytes } from './format';
 
 /** One terminal line redrawn in place: `label [#####-----] 52% 12.3 MiB/s ETA 0:42 3 peers (1 full, 2 partial) up 4.0 MiB`. */
 export function renderProgress(label: string, done: number, total: number, bytesPerSecond: number, etaSeconds: number | null, peers: number | null, swarm: SwarmFigures = {}, width = 30): string {
+  // Nothing is done before the first verified chunk: a speed beside 0 % would contradict itself.
+  if (done === 0 && total > 0) return `${label.padEnd(8)} [${'-'.repeat(width)}]   starting: first chunks on their way, ${formatBytes(total)} in all${peers === null ? '' : ` from ${peers} ${peers === 1 ? 'peer' : 'peers'}`}`;
   const fraction = total > 0 ? Math.min(done / total, 1) : 0;
   const filled = Math.round(fraction * width);
   const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;

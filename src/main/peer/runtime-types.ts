@@ -30,8 +30,18 @@ export interface PeerConfig {
   /** Control-plane bind address and UDP port (0 = any free port). */
   host?: string;
   port?: number;
-  /** `host:port` strings of peers to contact without mDNS. */
+  /**
+   * When `port` is taken, bind any free port instead of failing (the hosts' fixed default port:
+   * a second launcher on the machine still starts). The runtime says so in `portTaken`.
+   */
+  portFallback?: boolean;
+  /** `host:port` strings of peers to contact without mDNS (the player's saved list). */
   manualPeers?: string[];
+  /**
+   * Peers contacted for this run only, beside the saved ones (`serve --peer`, the demo's seeds):
+   * setManualPeers replaces the saved list and keeps these.
+   */
+  sessionPeers?: string[];
   mdns?: { enabled: boolean; includeLoopback?: boolean; requeryIntervalMs?: number };
   timings?: Partial<PeerManagerTimings>;
   /** TCP port of the TLS data lane (0 = any free port). */
@@ -107,8 +117,12 @@ export interface DownloadReport {
 export interface PeerRuntime {
   readonly peerId: PeerId;
   readonly displayName: string;
+  /** Changes the name peers see: mDNS peers read it with the next revision, the others are told at once. */
+  setDisplayName(name: string): void;
   /** QUIC control-plane port actually bound. */
   readonly port: number;
+  /** The port asked for when it was taken and another was bound instead (config.portFallback); else null. */
+  readonly portTaken: number | null;
   on<E extends keyof RuntimeEvents & string>(event: E, listener: (payload: RuntimeEvents[E]) => void): () => void;
   onAny(listener: <E extends keyof RuntimeEvents & string>(event: E, payload: RuntimeEvents[E]) => void): () => void;
 
@@ -129,6 +143,11 @@ export interface PeerRuntime {
   /** Like getGame but always asks peers, ignoring local archives (for updates). */
   fetchLatestFromPeers(gameId: string): Promise<{ manifest: GameManifest; sources: PeerId[] }>;
   setGameDir(dir: string | null): Promise<void>;
+  /** The manual peers (saved and this session's): connected, being tried, or unreachable and why. */
+  manualPeerStates(): { address: string; state: 'connected' | 'trying' | 'unreachable'; peerId: PeerId | null; reason: string | null }[];
+  /** `host:port` strings other machines can add to reach this peer. */
+  ownAddresses(): string[];
+    /** Replaces the saved manual peers; the session's peers (config.sessionPeers) stay. */
   setManualPeers(addresses: string[]): void;
   /** Rescans the whole library now (also runs on a timer). */
   rescan(): Promise<void>;

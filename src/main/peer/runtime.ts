@@ -4,8 +4,9 @@ import { LanspreadError, toLanspreadError } from '../../shared/errors';
 import type { LocalGameState, PeerId } from '../../shared/model';
 import { BandwidthLimits } from './bandwidth/bandwidth-limits';
 import { uploadThrottle } from './bandwidth/throttle';
-import { parsePeerAddress } from './discovery/manual-peers';
+import { ManualPeers } from './discovery/manual-peers';
 import { MdnsDiscovery } from './discovery/mdns-discovery';
+import { ownAddresses } from './discovery/own-addresses';
 import { preparePrivateStateDir } from './fs/private-files';
 import { loadOrCreateIdentity } from './identity/identity';
 import { InstallService } from './install/install-service';
@@ -37,7 +38,7 @@ import { PartialShares } from './swarm/partial-shares';
 import { ServedRevision } from './swarm/served-revision';
 import { TransferLedger } from './swarm/transfer-ledger';
 import { createLogger } from './util/logger';
-import { portInUse } from './util/port-in-use';
+import { addressInUse, portInUse } from './util/port-in-use';
 import { TypedEmitter } from './util/typed-emitter';
 
 export type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
@@ -48,6 +49,12 @@ const NO_SOURCE_GRACE_MS = 120_000;
 const ANNOUNCE_DEBOUNCE_MS = 50;
 /** After start-up, when the hash worker is started if nothing needed it yet (a short-lived runtime never pays for one). */
 const HASHER_WARM_UP_MS = 3_000;
+
+/**
+ * The control port the launcher (Electron, `serve`) asks for, so an address typed in on another
+ * machine stays right across restarts; when it is taken they fall back to a free one and say so.
+ */
+export const DEFAULT_CONTROL_PORT = 7400;
 
 /**
  * Boots a peer: identity, pre-start migration and recovery, library, QUIC control server, TLS
@@ -114,6 +121,8 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   let announceTo: PeerManager | null = null;
   let discovery: MdnsDiscovery | null = null;
   let announceTimer: NodeJS.Timeout | undefined;
+  // A new display name is a new catalog revision too: peers re-list us at once, and greet us again then.
+  let displayName = config.displayName;
   const announceSoon = () => {
     announceTimer ??= setTimeout(() => {
       announceTimer = undefined;
@@ -166,7 +175,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   const ownHello = (): HelloBody => ({
     protocolVersion: PROTOCOL_VERSION,
     peerId: identity.peerId,
-    name: config.displayName,
+    name: displayName,
     port: ports.control,
     ...(ports.data === undefined ? {} : { dataPort: ports.data }),
     libraryRevision: revision(),
@@ -206,7 +215,13 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, haveHandler, logger: logger.child('lane'), ...config.laneTuning });
   ports.data = (await lane.start()).port;
   undo.push(() => lane.stop());
-  ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler });
+  let portTaken: number | null = null;
+  ports.control = await transport.listen({ host: config.host ?? '0.0.0.0', port: config.port ?? 0, handler }).catch(async (error: unknown) => {
+    if (!config.portFallback || !config.port || !addressInUse(error)) throw error;
+    portTaken = config.port;
+    logger.warn(`control port ${config.port} is taken (another Lanspread or another program); using a free port instead`);
+    return transport.listen({ host: config.host ?? '0.0.0.0', port: 0, handler });
+  });
   // A seed in a crowd accepts slowly: connecting gets time, and a failed connect only rests that source (chunk-scheduler.ts).
   const laneClient = new DataLaneClient({ identity, connectTimeoutMs: 10_000, requestTimeoutMs: 15_000, downloadLimiter: limits.download, logger: logger.child('lane') });
 
@@ -249,14 +264,17 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   peers.on('peer-disconnected', ({ peerId }) => events.emit('peer-disconnected', { peerId }));
   peers.on('peer-count', (payload) => events.emit('peer-count', payload));
   peers.on('peer-games-changed', ({ peerId }) => events.emit('remote-games-changed', { peerId }));
-  peers.setManualPeers((config.manualPeers ?? []).map(parsePeerAddress));
+  // The session's peers (validated here, at start) are kept whatever the saved list becomes.
+  const sessionPeers = new ManualPeers(config.sessionPeers ?? []).toStrings();
+  const applyManualPeers = (saved: readonly string[]) => peers.setManualPeers(new ManualPeers([...saved, ...sessionPeers]).list());
+  applyManualPeers(config.manualPeers ?? []);
   peers.start();
   undo.push(() => peers.stop());
 
   if (config.mdns?.enabled !== false) {
     discovery = new MdnsDiscovery({
       peerId: identity.peerId,
-      name: config.displayName,
+      name: displayName,
       protocolVersion: PROTOCOL_VERSION,
       port: ports.control,
       dataPort: ports.data,
@@ -298,8 +316,19 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
 
   const runtime: PeerRuntime = {
     peerId: identity.peerId,
-    displayName: config.displayName,
+    get displayName() {
+      return displayName;
+    },
+    setDisplayName(name) {
+      if (name === displayName) return;
+      displayName = name;
+      served.renamed();
+      const now = advertised();
+      discovery?.setAdvertisement({ name, ...now });
+      announceTo?.announce(now.libraryRevision);
+    },
     port: ports.control,
+    portTaken,
     on: (event, listener) => events.on(event, listener),
     onAny: (listener) => events.onAny(listener),
     gameDir: () => library.gameDir(),
@@ -325,7 +354,9 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
       await library.setGameDir(dir);
       resumer.poke();
     },
-    setManualPeers: (addresses) => peers.setManualPeers(addresses.map(parsePeerAddress)),
+    setManualPeers: (addresses) => applyManualPeers(addresses),
+    manualPeerStates: () => peers.manualPeerStates(),
+    ownAddresses: () => ownAddresses(config.host ?? '0.0.0.0', ports.control),
     rescan: () => library.rescanAll(),
     async download(gameId, options = {}) {
       const outcome = await downloads.download(gameId, { install: options.install !== false });

@@ -5,7 +5,10 @@ import { OPERATION_LABELS } from '../store/selectors';
 /** Progress of one operation: bar plus percent, and (unless compact) speed, ETA and peers. */
 export function ProgressBar({ operation, compact = false }: { operation: OperationView; compact?: boolean }) {
   const percent = percentOf(operation.bytesDone, operation.totalBytes);
-  const indeterminate = operation.totalBytes <= 0;
+  // Until the first chunk is verified there is nothing done to show: bytes are on their way (a
+  // chunk is counted once checked), so "0 %" beside a speed would contradict itself.
+  const starting = operation.phase === 'transfer' && operation.bytesDone === 0 && operation.totalBytes > 0;
+  const indeterminate = operation.totalBytes <= 0 || starting;
   return (
     <div className={`progress${compact ? ' progress-compact' : ''}`} data-testid="progress" data-percent={percent}>
       <div
@@ -20,15 +23,19 @@ export function ProgressBar({ operation, compact = false }: { operation: Operati
       {compact ? null : (
         <div className="progress-stats">
           <span className="progress-percent" data-testid="progress-percent">
-            {OPERATION_LABELS[operation.kind]} {indeterminate ? '' : `${percent}%`}
+            {OPERATION_LABELS[operation.kind]} {starting ? '· first chunks on their way' : indeterminate ? '' : percent === 0 && operation.bytesDone > 0 ? '<1%' : `${percent}%`}
           </span>
-          {operation.totalBytes > 0 ? (
+          {operation.totalBytes > 0 && !starting ? (
             <span>
               {formatBytes(operation.bytesDone)} / {formatBytes(operation.totalBytes)}
             </span>
           ) : null}
-          <span data-testid="progress-speed">{formatSpeed(operation.bytesPerSecond)}</span>
-          <span data-testid="progress-eta">ETA {formatEta(operation.etaSeconds)}</span>
+          {starting ? null : (
+            <>
+              <span data-testid="progress-speed">{formatSpeed(operation.bytesPerSecond)}</span>
+              <span data-testid="progress-eta">ETA {formatEta(operation.etaSeconds)}</span>
+            </>
+          )}
           <span data-testid="progress-peers">
             {operation.activePeers} peer{operation.activePeers === 1 ? '' : 's'}
           </span>

@@ -71,7 +71,7 @@ export const OPERATION_LABELS: Record<OperationKind, string> = {
 };
 
 export type PrimaryAction =
-  | { kind: 'install' | 'update' | 'play' | 'cancel'; label: string }
+  | { kind: 'install' | 'update' | 'play' | 'cancel' | 'stop'; label: string }
   | { kind: 'none'; label: string };
 
 /** Exactly one primary action per state. */
@@ -82,7 +82,7 @@ export function primaryActionOf(game: GameView): PrimaryAction {
     const cancellable = op.kind === 'download' || op.kind === 'update' || op.kind === 'stream-install';
     return cancellable ? { kind: 'cancel', label: 'Cancel' } : { kind: 'none', label: `${OPERATION_LABELS[op.kind]}…` };
   }
-  if (game.running) return { kind: 'none', label: 'Running' };
+  if (game.running) return { kind: 'stop', label: 'Stop' };
   if (game.installed && game.updateAvailable && game.sourcePeers.length > 0) return { kind: 'update', label: 'Update' };
   if (game.installed) return game.canPlay ? { kind: 'play', label: 'Play' } : { kind: 'none', label: 'Installed' };
   if (game.downloaded || game.sourcePeers.length > 0) return { kind: 'install', label: 'Install' };

@@ -83,6 +83,7 @@ export function createActions(store: AppStore, api: ConnectedApi) {
     install: (gameId: string, mode: InstallMode) => call(store, api, 'install_game', { gameId, mode }),
     update: (gameId: string) => call(store, api, 'update_game', { gameId }),
     play: (gameId: string) => call(store, api, 'play_game', { gameId }),
+    stop: (gameId: string) => call(store, api, 'stop_game', { gameId }),
     cancel: (gameId: string) => call(store, api, 'cancel_download', { gameId }),
     uninstall: (gameId: string) => call(store, api, 'uninstall_game', { gameId }),
     removeDownloaded: (gameId: string) => call(store, api, 'remove_downloaded_game', { gameId }),
@@ -106,10 +107,17 @@ export function createActions(store: AppStore, api: ConnectedApi) {
      * (the host is away) toasts nothing, the connection banner already says so.
      */
     refreshPeers: () =>
-      api.invoke('request_peers').then(
-        (peers) => update(store, (s) => applyPeersSnapshot(s, peers)),
-        () => undefined,
-      ),
+      Promise.all([
+        api.invoke('request_peers').then(
+          (peers) => update(store, (s) => applyPeersSnapshot(s, peers)),
+          () => undefined,
+        ),
+        // The status carries this machine's addresses and how the manual peers answer.
+        api.invoke('get_status').then(
+          (status) => store.setState({ status }),
+          () => undefined,
+        ),
+      ]),
     hasNativePicker: api.hasNativePicker,
   };
 }

@@ -18,6 +18,8 @@ function PrimaryButton({ game, mode }: { game: GameView; mode: InstallMode }) {
         return void actions.update(game.id);
       case 'play':
         return void actions.play(game.id);
+      case 'stop':
+        return void actions.stop(game.id);
       case 'cancel':
         return void actions.cancel(game.id);
       case 'none':
@@ -60,6 +62,29 @@ function InstallModeChoice({ game, mode, onChange }: { game: GameView; mode: Ins
   );
 }
 
+/** Uninstall and Remove delete files: they ask first, saying what goes and what stays. */
+function Confirm({ kind, game, onYes, onNo }: { kind: 'uninstall' | 'remove'; game: GameView; onYes: () => void; onNo: () => void }) {
+  const text =
+    kind === 'uninstall'
+      ? `Uninstall ${game.title}? Its installed files are deleted, with any saves or settings the game keeps among them. ${
+          game.downloaded ? 'The downloaded archives stay: you can install it again without downloading, and this machine keeps sharing it.' : 'Nothing of it stays here: installing it again downloads it again.'
+        }`
+      : `Remove the downloaded files of ${game.title} (${formatBytes(game.sizeBytes)})? This machine stops sharing it; installing it later downloads it again.`;
+  return (
+    <div className="confirm" role="alertdialog" aria-label={kind === 'uninstall' ? 'Confirm uninstall' : 'Confirm removal'} data-testid={`confirm-${kind}`}>
+      <p>{text}</p>
+      <div className="row">
+        <button type="button" className="btn btn-danger" data-testid="confirm-yes" autoFocus onClick={onYes}>
+          {kind === 'uninstall' ? 'Uninstall' : 'Remove files'}
+        </button>
+        <button type="button" className="btn" data-testid="confirm-no" onClick={onNo}>
+          Keep it
+        </button>
+      </div>
+    </div>
+  );
+}
+
 function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
     <div className="fact">
@@ -74,6 +99,7 @@ export function DetailPanel({ game, onClose }: { game: GameView; onClose: () => 
   const peers = useAppState((s) => s.peers);
   const lowDiskDefault = useAppState((s) => s.settings?.lowDiskDefault ?? false);
   const [mode, setMode] = useState<InstallMode>(lowDiskDefault ? 'streamed' : 'normal');
+  const [confirming, setConfirming] = useState<'uninstall' | 'remove' | null>(null);
   const busy = game.operation !== null;
   const freshInstall = !game.installed && !game.downloaded && game.sourcePeers.length > 0 && !busy;
 
@@ -97,16 +123,33 @@ export function DetailPanel({ game, onClose }: { game: GameView; onClose: () => 
       <div className="detail-actions">
         <PrimaryButton game={game} mode={mode} />
         {game.installed && !busy ? (
-          <button type="button" className="btn btn-secondary" data-testid="action-uninstall" disabled={game.running} onClick={() => void actions.uninstall(game.id)}>
+          <button type="button" className="btn btn-secondary" data-testid="action-uninstall" disabled={game.running} onClick={() => setConfirming('uninstall')}>
             Uninstall
           </button>
         ) : null}
-        {game.downloaded && !busy ? (
-          <button type="button" className="btn btn-secondary" data-testid="action-remove-downloaded" onClick={() => void actions.removeDownloaded(game.id)}>
+        {/* Upstream removes a downloaded game's whole folder, so only one that is not installed. */}
+        {game.downloaded && !game.installed && !busy ? (
+          <button type="button" className="btn btn-secondary" data-testid="action-remove-downloaded" onClick={() => setConfirming('remove')}>
             Remove downloaded files
           </button>
         ) : null}
       </div>
+      {game.downloaded && game.installed && !busy ? (
+        <p className="muted small" data-testid="remove-explained">
+          The downloaded archives ({formatBytes(game.sizeBytes)}) stay beside the installed game: they are what this machine shares. To remove them, uninstall the game first.
+        </p>
+      ) : null}
+      {confirming && !busy ? (
+        <Confirm
+          kind={confirming}
+          game={game}
+          onYes={() => {
+            setConfirming(null);
+            void (confirming === 'uninstall' ? actions.uninstall(game.id) : actions.removeDownloaded(game.id));
+          }}
+          onNo={() => setConfirming(null)}
+        />
+      ) : null}
       {freshInstall ? <InstallModeChoice game={game} mode={mode} onChange={setMode} /> : null}
       {game.operation ? <ProgressBar operation={game.operation} /> : null}
 

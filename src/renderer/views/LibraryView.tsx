@@ -113,9 +113,16 @@ export function LibraryView() {
         {!loaded ? (
           <EmptyState icon="⏳" title="Loading the library…" testId="empty-loading" />
         ) : list.length === 0 && notice !== 'no-dir' ? (
-          <EmptyState icon="🔍" title={order.length === 0 ? 'The catalog is empty' : 'No games match'} testId="empty-no-match">
-            {order.length === 0 ? null : <p>Try another search or filter.</p>}
-          </EmptyState>
+          order.length === 0 ? (
+            // The catalog is bundled; games show once someone has them (a peer, or this machine's folder).
+            <EmptyState icon="🎮" title="No games here yet" testId="empty-no-games">
+              <p>Games appear as soon as a peer on the LAN shares one, or one is in your game folder.</p>
+            </EmptyState>
+          ) : (
+            <EmptyState icon="🔍" title="No games match" testId="empty-no-match">
+              <p>Try another search or filter.</p>
+            </EmptyState>
+          )
         ) : notice === 'no-dir' ? null : (
           <GameGrid
             games={list}

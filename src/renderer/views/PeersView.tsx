@@ -1,4 +1,5 @@
 import { EmptyState } from '../components/EmptyState';
+import { OwnAddress } from '../components/OwnAddress';
 import { useEffect } from 'react';
 import { useActions, useAppState } from '../context';
 import { formatBytes } from '../format';
@@ -15,11 +16,24 @@ export function PeersView() {
   const peers = useAppState((s) => s.peers);
   const peerCount = useAppState((s) => s.peerCount);
   const list = Object.values(peers).sort((a, b) => a.name.localeCompare(b.name));
+  // Peers added by address that are not (yet) connected: connected ones are rows of the table.
+  const manual = useAppState((s) => s.status?.manualPeers ?? []).filter((entry) => entry.state !== 'connected');
   return (
     <section className="page" data-testid="peers-panel">
       <h1>
         Peers <span className="count">{peerCount}</span>
       </h1>
+      <OwnAddress />
+      {manual.length > 0 ? (
+        <ul className="manual-peers" data-testid="manual-peers">
+          {manual.map((entry) => (
+            <li key={entry.address} data-testid={`manual-peer-${entry.state}`} data-address={entry.address}>
+              <span className={`dot ${entry.state === 'unreachable' ? 'dot-off' : 'dot-on'}`} /> <span className="mono">{entry.address}</span>{' '}
+              {entry.state === 'unreachable' ? <span className="muted">unreachable: {entry.reason}</span> : <span className="muted">trying to reach it…</span>}
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {list.length === 0 ? (
         <EmptyState icon="📡" title="No peers yet" testId="empty-peers">
           <p>Other Lanspread players on this network appear here automatically. If multicast is blocked, add them by address in Settings.</p>

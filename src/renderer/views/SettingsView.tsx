@@ -1,17 +1,18 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Settings } from '../../shared/settings';
+import { OwnAddress } from '../components/OwnAddress';
 import { useActions, useAppState } from '../context';
 
-const MB = 1024 * 1024;
+const MIB = 1024 * 1024;
 
-/** Caps are edited in MB/s (what players think in) and stored in bytes/s; 0 means unlimited. */
-function toMb(bytes: number): string {
-  return bytes > 0 ? String(Math.round((bytes / MB) * 10) / 10) : '0';
+/** Caps are edited in MiB/s (the unit every size and speed in the launcher uses) and stored in bytes/s; 0 means unlimited. */
+function toMib(bytes: number): string {
+  return bytes > 0 ? String(Math.round((bytes / MIB) * 10) / 10) : '0';
 }
 
-function fromMb(text: string): number {
+function fromMib(text: string): number {
   const value = Number(text);
-  return Number.isFinite(value) && value > 0 ? Math.round(value * MB) : 0;
+  return Number.isFinite(value) && value > 0 ? Math.round(value * MIB) : 0;
 }
 
 function GameDirectory({ current }: { current: string | null }) {
@@ -60,22 +61,21 @@ function GameDirectory({ current }: { current: string | null }) {
   );
 }
 
-function Preferences({ settings }: { settings: Settings }) {
+function Preferences({ settings, saved, setSaved }: { settings: Settings; saved: boolean; setSaved: (saved: boolean) => void }) {
   const actions = useActions();
   const [displayName, setDisplayName] = useState(settings.displayName);
   const [lowDisk, setLowDisk] = useState(settings.lowDiskDefault);
-  const [down, setDown] = useState(toMb(settings.downloadLimitBytesPerSec));
-  const [up, setUp] = useState(toMb(settings.uploadLimitBytesPerSec));
+  const [down, setDown] = useState(toMib(settings.downloadLimitBytesPerSec));
+  const [up, setUp] = useState(toMib(settings.uploadLimitBytesPerSec));
   const [peers, setPeers] = useState(settings.manualPeers.join('\n'));
-  const [saved, setSaved] = useState(false);
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
     const ok = await actions.saveSettings({
       displayName: displayName.trim() || settings.displayName,
       lowDiskDefault: lowDisk,
-      downloadLimitBytesPerSec: fromMb(down),
-      uploadLimitBytesPerSec: fromMb(up),
+      downloadLimitBytesPerSec: fromMib(down),
+      uploadLimitBytesPerSec: fromMib(up),
       manualPeers: peers
         .split(/[\s,]+/)
         .map((p) => p.trim())
@@ -100,18 +100,19 @@ function Preferences({ settings }: { settings: Settings }) {
       </label>
       <div className="field-pair">
         <label className="field">
-          <span>Download cap (MB/s, 0 = unlimited)</span>
+          <span>Download cap (MiB/s, 0 = unlimited)</span>
           <input className="input" type="number" min={0} step={0.5} value={down} onChange={(e) => setDown(e.target.value)} data-testid="setting-download-cap" />
         </label>
         <label className="field">
-          <span>Upload cap (MB/s, 0 = unlimited)</span>
+          <span>Upload cap (MiB/s, 0 = unlimited)</span>
           <input className="input" type="number" min={0} step={0.5} value={up} onChange={(e) => setUp(e.target.value)} data-testid="setting-upload-cap" />
         </label>
       </div>
       <label className="field">
         <span>Manual peers (host:port, one per line — for networks that block discovery)</span>
-        <textarea className="input mono" rows={3} value={peers} onChange={(e) => setPeers(e.target.value)} placeholder="192.168.1.20:41234" data-testid="setting-manual-peers" />
+        <textarea className="input mono" rows={3} value={peers} onChange={(e) => setPeers(e.target.value)} placeholder="192.168.1.20:7400" data-testid="setting-manual-peers" />
       </label>
+      <OwnAddress />
       <div className="row">
         <button type="submit" className="btn btn-primary" data-testid="settings-save">
           Save
@@ -128,11 +129,13 @@ function Preferences({ settings }: { settings: Settings }) {
 
 export function SettingsView() {
   const settings = useAppState((s) => s.settings);
+  // Kept here: a save changes the settings, which gives the form a fresh start (its key).
+  const [saved, setSaved] = useState(false);
   return (
     <section className="page settings" data-testid="settings">
       <h1>Settings</h1>
       <GameDirectory current={settings?.gameDir ?? null} />
-      {settings ? <Preferences key={JSON.stringify(settings)} settings={settings} /> : <p className="muted">Loading settings…</p>}
+      {settings ? <Preferences key={JSON.stringify(settings)} settings={settings} saved={saved} setSaved={setSaved} /> : <p className="muted">Loading settings…</p>}
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import { ControlSocketClient, controlSocketPath } from '../../peer/launcher/control-socket';
-import { flag, parseArgs } from '../args';
+import { flag, parseArgs, type ParsedArgs } from '../args';
 import { safeText } from '../../peer/util/safe-text';
 import { renderProgress } from '../progress-bar';
 import { stateDirOf } from './shared-flags';
@@ -30,6 +30,20 @@ export async function runDownload(argv: string[], command: 'download' | 'stream-
   client.on('game-install-progress', mine((p) => draw(renderProgress(mode === 'streamed' ? 'stream' : 'install', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, mode === 'streamed' ? p.activePeers : null))));
   client.on('game-download-finished', mine((p) => draw(`download finished: ${safeText(gameId)} ${safeText(p.version, 40)}`)));
   client.on('game-install-begin', mine((p) => p.mode === 'streamed' && draw(`streaming ${gameId} from a peer…`)));
+  // Ctrl-C stops following, not the download: that belongs to the running peer, which carries
+  // on. Say so, and how to stop it, instead of leaving the player to guess.
+  let detached = false;
+  const onInterrupt = () => {
+    detached = true;
+    if (interactive) process.stdout.write('\n');
+    process.stdout.write(
+      `Stopped following ${safeText(gameId)}: it continues in the background in the running peer.\n` +
+        `  lanspread-peer games${stateDirHint(args)}    shows its progress\n` +
+        `  lanspread-peer cancel ${safeText(gameId)}${stateDirHint(args)}    cancels it (what was downloaded is discarded)\n`,
+    );
+    client.close();
+  };
+  process.once('SIGINT', onInterrupt);
   try {
     if (downloadOnly) await client.invoke('download_game', { gameId });
     else await client.invoke('install_game', { gameId, mode });
@@ -37,11 +51,33 @@ export async function runDownload(argv: string[], command: 'download' | 'stream-
     process.stdout.write(downloadOnly ? `${safeText(gameId)} is downloaded; install it with 'lanspread-peer download ${safeText(gameId)}'.\n` : `${safeText(gameId)} is installed.\n`);
     return 0;
   } catch (error) {
+    if (detached) return 130;
     if (interactive) process.stdout.write('\n');
     const coded = error instanceof LanspreadError ? error : new LanspreadError('INTERNAL', String(error));
     process.stderr.write(`error [${coded.code}]: ${safeText(coded.message, 1_000)}\n`);
     return 1;
   } finally {
+    process.off('SIGINT', onInterrupt);
     client.close();
   }
+}
+
+/** `lanspread-peer cancel <gameId>`: cancels a download the running peer is doing. */
+export async function runCancel(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { 'state-dir': { value: true } });
+  const gameId = args.command;
+  if (!gameId) throw new LanspreadError('MALFORMED_MESSAGE', 'usage: lanspread-peer cancel <gameId> [--state-dir DIR]');
+  const client = await ControlSocketClient.connect(controlSocketPath(stateDirOf(args)));
+  try {
+    await client.invoke('cancel_download', { gameId });
+    process.stdout.write(`The download of ${safeText(gameId)} is cancelled.\n`);
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+function stateDirHint(args: ParsedArgs): string {
+  const dir = flag(args, 'state-dir');
+  return dir === undefined ? '' : ` --state-dir ${safeText(dir, 200)}`;
 }

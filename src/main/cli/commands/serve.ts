@@ -5,19 +5,21 @@ import { ControlSocketServer, controlSocketPath } from '../../peer/launcher/cont
 import { InstanceLock } from '../../peer/launcher/instance-lock';
 import { ProcessGuard } from '../../peer/launcher/process-guard';
 import { createGameLauncher } from '../../peer/launcher/game-launcher';
+import { checkGameDir } from '../../peer/launcher/game-dir-check';
 import { RuntimeLauncherBackend } from '../../peer/launcher/launcher-backend';
 import { SettingsStore } from '../../peer/settings/settings-store';
 import { loadCatalog } from '../../peer/library/catalog';
-import { startPeer } from '../../peer/runtime';
+import { DEFAULT_CONTROL_PORT, startPeer } from '../../peer/runtime';
 import { createLogger, type Logger, type LogLevel } from '../../peer/util/logger';
 import { portInUse } from '../../peer/util/port-in-use';
-import { flag, flagList, numberFlag, parseArgs } from '../args';
+import { flag, flagList, numberFlag, parseArgs, sizeFlag } from '../args';
 import { findRendererDir } from '../web/renderer-dir';
 import { startWebHost } from '../web-host';
 import { stateDirOf } from './shared-flags';
 
 const SERVE_FLAGS = {
   'game-dir': { value: true },
+  'default-game-dir': { value: true },
   'state-dir': { value: true },
   name: { value: true },
   port: { value: true },
@@ -43,9 +45,9 @@ const SERVE_FLAGS = {
  */
 export async function runServe(argv: string[]): Promise<number> {
   const args = parseArgs(argv, SERVE_FLAGS);
-  const gameDirFlag = flag(args, 'game-dir');
-  if (!gameDirFlag) throw new LanspreadError('GAME_DIR_NOT_SET', 'serve needs --game-dir DIR');
-  const gameDir = path.resolve(gameDirFlag);
+  // A malformed size or port is refused before anything starts.
+  for (const name of ['download-limit', 'upload-limit', 'chunk-size']) sizeFlag(args, name);
+  for (const name of ['port', 'web-port']) numberFlag(args, name);
   const stateDir = stateDirOf(args);
   const lock = await InstanceLock.acquire(stateDir);
   const logger = createLogger((flag(args, 'log-level') ?? 'info') as LogLevel, 'peer');
@@ -56,7 +58,7 @@ export async function runServe(argv: string[]): Promise<number> {
     for (const stop of stops.splice(0).reverse()) await Promise.resolve().then(stop).catch((error: unknown) => logger.warn(`stopping: ${toLanspreadError(error).message}`));
   };
   try {
-    await serveUntilSignal(args, { gameDir, stateDir, logger, guard, stops });
+    await serveUntilSignal(args, { stateDir, logger, guard, stops });
   } finally {
     await stopAll();
   }
@@ -64,23 +66,24 @@ export async function runServe(argv: string[]): Promise<number> {
 }
 
 interface ServeContext {
-  gameDir: string;
   stateDir: string;
   logger: Logger;
   guard: ProcessGuard;
   stops: Array<() => unknown>;
 }
 
-async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { gameDir, stateDir, logger, guard, stops }: ServeContext): Promise<void> {
-  // Settings persist in the state dir (the web UI can change them); flags given now win.
+async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { stateDir, logger, guard, stops }: ServeContext): Promise<void> {
+  // Settings persist in the state dir (the web UI can change them). --game-dir, --name and the
+  // limits override what is saved (and are saved); --default-game-dir only fills a first start;
+  // --peer adds peers for this run without touching the saved list.
   const settings = await SettingsStore.open(stateDir, { displayName: os.hostname() });
   stops.push(() => settings.flush());
+  const { gameDir, save } = await chooseGameDir(args, settings.get().gameDir, logger);
   await settings.updateNow({
-    gameDir,
+    ...(save ? { gameDir } : {}),
     ...(flag(args, 'name') ? { displayName: flag(args, 'name') } : {}),
-    ...(args.flags.has('peer') ? { manualPeers: flagList(args, 'peer') } : {}),
-    ...(numberFlag(args, 'download-limit') === undefined ? {} : { downloadLimitBytesPerSec: numberFlag(args, 'download-limit') }),
-    ...(numberFlag(args, 'upload-limit') === undefined ? {} : { uploadLimitBytesPerSec: numberFlag(args, 'upload-limit') }),
+    ...(sizeFlag(args, 'download-limit') === undefined ? {} : { downloadLimitBytesPerSec: sizeFlag(args, 'download-limit') }),
+    ...(sizeFlag(args, 'upload-limit') === undefined ? {} : { uploadLimitBytesPerSec: sizeFlag(args, 'upload-limit') }),
   });
 
   const catalogFile = flag(args, 'catalog');
@@ -90,10 +93,13 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { gameDir, s
     gameDir,
     displayName: settings.get().displayName,
     host: flag(args, 'host') ?? '0.0.0.0',
-    port: numberFlag(args, 'port') ?? 0,
+    // A fixed default port keeps typed-in addresses valid; --port is taken as asked or not at all.
+    port: numberFlag(args, 'port') ?? DEFAULT_CONTROL_PORT,
+    portFallback: !args.flags.has('port'),
     manualPeers: settings.get().manualPeers,
+    sessionPeers: flagList(args, 'peer'),
     mdns: { enabled: !args.flags.has('no-mdns'), includeLoopback: args.flags.has('mdns-loopback') },
-    ...(numberFlag(args, 'chunk-size') ? { chunkSize: numberFlag(args, 'chunk-size') } : {}),
+    ...(sizeFlag(args, 'chunk-size') ? { chunkSize: sizeFlag(args, 'chunk-size') } : {}),
     downloadLimitBytesPerSec: settings.get().downloadLimitBytesPerSec,
     uploadLimitBytesPerSec: settings.get().uploadLimitBytesPerSec,
     logger,
@@ -122,6 +128,9 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { gameDir, s
   process.stdout.write(`LANSPREAD_READY ${JSON.stringify({ peerId: runtime.peerId, port: runtime.port, stateDir, ...(web ? { web: web.url } : {}) })}\n`);
   if (web) process.stdout.write(`Web UI: ${web.url}  (open this URL: the token in it is required)\n`);
   logger.info(`serving ${gameDir} as '${runtime.displayName}' on udp port ${runtime.port}, peer id ${runtime.peerId}`);
+  if (runtime.portTaken !== null) process.stdout.write(`Control port ${runtime.portTaken} was taken (another Lanspread or another program): this run listens on udp port ${runtime.port}.\n`);
+  const addresses = runtime.ownAddresses();
+  process.stdout.write(`Add this peer on another machine (Settings → Manual peers, or serve --peer): ${addresses.join('  ')}\n`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -131,6 +140,33 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { gameDir, s
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/**
+ * Which game folder this run shares: --game-dir (an override, saved), else the folder saved in
+ * Settings, else --default-game-dir (saved: it was the first start). Every candidate passes the
+ * same check as a folder chosen in Settings. A saved folder that is gone (an unplugged drive)
+ * is not forgotten: the default serves this run, and the saved one is used again once it is back.
+ */
+async function chooseGameDir(args: ReturnType<typeof parseArgs>, saved: string | null, logger: Logger): Promise<{ gameDir: string; save: boolean }> {
+  const override = flag(args, 'game-dir');
+  const fallback = flag(args, 'default-game-dir');
+  if (override !== undefined) {
+    const gameDir = await checkGameDir(path.resolve(override));
+    if (saved !== null && saved !== gameDir) logger.info(`--game-dir overrides the game folder saved in Settings (${saved}); ${gameDir} is saved instead`);
+    return { gameDir, save: true };
+  }
+  if (saved !== null) {
+    try {
+      return { gameDir: await checkGameDir(saved), save: false };
+    } catch (error) {
+      if (fallback === undefined) throw error;
+      logger.warn(`the game folder saved in Settings cannot be used (${toLanspreadError(error).message}); sharing ${path.resolve(fallback)} for this run`);
+      return { gameDir: await checkGameDir(path.resolve(fallback)), save: false };
+    }
+  }
+  if (fallback === undefined) throw new LanspreadError('GAME_DIR_NOT_SET', 'No game folder is saved in this state directory yet: pass --game-dir DIR');
+  return { gameDir: await checkGameDir(path.resolve(fallback)), save: true };
 }
 
 function requireRendererDir(): string {

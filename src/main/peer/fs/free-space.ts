@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { LanspreadError } from '../../../shared/errors';
+import { formatBytes } from '../../../shared/units';
 
 /**
  * Bytes an unprivileged process may still write on the file system holding `target` (the
@@ -28,5 +29,5 @@ export async function freeBytes(target: string): Promise<number> {
 export async function ensureFreeSpace(target: string, neededBytes: number, what: string): Promise<void> {
   const free = await freeBytes(target);
   if (neededBytes <= free) return;
-  throw new LanspreadError('DISK_FULL', `Not enough disk space for ${what}: ${neededBytes} bytes needed, ${free} bytes free in ${target}`);
+  throw new LanspreadError('DISK_FULL', `Not enough disk space for ${what}: ${formatBytes(neededBytes)} needed, ${formatBytes(free)} free in ${target} (${neededBytes} bytes needed, ${free} bytes free)`);
 }

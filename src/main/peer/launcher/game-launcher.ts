@@ -5,12 +5,18 @@ import type { Catalog, Platform } from '../../../shared/catalog';
 import { LanspreadError } from '../../../shared/errors';
 import { joinInside } from '../fs/safe-path';
 
+/** A game this launcher started. */
+export interface RunningGame {
+  /** Ends the game and whatever it started (its process group; on Windows its process tree). */
+  stop(): void;
+}
+
 /**
  * Starts an installed game from its catalog launch config, detached, with `local/` as the
  * root of every path (the catalog is bundled, but paths are still confined to local/).
  */
 export function createGameLauncher(catalog: () => Catalog, gameDir: () => string | null, platform: NodeJS.Platform = process.platform) {
-  return async (gameId: string, onExit: () => void): Promise<void> => {
+  return async (gameId: string, onExit: () => void): Promise<RunningGame> => {
     const entry = catalog().games.find((game) => game.id === gameId);
     const launch = entry?.launch[platform as Platform];
     if (!entry || !launch) throw new LanspreadError('NOT_IN_CATALOG', `No way to start ${gameId} on ${platform}`);
@@ -31,5 +37,19 @@ export function createGameLauncher(catalog: () => Catalog, gameDir: () => string
     });
     child.once('exit', onExit);
     child.unref();
+    return {
+      stop: () => {
+        if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+        // A launch script starts the game as its child: ending the script alone would leave the game running.
+        if (platform === 'win32') spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => child.kill());
+        else {
+          try {
+            process.kill(-child.pid, 'SIGTERM');
+          } catch {
+            child.kill('SIGTERM');
+          }
+        }
+      },
+    };
   };
 }

@@ -1,12 +1,10 @@
-import { stat, access } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
-import path from 'node:path';
 import type { CommandArgs, CommandName, CommandResult, EventName, EventPayload, InstallMode, LauncherBackend, LauncherEvents, OperationView, PeerView } from '../../../shared/api';
 import { swarmFiguresOf } from '../../../shared/api';
 import { LanspreadError, missingCase, toLanspreadError } from '../../../shared/errors';
 import type { Settings } from '../../../shared/settings';
 import type { PeerRuntime } from '../runtime-types';
 import { TypedEmitter } from '../util/typed-emitter';
+import { checkGameDir } from './game-dir-check';
 import { buildGameViews } from './game-views';
 
 /** Persisted settings as the backend needs them (the store decides where and how they are saved). */
@@ -18,8 +16,8 @@ export interface SettingsAccess {
 export interface LauncherBackendDeps {
   runtime: PeerRuntime;
   settings: SettingsAccess;
-  /** Starts a game; resolves when the process has started, `onExit` fires when it ends. */
-  launchGame?: (gameId: string, onExit: () => void) => Promise<void>;
+  /** Starts a game; resolves when the process has started (with a way to stop it), `onExit` fires when it ends. */
+  launchGame?: (gameId: string, onExit: () => void) => Promise<{ stop(): void } | void>;
   /** How long games-list-updated waits to coalesce bursts of changes. */
   listDebounceMs?: number;
 }
@@ -32,6 +30,7 @@ export class RuntimeLauncherBackend implements LauncherBackend {
   private readonly events = new TypedEmitter<LauncherEvents>();
   private readonly operations = new Map<string, OperationView>();
   private readonly running = new Set<string>();
+  private readonly stoppers = new Map<string, () => void>();
   private readonly unsubscribe: (() => void)[] = [];
   private listTimer: NodeJS.Timeout | null = null;
 
@@ -64,7 +63,17 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       case 'request_peers':
         return this.peerViews();
       case 'get_status':
-        return { peerId: runtime.peerId, displayName: runtime.displayName, gameDir: runtime.gameDir(), running: true, peerCount: runtime.getPeerCount() };
+        return {
+          peerId: runtime.peerId,
+          displayName: runtime.displayName,
+          gameDir: runtime.gameDir(),
+          running: true,
+          peerCount: runtime.getPeerCount(),
+          controlPort: runtime.port,
+          portTaken: runtime.portTaken,
+          addresses: runtime.ownAddresses(),
+          manualPeers: runtime.manualPeerStates(),
+        };
       case 'install_game':
         return this.install(gameIdOf(args), (args as CommandArgs<'install_game'>).mode ?? 'normal');
       case 'download_game':
@@ -80,6 +89,10 @@ export class RuntimeLauncherBackend implements LauncherBackend {
         return undefined;
       case 'play_game':
         return this.play(gameIdOf(args));
+      case 'stop_game':
+        // The game's exit (onExit) clears its running mark, as when it ends on its own.
+        this.stoppers.get(gameIdOf(args))?.();
+        return undefined;
       case 'update_game_directory':
         return this.updateGameDirectory((args as CommandArgs<'update_game_directory'>)?.path);
       case 'pick_game_directory':
@@ -119,18 +132,7 @@ export class RuntimeLauncherBackend implements LauncherBackend {
   }
 
   private async updateGameDirectory(dir: unknown): Promise<void> {
-    if (typeof dir !== 'string' || dir.trim() === '') throw new LanspreadError('GAME_DIR_INVALID', 'Choose a folder for your games');
-    // A relative path would resolve against this process's working directory, which no face's
-    // user sees ("../../.." became "/"); a file-system root is never a game folder.
-    if (!path.isAbsolute(dir)) throw new LanspreadError('GAME_DIR_INVALID', `The game folder must be a full (absolute) path, not ${JSON.stringify(dir.slice(0, 200))}`);
-    const resolved = path.resolve(dir);
-    if (path.parse(resolved).root === resolved) throw new LanspreadError('GAME_DIR_INVALID', `The root of a file system (${resolved}) cannot be the game folder`);
-    const stats = await stat(resolved).catch(() => null);
-    if (!stats) throw new LanspreadError('GAME_DIR_INVALID', `Folder does not exist: ${resolved}`);
-    if (!stats.isDirectory()) throw new LanspreadError('GAME_DIR_INVALID', `Not a folder: ${resolved}`);
-    await access(resolved, fsConstants.W_OK).catch((error: unknown) => {
-      throw new LanspreadError('GAME_DIR_INVALID', `Folder is not writable: ${resolved}`, { cause: error });
-    });
+    const resolved = await checkGameDir(dir);
     await this.deps.runtime.setGameDir(resolved);
     const settings = await this.deps.settings.update({ gameDir: resolved });
     this.events.emit('settings-changed', { settings });
@@ -147,10 +149,16 @@ export class RuntimeLauncherBackend implements LauncherBackend {
         throw new LanspreadError('MALFORMED_MESSAGE', `${key} must be a non-negative number of bytes per second`);
       }
     }
+    if (rest.displayName !== undefined) {
+      if (typeof rest.displayName !== 'string' || rest.displayName.trim() === '') throw new LanspreadError('MALFORMED_MESSAGE', 'The display name must not be empty');
+      rest.displayName = rest.displayName.trim().slice(0, 64);
+    }
     // Applied before saving: an invalid peer address is refused instead of persisted.
     if (rest.manualPeers) this.deps.runtime.setManualPeers(rest.manualPeers);
     this.deps.runtime.setBandwidthLimits({ downloadBytesPerSec: rest.downloadLimitBytesPerSec, uploadBytesPerSec: rest.uploadLimitBytesPerSec });
     const settings = await this.deps.settings.update(rest);
+    // Peers see a new name within seconds, not after a restart.
+    this.deps.runtime.setDisplayName(settings.displayName);
     this.events.emit('settings-changed', { settings });
     return settings;
   }
@@ -189,12 +197,14 @@ export class RuntimeLauncherBackend implements LauncherBackend {
     if (!this.deps.launchGame) throw new LanspreadError('INTERNAL', 'Playing games is not supported here');
     const game = this.deps.runtime.localGames().find((g) => g.id === gameId);
     if (!game?.installed) throw new LanspreadError('NOT_INSTALLED', `Install ${gameId} before playing it`);
-    await this.deps.launchGame(gameId, () => {
+    const started = await this.deps.launchGame(gameId, () => {
       this.running.delete(gameId);
+      this.stoppers.delete(gameId);
       this.events.emit('game-running-changed', { gameId, running: false });
       this.scheduleListUpdate();
     });
     this.running.add(gameId);
+    if (started) this.stoppers.set(gameId, () => started.stop());
     this.events.emit('game-running-changed', { gameId, running: true });
     this.scheduleListUpdate();
   }

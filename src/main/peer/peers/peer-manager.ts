@@ -93,6 +93,8 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
   /** Greetings that failed, by target: when they may be tried again. */
   private readonly greetFailures = new Map<string, { retryAt: number; delayMs: number }>();
   private manualAddresses: { host: string; port: number }[] = [];
+  /** Why each manual address did not answer the last time it was tried (until it does). */
+  private readonly manualFailures = new Map<string, string>();
   private tickTimer: NodeJS.Timeout | null = null;
   private manualTimer: NodeJS.Timeout | null = null;
   private unsubscribeLost: (() => void) | null = null;
@@ -134,8 +136,21 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     await Promise.allSettled([...this.connecting.values()]);
   }
 
+  /** Each manual address: connected (to which peer), still being tried, or unreachable with the last reason. */
+  manualPeerStates(): { address: string; state: 'connected' | 'trying' | 'unreachable'; peerId: PeerId | null; reason: string | null }[] {
+    return this.manualAddresses.map((address) => {
+      const shown = addressText(address);
+      const record = this.deps.db.list().find((r) => r.info.host === address.host && r.info.port === address.port);
+      if (record) return { address: shown, state: 'connected', peerId: record.info.peerId, reason: null };
+      const reason = this.manualFailures.get(shown);
+      return reason === undefined ? { address: shown, state: 'trying', peerId: null, reason: null } : { address: shown, state: 'unreachable', peerId: null, reason };
+    });
+  }
+
   setManualPeers(addresses: { host: string; port: number }[]): void {
     this.manualAddresses = addresses;
+    const kept = new Set(addresses.map(addressText));
+    for (const shown of [...this.manualFailures.keys()]) if (!kept.has(shown)) this.manualFailures.delete(shown);
     if (this.running) this.connectManualPeers();
   }
 
@@ -256,6 +271,19 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     if (changed) this.emit('peer-games-changed', { peerId });
   }
 
+  /**
+   * Greets a known peer again over its pinned connection to learn what its Hello carries
+   * besides the revision (its display name): a new revision is also how a rename is announced.
+   */
+  private async refreshHello(peerId: PeerId): Promise<void> {
+    const record = this.deps.db.get(peerId);
+    if (!record) return;
+    const response = await this.deps.transport.request(targetOf(record), { type: 'Hello', ...this.deps.ownHello() }, { timeoutMs: this.timings.requestTimeoutMs });
+    if (response.type !== 'Hello') throw unexpected(response);
+    if (response.peerId !== peerId) throw new LanspreadError('PEER_FINGERPRINT_MISMATCH', 'Hello peer id does not match the certificate');
+    if (this.deps.db.get(peerId) === record && record.info.name !== response.name) record.info = { ...record.info, name: response.name };
+  }
+
   private async once_(key: string, work: () => Promise<void>): Promise<void> {
     const pending = this.connecting.get(key);
     if (pending) return pending;
@@ -316,7 +344,10 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     // newer one lists once this listing is done and the next beat carries it.
     record.libraryRevision = libraryRevision;
     this.emit('peer-revision-changed', { peerId });
-    void this.once_(`list@${peerId}`, () => this.refreshGames(peerId)).catch((error: unknown) => {
+    void this.once_(`list@${peerId}`, async () => {
+      await this.refreshHello(peerId);
+      await this.refreshGames(peerId);
+    }).catch((error: unknown) => {
       if (this.deps.db.get(peerId) === record) record.libraryRevision = -1;
       this.deps.logger.debug('re-listing a peer failed', { peerId: peerId.slice(0, 12), error: toLanspreadError(error).message });
     });
@@ -338,12 +369,19 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
       if (connected) continue;
       const key = `manual@${address.host}:${address.port}`;
       void this.once_(key, async () => {
+        const shown = addressText(address);
         try {
           const { peerId, response } = await this.deps.transport.probe(address.host, address.port, { type: 'Hello', ...this.deps.ownHello() }, { timeoutMs: this.timings.requestTimeoutMs });
-          if (peerId === this.deps.ownHello().peerId) return;
+          if (peerId === this.deps.ownHello().peerId) {
+            this.manualFailures.set(shown, 'this is the address of this launcher itself');
+            return;
+          }
           await this.admit({ ...address, peerId }, 'manual', response);
+          this.manualFailures.delete(shown);
         } catch (error) {
-          this.deps.logger.debug('manual peer unreachable', { ...address, error: toLanspreadError(error).message });
+          const coded = toLanspreadError(error);
+          this.manualFailures.set(shown, `${coded.message} [${coded.code}]`);
+          this.deps.logger.debug('manual peer unreachable', { ...address, error: coded.message });
         }
       });
     }
@@ -418,6 +456,10 @@ export class PeerManager extends TypedEmitter<PeerManagerEvents> {
     this.emit('peer-disconnected', { peerId, reason });
     this.emit('peer-count', { count: this.deps.db.size });
   }
+}
+
+function addressText(address: { host: string; port: number }): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
 function targetOf(record: PeerRecord): PeerTarget {

@@ -43,6 +43,11 @@ export class ServedRevision {
     this.downloadedHere.set(gameId, version);
   }
 
+  /** The display name changed: peers re-list us (and greet us again) at once, as for a catalog change. */
+  renamed(): void {
+    this.catalog++;
+  }
+
   current(): ServedRevisions {
     const games = this.served();
     // A game downloaded here that is gone or another version now was removed or updated: a

@@ -12,7 +12,7 @@ export function portInUse(error: unknown): unknown {
 }
 
 /** The errno error under any wrapping (the QUIC socket rethrows it as its own error with a cause). */
-function addressInUse(error: unknown): { address: string; port: number } | null {
+export function addressInUse(error: unknown): { address: string; port: number } | null {
   for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
     const { code, address, port } = current as { code?: unknown; address?: unknown; port?: unknown };
     if (code === 'EADDRINUSE') return { address: typeof address === 'string' ? address : '0.0.0.0', port: typeof port === 'number' ? port : 0 };

@@ -51,7 +51,15 @@ export async function createQuicTransport(options: QuicTransportOptions): Promis
         timings: { idleTimeoutMs: timings.idleTimeoutMs, keepAliveIntervalMs: timings.keepAliveIntervalMs },
         ...(options.serverLimits ? { limits: options.serverLimits } : {}),
       });
-      return (await server.start()).port;
+      try {
+        return (await server.start()).port;
+      } catch (error) {
+        // A bind that failed (a port taken) leaves nothing behind: listen may be tried again, on another port.
+        const failed = server;
+        server = null;
+        await failed.stop().catch(() => undefined);
+        throw error;
+      }
     },
     async stop() {
       await client.stop();
