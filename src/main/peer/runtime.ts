@@ -211,6 +211,8 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     partials,
     ledger,
     servedWhole: (gameId, manifest) => library.adoptDownloaded(gameId, manifest),
+    // Built from the library index: hashed already when the game was announced, not read again.
+    onDisk: (gameId) => library.manifest(gameId).catch(() => null),
     stateDir: config.stateDir,
     gameDir: () => library.gameDir(),
     // Peers that all left (pruned after a few seconds without answering) are waited for, not given up on at once:
