@@ -24,12 +24,18 @@ Commands:
   stream-install
              Low-disk install through a running 'serve': a peer unpacks the game and streams the
              files into local/; no archive lands here. stream-install <gameId> [--state-dir DIR]
+  share      Share a game that is not in the bundled catalog through a running 'serve': its folder
+             <game-dir>/<id>/ holds the archives; the description goes to every peer with the game.
+             share <id> --title TITLE --launch PLATFORM=PATH [--version V] [--description TEXT]
+                   [--genre G]... [--max-players N] [--arg PLATFORM=ARG]... [--cwd PLATFORM=DIR]
+             PLATFORM is linux, win32 or darwin; PATH and DIR are inside the game's local/ folder.
+             --version V writes V into the folder's version.ini; without it the folder's own is used.
   demo-games Write the generated demo games (demo-arena, demo-racer, demo-tanks) into a game directory;
              games already there are kept. Used by \`npm start -- --demo\`.
              --game-dir DIR      where to write them (required)
              --seed-index N      1: all three games (default); 2: demo-arena and demo-racer
 
-Options of peers, games, download, stream-install:
+Options of peers, games, download, stream-install, share:
   --state-dir DIR   the state directory of the running peer; default ./.lanspread-state
   --json            machine-readable output
 `;

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Catalog } from '../../shared/catalog';
 import { LanspreadError, toLanspreadError } from '../../shared/errors';
+import type { GameDescription } from '../../shared/game-description';
 import type { LocalGameState, PeerId } from '../../shared/model';
 import { BandwidthLimits } from './bandwidth/bandwidth-limits';
 import { uploadThrottle } from './bandwidth/throttle';
@@ -11,7 +12,10 @@ import { loadOrCreateIdentity } from './identity/identity';
 import { InstallService } from './install/install-service';
 import { bundledCatalogPath, loadCatalog } from './library/catalog';
 import { ChunkHasher } from './library/chunk-hasher';
+import { GameDescriptions } from './library/game-descriptions';
 import { LocalLibrary } from './library/local-library';
+import { shareGame } from './library/share-game';
+import { entryOf } from './launcher/game-views';
 import { OperationRegistry } from './operations/operation-registry';
 import { PeerGameDB } from './peers/peer-game-db';
 import { PeerManager } from './peers/peer-manager';
@@ -70,6 +74,9 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   await preparePrivateStateDir(config.stateDir);
   const identity = await loadOrCreateIdentity(config.stateDir, logger.child('identity'));
   const catalog: Catalog = config.catalog ?? (await loadCatalog(bundledCatalogPath()));
+  const catalogIds: ReadonlySet<string> = new Set(catalog.games.map((game) => game.id));
+  // Games beyond the catalog (described here, or adopted from a peer): known before the library's first scan.
+  const descriptions = await GameDescriptions.open(config.stateDir, catalogIds, logger.child('descriptions'));
   const events = new TypedEmitter<RuntimeEvents>();
   const operations = new OperationRegistry();
   const unpacker = config.unpacker ?? new WorkerUnpacker();
@@ -83,7 +90,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     const gameDir = library.gameDir();
     if (gameDir === null) throw new LanspreadError('GAME_DIR_NOT_SET', 'Choose a game folder first');
     if (!installService || installService.gameDirectory !== gameDir) {
-      installService = new InstallService({ gameDir, stateDir: config.stateDir, unpacker, operations, catalog, passwords: config.archivePassword });
+      installService = new InstallService({ gameDir, stateDir: config.stateDir, unpacker, operations, catalog, isDescribed: (id) => descriptions.has(id), passwords: config.archivePassword });
     }
     return installService;
   };
@@ -95,6 +102,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     stateDir: config.stateDir,
     gameDir: config.gameDir,
     catalog,
+    descriptions,
     chunkSize: config.chunkSize,
     debounceMs: config.libraryDebounceMs,
     fallbackScanMs: config.fallbackScanMs,
@@ -283,6 +291,26 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     logger: logger.child('resume'),
   });
 
+  /**
+   * Before a download or streamed install of a game beyond the catalog: keep the description its
+   * sources announce (most of those serving the newest version), so the game is scanned, shared
+   * onwards and playable here, also after a restart. Our own description is never replaced.
+   */
+  const adoptDescription = async (gameId: string): Promise<void> => {
+    if (catalogIds.has(gameId) || descriptions.get(gameId)?.own) return;
+    const version = db.latestVersion(gameId);
+    const tally = new Map<string, { description: GameDescription; count: number }>();
+    for (const record of version === null ? [] : db.sourcesFor(gameId, version)) {
+      const description = record.games.find((game) => game.id === gameId)?.description;
+      if (!description) continue;
+      const key = JSON.stringify(description);
+      tally.set(key, { description, count: (tally.get(key)?.count ?? 0) + 1 });
+    }
+    const chosen = [...tally.values()].sort((a, b) => b.count - a.count)[0]?.description;
+    if (chosen) await descriptions.adopt(chosen);
+    else if (!descriptions.has(gameId)) throw new LanspreadError('NOT_IN_CATALOG', `${gameId} is not in the catalog and no peer describes it`);
+  };
+
   const runtime: PeerRuntime = {
     peerId: identity.peerId,
     displayName: config.displayName,
@@ -291,6 +319,17 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     onAny: (listener) => events.onAny(listener),
     gameDir: () => library.gameDir(),
     catalog: () => catalog,
+    gameCatalog: () => ({ schemaVersion: 1, games: [...catalog.games, ...[...descriptions.all().values()].map(({ description }) => entryOf(description))] }),
+    descriptions: () => descriptions.all(),
+    isKnownGame: (gameId) => catalogIds.has(gameId) || descriptions.has(gameId) || (db.remoteGames().get(gameId)?.descriptions.length ?? 0) > 0,
+    shareGame: (request) =>
+      shareGame(request, {
+        descriptions,
+        catalogIds,
+        gameDir: () => library.gameDir(),
+        isBusy: (gameId) => operations.isBusy(gameId),
+        described: (gameId) => library.descriptionChanged(gameId),
+      }),
     localGames: (): LocalGameState[] => library.localGames(),
     remoteGames: () => db.remoteGames(),
     peers: () => db.list(),
@@ -315,6 +354,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     setManualPeers: (addresses) => peers.setManualPeers(addresses.map(parsePeerAddress)),
     rescan: () => library.rescanAll(),
     async download(gameId, options = {}) {
+      await adoptDescription(gameId);
       const outcome = await downloads.download(gameId, { install: options.install !== false });
       if (outcome.status === 'failed') throw LanspreadError.fromInfo(outcome.error);
       if (outcome.status === 'cancelled') throw new LanspreadError('REQUEST_CANCELLED', `Download of ${gameId} was cancelled`);
@@ -333,7 +373,10 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
         })),
       };
     },
-    streamInstall: (gameId) => streams.install(gameId),
+    async streamInstall(gameId) {
+      await adoptDescription(gameId);
+      return streams.install(gameId);
+    },
     cancelDownload: (gameId) => streams.cancel(gameId) || downloads.cancel(gameId),
     async installDownloaded(gameId) {
       const service = installs();

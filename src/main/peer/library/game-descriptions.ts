@@ -1,0 +1,98 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { GameDescription } from '../../../shared/game-description';
+import { writeFileAtomic } from '../fs/atomic-write';
+import type { Logger } from '../util/logger';
+import { validateGameDescription } from '../protocol/game-description';
+
+/**
+ * The games this machine knows beyond the bundled catalog: the ones it shares by description
+ * (`own`), and the ones it downloaded from a peer that described them (adopted, so they are
+ * still scanned, shared onwards and playable after a restart). Launcher-owned metadata: one
+ * file in the state directory, never anything in a game folder. Every entry is validated again
+ * when loaded; one that no longer passes (or whose id the catalog now has) is dropped.
+ */
+
+const FILE_NAME = 'game-descriptions.json';
+const SCHEMA_VERSION = 1;
+
+export interface KnownDescription {
+  description: GameDescription;
+  /** Described on this machine (shared from here); otherwise adopted from a peer's description. */
+  own: boolean;
+}
+
+interface DescriptionsFile {
+  schemaVersion: number;
+  games: KnownDescription[];
+}
+
+export class GameDescriptions {
+  private saving: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly file: string,
+    private readonly catalogIds: ReadonlySet<string>,
+    private readonly known: Map<string, KnownDescription>,
+  ) {}
+
+  static async open(stateDir: string, catalogIds: ReadonlySet<string>, logger: Logger): Promise<GameDescriptions> {
+    const file = path.join(stateDir, FILE_NAME);
+    const known = new Map<string, KnownDescription>();
+    const raw = await readFile(file, 'utf8').catch(() => null);
+    if (raw !== null) {
+      try {
+        const parsed = JSON.parse(raw) as Partial<DescriptionsFile>;
+        for (const entry of parsed.schemaVersion === SCHEMA_VERSION && Array.isArray(parsed.games) ? parsed.games : []) {
+          try {
+            const description = validateGameDescription(entry?.description, catalogIds);
+            known.set(description.id, { description, own: entry.own === true });
+          } catch (error) {
+            logger.warn('dropped a stored game description', { error: (error as Error).message });
+          }
+        }
+      } catch {
+        logger.warn('game descriptions file is not readable JSON; starting without descriptions', { file });
+      }
+    }
+    return new GameDescriptions(file, catalogIds, known);
+  }
+
+  get(gameId: string): KnownDescription | undefined {
+    return this.known.get(gameId);
+  }
+
+  has(gameId: string): boolean {
+    return this.known.has(gameId);
+  }
+
+  all(): ReadonlyMap<string, KnownDescription> {
+    return this.known;
+  }
+
+  /** Shares a game from here under this description (replacing an adopted one of the same id). */
+  async share(raw: unknown): Promise<GameDescription> {
+    const description = validateGameDescription(raw, this.catalogIds);
+    this.known.set(description.id, { description, own: true });
+    await this.save();
+    return description;
+  }
+
+  /**
+   * Keeps a peer's description of a game this machine is about to download. A description of
+   * our own is never replaced by a peer's; an adopted one follows the sources of each download.
+   */
+  async adopt(raw: GameDescription): Promise<void> {
+    const description = validateGameDescription(raw, this.catalogIds);
+    const current = this.known.get(description.id);
+    if (current?.own || (current && JSON.stringify(current.description) === JSON.stringify(description))) return;
+    this.known.set(description.id, { description, own: false });
+    await this.save();
+  }
+
+  private save(): Promise<void> {
+    const snapshot: DescriptionsFile = { schemaVersion: SCHEMA_VERSION, games: [...this.known.values()] };
+    this.saving = this.saving.catch(() => undefined).then(() => writeFileAtomic(this.file, JSON.stringify(snapshot, null, 2)));
+    return this.saving;
+  }
+}
