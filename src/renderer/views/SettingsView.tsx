@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Settings } from '../../shared/settings';
 import { useActions, useAppState } from '../context';
+import { ShareGameForm } from './ShareGameForm';
 
 const MB = 1024 * 1024;
 
@@ -133,6 +134,7 @@ export function SettingsView() {
       <h1>Settings</h1>
       <GameDirectory current={settings?.gameDir ?? null} />
       {settings ? <Preferences key={JSON.stringify(settings)} settings={settings} /> : <p className="muted">Loading settings…</p>}
+      <ShareGameForm />
     </section>
   );
 }
