@@ -60,6 +60,15 @@ describe.skipIf(!haveRarFixtures)('a game beyond the catalog, shared by descript
     await waitFor(() => bob.runtime.peers().length === 1, 20_000, 'bob to see alice');
     expect(await viewOf(bobBackend, GAME)).toBeUndefined();
 
+    // A launch path leaving local/ is refused by the running peer, with its code, and nothing is written.
+    const refused = await run(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'share', GAME, '--state-dir', alice.stateDir, '--title', 'LAN Shooter', '--version', '1.4', '--launch', 'linux=../../../bin/sh'], { cwd: repoRoot }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toMatch(/^error \[DESCRIPTION_INVALID\]: .*launch\.linux\.executable/);
+    await expect(readFile(path.join(alice.gameDir, GAME, 'version.ini'))).rejects.toMatchObject({ code: 'ENOENT' });
+
     const cli = [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'share', GAME, '--state-dir', alice.stateDir, '--title', 'LAN Shooter', '--version', '1.4', '--description', 'Four files of a real WinRAR archive.', '--genre', 'Shooter', '--max-players', '12', '--launch', 'linux=test1.bin', '--arg', 'linux=--lan', '--launch', 'win32=test2.bin'];
     const { stdout } = await run(process.execPath, cli, { cwd: repoRoot });
     expect(stdout).toContain(`Sharing ${GAME} (LAN Shooter)`);
@@ -78,6 +87,9 @@ describe.skipIf(!haveRarFixtures)('a game beyond the catalog, shared by descript
       installed: false,
       shared: { own: false, sharedBy: ['alice'], conflicts: [] },
     });
+
+    const listed = await run(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'games', '--state-dir', bob.stateDir], { cwd: repoRoot });
+    expect(listed.stdout).toMatch(new RegExp(`^${GAME} +1\\.4 .* available  on 1 peer  "LAN Shooter" shared by alice$`, 'm'));
 
     await bobBackend.handle('install_game', { gameId: GAME });
     const local = path.join(bob.gameDir, GAME, 'local');
