@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Catalog } from '../../shared/catalog';
 import { LanspreadError, toLanspreadError } from '../../shared/errors';
-import type { GameDescription } from '../../shared/game-description';
 import type { LocalGameState, PeerId } from '../../shared/model';
 import { BandwidthLimits } from './bandwidth/bandwidth-limits';
 import { uploadThrottle } from './bandwidth/throttle';
@@ -15,7 +14,6 @@ import { ChunkHasher } from './library/chunk-hasher';
 import { GameDescriptions } from './library/game-descriptions';
 import { LocalLibrary } from './library/local-library';
 import { shareGame } from './library/share-game';
-import { entryOf } from './launcher/game-views';
 import { OperationRegistry } from './operations/operation-registry';
 import { PeerGameDB } from './peers/peer-game-db';
 import { PeerManager } from './peers/peer-manager';
@@ -291,24 +289,11 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     logger: logger.child('resume'),
   });
 
-  /**
-   * Before a download or streamed install of a game beyond the catalog: keep the description its
-   * sources announce (most of those serving the newest version), so the game is scanned, shared
-   * onwards and playable here, also after a restart. Our own description is never replaced.
-   */
-  const adoptDescription = async (gameId: string): Promise<void> => {
-    if (catalogIds.has(gameId) || descriptions.get(gameId)?.own) return;
+  /** A game beyond the catalog keeps the description of the peers serving its newest version. */
+  const adoptDescription = (gameId: string): Promise<void> => {
     const version = db.latestVersion(gameId);
-    const tally = new Map<string, { description: GameDescription; count: number }>();
-    for (const record of version === null ? [] : db.sourcesFor(gameId, version)) {
-      const description = record.games.find((game) => game.id === gameId)?.description;
-      if (!description) continue;
-      const key = JSON.stringify(description);
-      tally.set(key, { description, count: (tally.get(key)?.count ?? 0) + 1 });
-    }
-    const chosen = [...tally.values()].sort((a, b) => b.count - a.count)[0]?.description;
-    if (chosen) await descriptions.adopt(chosen);
-    else if (!descriptions.has(gameId)) throw new LanspreadError('NOT_IN_CATALOG', `${gameId} is not in the catalog and no peer describes it`);
+    const sources = version === null ? [] : db.sourcesFor(gameId, version);
+    return descriptions.adoptFromSources(gameId, sources.map((record) => record.games.find((game) => game.id === gameId)?.description));
   };
 
   const runtime: PeerRuntime = {
@@ -319,7 +304,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     onAny: (listener) => events.onAny(listener),
     gameDir: () => library.gameDir(),
     catalog: () => catalog,
-    gameCatalog: () => ({ schemaVersion: 1, games: [...catalog.games, ...[...descriptions.all().values()].map(({ description }) => entryOf(description))] }),
+    gameCatalog: () => descriptions.withCatalog(catalog),
     descriptions: () => descriptions.all(),
     isKnownGame: (gameId) => catalogIds.has(gameId) || descriptions.has(gameId) || (db.remoteGames().get(gameId)?.descriptions.length ?? 0) > 0,
     shareGame: (request) =>

@@ -115,6 +115,27 @@ describe('GameDescriptions (the state directory file)', () => {
     }
   });
 
+  it('adopts the description most sources give before a download; never for a catalog id, never over our own', async () => {
+    const work = await makeWorkDir('descriptions');
+    try {
+      const store = await GameDescriptions.open(work.dir, CATALOG, silentLogger);
+      const other = { ...GOOD, title: 'Minority title' };
+      await store.adoptFromSources(GOOD.id, [other, GOOD, undefined, GOOD, { ...GOOD, id: 'elsewhere' }]);
+      expect(store.get(GOOD.id)).toEqual({ description: GOOD, own: false });
+      await store.adoptFromSources('demo-arena', [{ ...GOOD, id: 'demo-arena' }]);
+      expect(store.has('demo-arena')).toBe(false);
+      await expect(store.adoptFromSources('nobody-describes', [undefined])).rejects.toMatchObject({ code: 'NOT_IN_CATALOG' });
+      // Adopted earlier, described by nobody now: the download may still go ahead with what we kept.
+      await store.adoptFromSources(GOOD.id, []);
+      await store.share({ ...GOOD, title: 'Ours' });
+      await store.adoptFromSources(GOOD.id, [GOOD, GOOD]);
+      expect(store.get(GOOD.id)).toMatchObject({ own: true, description: { title: 'Ours' } });
+      expect(store.withCatalog({ schemaVersion: 1, games: [] }).games).toEqual([{ ...GOOD, title: 'Ours', releaseYear: 0, sizeHintBytes: 0 }]);
+    } finally {
+      await work.cleanup();
+    }
+  });
+
   it('drops stored entries that no longer pass (edited by hand, or an id the catalog now has)', async () => {
     const work = await makeWorkDir('descriptions');
     try {

@@ -3,7 +3,7 @@ import type { Catalog, CatalogEntry } from '../../../shared/catalog';
 import type { GameDescription } from '../../../shared/game-description';
 import type { LocalGameState, PeerId } from '../../../shared/model';
 import { compareVersions } from '../../../shared/version';
-import type { KnownDescription } from '../library/game-descriptions';
+import { entryOf, type KnownDescription } from '../library/game-descriptions';
 import type { RemoteGame } from '../peers/peer-game-db';
 
 export interface GameViewInputs {
@@ -45,11 +45,6 @@ export function buildGameViews(inputs: GameViewInputs): GameView[] {
     if (view) views.push({ ...view, shared: described.shared });
   }
   return views.sort((a, b) => a.title.localeCompare(b.title));
-}
-
-/** A description as the catalog entry it stands in for: no release year, no size hint. */
-export function entryOf(description: GameDescription): CatalogEntry {
-  return { ...description, releaseYear: 0, sizeHintBytes: 0 };
 }
 
 function describedGame(id: string, inputs: GameViewInputs): { description: GameDescription; shared: SharedGameView } | null {

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Catalog, CatalogEntry } from '../../../shared/catalog';
+import { LanspreadError } from '../../../shared/errors';
 import type { GameDescription } from '../../../shared/game-description';
 import { writeFileAtomic } from '../fs/atomic-write';
 import type { Logger } from '../util/logger';
@@ -79,9 +81,30 @@ export class GameDescriptions {
   }
 
   /**
-   * Keeps a peer's description of a game this machine is about to download. A description of
-   * our own is never replaced by a peer's; an adopted one follows the sources of each download.
+   * Before this machine downloads or stream-installs a game: keeps the description its sources
+   * announce (the one most of them give), so the game is scanned, shared onwards and playable
+   * here, also after a restart. Nothing for a catalog game; our own description is never
+   * replaced by a peer's. NOT_IN_CATALOG when nobody describes a game that is not in the catalog.
    */
+  async adoptFromSources(gameId: string, announced: ReadonlyArray<GameDescription | undefined>): Promise<void> {
+    if (this.catalogIds.has(gameId) || this.known.get(gameId)?.own) return;
+    const tally = new Map<string, { description: GameDescription; count: number }>();
+    for (const description of announced) {
+      if (description?.id !== gameId) continue;
+      const key = JSON.stringify(description);
+      tally.set(key, { description, count: (tally.get(key)?.count ?? 0) + 1 });
+    }
+    const chosen = [...tally.values()].sort((a, b) => b.count - a.count)[0]?.description;
+    if (chosen) await this.adopt(chosen);
+    else if (!this.known.has(gameId)) throw new LanspreadError('NOT_IN_CATALOG', `${gameId} is not in the catalog and no peer describes it`);
+  }
+
+  /** The bundled catalog with every known description as an entry: what Play can start. */
+  withCatalog(catalog: Catalog): Catalog {
+    return { schemaVersion: 1, games: [...catalog.games, ...[...this.known.values()].map(({ description }) => entryOf(description))] };
+  }
+
+  /** A peer's description of a game this machine downloads (an adopted one follows the sources of each download). */
   async adopt(raw: GameDescription): Promise<void> {
     const description = validateGameDescription(raw, this.catalogIds);
     const current = this.known.get(description.id);
@@ -95,4 +118,9 @@ export class GameDescriptions {
     this.saving = this.saving.catch(() => undefined).then(() => writeFileAtomic(this.file, JSON.stringify(snapshot, null, 2)));
     return this.saving;
   }
+}
+
+/** A description as the catalog entry it stands in for: no release year, no size hint. */
+export function entryOf(description: GameDescription): CatalogEntry {
+  return { ...description, releaseYear: 0, sizeHintBytes: 0 };
 }
