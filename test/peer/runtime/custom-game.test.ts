@@ -132,6 +132,12 @@ describe.skipIf(!haveRarFixtures)('a game beyond the catalog, shared by descript
     const shownBy = shooter?.title === 'Carol’s Shooter' ? 'carol' : 'dave';
     expect(shooter?.shared).toEqual({ own: false, sharedBy: [shownBy], conflicts: [{ title: shooter?.shared?.conflicts[0]?.title, sharedBy: [shownBy === 'carol' ? 'dave' : 'carol'] }] });
 
+    // Dave describes it again, as carol does: the new description reaches bob, and the two agree.
+    await dave.runtime.shareGame({ description: description(GAME, 'Carol’s Shooter') });
+    await waitFor(async () => (await viewOf(bobBackend, GAME))?.shared?.conflicts.length === 0, 20_000, 'dave’s new description to reach bob');
+    expect(await viewOf(bobBackend, GAME)).toMatchObject({ title: 'Carol’s Shooter', shared: { own: false, conflicts: [] } });
+    expect((await viewOf(bobBackend, GAME))?.shared?.sharedBy.sort()).toEqual(['carol', 'dave']);
+
     // Sharing a catalog id is refused where the catalog has it.
     await expect(bob.runtime.shareGame({ description: description('demo-arena', 'Mine'), version: '1' })).rejects.toMatchObject({ code: 'GAME_ID_IN_CATALOG' });
     await expect(bob.runtime.shareGame({ description: description('not-here', 'Missing'), version: '1' })).rejects.toMatchObject({ code: 'GAME_NOT_FOUND' });
