@@ -126,6 +126,8 @@ export interface LauncherCommands {
    * catalog); with `version`, writes it as the folder's version.ini, else the folder's own is used.
    */
   share_game: { args: ShareGameRequest; result: GameDescription };
+  /** Stops sharing a game this machine described: peers no longer list it from here; its folder stays as it is. */
+  unshare_game: { args: { gameId: string }; result: void };
 }
 
 export type CommandName = keyof LauncherCommands;
@@ -198,6 +200,7 @@ const COMMAND_KEYS: Record<CommandName, true> = {
   get_settings: true,
   set_settings: true,
   share_game: true,
+  unshare_game: true,
 };
 
 export const EVENT_NAMES = Object.keys(EVENT_KEYS) as EventName[];

@@ -30,6 +30,7 @@ Commands:
                    [--genre G]... [--max-players N] [--arg PLATFORM=ARG]... [--cwd PLATFORM=DIR]
              PLATFORM is linux, win32 or darwin; PATH and DIR are inside the game's local/ folder.
              --version V writes V into the folder's version.ini; without it the folder's own is used.
+             share <id> --stop: stop sharing it (peers no longer list it from here; the folder stays).
   demo-games Write the generated demo games (demo-arena, demo-racer, demo-tanks) into a game directory;
              games already there are kept. Used by \`npm start -- --demo\`.
              --game-dir DIR      where to write them (required)

@@ -124,6 +124,8 @@ export interface PeerRuntime {
   isKnownGame(gameId: string): boolean;
   /** Shares `<gameDir>/<id>/` under a description (LauncherCommands.share_game). */
   shareGame(request: ShareGameRequest): Promise<GameDescription>;
+  /** Stops sharing a game described here (LauncherCommands.unshare_game). */
+  unshareGame(gameId: string): Promise<void>;
   /** Local library snapshot (every catalog game with a folder in the game directory). */
   localGames(): LocalGameState[];
   /** Games on the LAN, aggregated over live peers. */

@@ -13,7 +13,7 @@ import { bundledCatalogPath, loadCatalog } from './library/catalog';
 import { ChunkHasher } from './library/chunk-hasher';
 import { GameDescriptions } from './library/game-descriptions';
 import { LocalLibrary } from './library/local-library';
-import { shareGame } from './library/share-game';
+import { shareGame, unshareGame } from './library/share-game';
 import { OperationRegistry } from './operations/operation-registry';
 import { PeerGameDB } from './peers/peer-game-db';
 import { PeerManager } from './peers/peer-manager';
@@ -296,6 +296,14 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     return descriptions.adoptFromSources(gameId, sources.map((record) => record.games.find((game) => game.id === gameId)?.description));
   };
 
+  const shareDeps = {
+    descriptions,
+    catalogIds,
+    gameDir: () => library.gameDir(),
+    isBusy: (gameId: string) => operations.isBusy(gameId),
+    described: (gameId: string) => library.descriptionChanged(gameId),
+  };
+
   const runtime: PeerRuntime = {
     peerId: identity.peerId,
     displayName: config.displayName,
@@ -307,14 +315,8 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     gameCatalog: () => descriptions.withCatalog(catalog),
     descriptions: () => descriptions.all(),
     isKnownGame: (gameId) => catalogIds.has(gameId) || descriptions.has(gameId) || (db.remoteGames().get(gameId)?.descriptions.length ?? 0) > 0,
-    shareGame: (request) =>
-      shareGame(request, {
-        descriptions,
-        catalogIds,
-        gameDir: () => library.gameDir(),
-        isBusy: (gameId) => operations.isBusy(gameId),
-        described: (gameId) => library.descriptionChanged(gameId),
-      }),
+    shareGame: (request) => shareGame(request, shareDeps),
+    unshareGame: (gameId) => unshareGame(gameId, shareDeps),
     localGames: (): LocalGameState[] => library.localGames(),
     remoteGames: () => db.remoteGames(),
     peers: () => db.list(),

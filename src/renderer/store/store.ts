@@ -106,6 +106,7 @@ export function createActions(store: AppStore, api: ConnectedApi) {
       const shared = await call(store, api, 'share_game', request);
       return shared.ok ? shared.value : null;
     },
+    unshareGame: (gameId: string) => call(store, api, 'unshare_game', { gameId }),
     dismissToast: (id: number) => update(store, (s) => dismissToast(s, id)),
     /**
      * Re-reads the peer list (its traffic figures change without an event). A poll: a failure

@@ -101,6 +101,11 @@ export function DetailPanel({ game, onClose }: { game: GameView; onClose: () => 
             Uninstall
           </button>
         ) : null}
+        {game.shared?.own && !busy ? (
+          <button type="button" className="btn btn-secondary" data-testid="action-unshare" onClick={() => void actions.unshareGame(game.id)}>
+            Stop sharing
+          </button>
+        ) : null}
         {game.downloaded && !busy ? (
           <button type="button" className="btn btn-secondary" data-testid="action-remove-downloaded" onClick={() => void actions.removeDownloaded(game.id)}>
             Remove downloaded files

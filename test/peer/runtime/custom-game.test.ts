@@ -101,6 +101,19 @@ describe.skipIf(!haveRarFixtures)('a game beyond the catalog, shared by descript
     expect(JSON.parse(await readFile(path.join(bob.stateDir, 'game-descriptions.json'), 'utf8'))).toMatchObject({ games: [{ own: false, description: { id: GAME, title: 'LAN Shooter' } }] });
     await waitFor(() => bob.runtime.gameCatalog().games.some((entry) => entry.id === GAME && entry.launch.linux?.args[0] === '--lan'), 5_000, 'the launch config on bob');
 
+    // Alice stops sharing: her folder is no game of hers any more (not announced, the folder left
+    // as it is); bob keeps his copy and shares it onwards, so alice now sees it as bob's.
+    const stopped = await run(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'share', GAME, '--stop', '--state-dir', alice.stateDir], { cwd: repoRoot });
+    expect(stopped.stdout).toContain(`No longer sharing ${GAME}`);
+    expect(alice.runtime.localGames().some((game) => game.id === GAME)).toBe(false);
+    expect(await viewOf(aliceBackend, GAME)).toMatchObject({ downloaded: false, sourcePeers: [bob.runtime.peerId], shared: { own: false, sharedBy: ['bob'] } });
+    expect(await readFile(path.join(alice.gameDir, GAME, `${GAME}.rar`))).toHaveLength((await readFile(path.join(sharedRarFixtures, FIXTURE))).length);
+    await waitFor(async () => (await viewOf(bobBackend, GAME))?.shared?.sharedBy.length === 0, 20_000, 'bob to see alice stop sharing');
+    expect(await viewOf(bobBackend, GAME)).toMatchObject({ title: 'LAN Shooter', installed: true, sourcePeers: [] });
+    await expect(aliceBackend.handle('unshare_game', { gameId: GAME })).rejects.toMatchObject({ code: 'GAME_NOT_FOUND' });
+    // Bob's copy is adopted, not his own: he cannot "stop sharing" alice's description.
+    await expect(bobBackend.handle('unshare_game', { gameId: GAME })).rejects.toMatchObject({ code: 'GAME_NOT_FOUND' });
+
     // After a restart with alice gone, bob still lists, serves and can start it.
     await peers.stop(alice);
     await peers.stop(bob);

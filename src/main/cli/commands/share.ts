@@ -26,9 +26,15 @@ export async function runShare(argv: string[]): Promise<number> {
     launch: { value: true, repeat: true },
     arg: { value: true, repeat: true },
     cwd: { value: true, repeat: true },
+    stop: {},
   });
   const id = args.command;
   if (!id || args.positionals.length > 0) throw usage();
+  if (args.flags.has('stop')) {
+    const extra = [...args.flags.keys()].filter((name) => !['stop', 'state-dir', 'json'].includes(name));
+    if (extra.length > 0) throw usage(`--stop takes no description (--${extra[0]})`);
+    return stopSharing(id, stateDirOf(args));
+  }
   const title = flag(args, 'title');
   if (title === undefined) throw usage('--title is required');
   const maxPlayers = flag(args, 'max-players');
@@ -55,6 +61,17 @@ export async function runShare(argv: string[]): Promise<number> {
   }
 }
 
+async function stopSharing(gameId: string, stateDir: string): Promise<number> {
+  const client = await ControlSocketClient.connect(controlSocketPath(stateDir));
+  try {
+    await client.invoke('unshare_game', { gameId });
+    process.stdout.write(`No longer sharing ${safeText(gameId)}; its folder is left as it is.\n`);
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
 /** `platform=value` pairs, in order. */
 function perPlatform(values: string[], option: string): Array<[Platform, string]> {
   return values.map((value) => {
@@ -72,6 +89,6 @@ function launchOf(description: GameDescription, platform: Platform, option: stri
 }
 
 function usage(why?: string): LanspreadError {
-  const line = 'usage: lanspread-peer share <id> --title TITLE --launch PLATFORM=PATH [--version V] [--description TEXT] [--genre G]... [--max-players N] [--arg PLATFORM=ARG]... [--cwd PLATFORM=DIR] [--state-dir DIR]';
+  const line = 'usage: lanspread-peer share <id> --title TITLE --launch PLATFORM=PATH [--version V] [--description TEXT] [--genre G]... [--max-players N] [--arg PLATFORM=ARG]... [--cwd PLATFORM=DIR] [--state-dir DIR]\n       lanspread-peer share <id> --stop [--state-dir DIR]';
   return new LanspreadError('MALFORMED_MESSAGE', why ? `${why}\n${line}` : line);
 }

@@ -93,6 +93,10 @@ export class RuntimeLauncherBackend implements LauncherBackend {
         this.scheduleListUpdate();
         return shared;
       }
+      case 'unshare_game':
+        await runtime.unshareGame(gameIdOf(args));
+        this.scheduleListUpdate();
+        return undefined;
       default:
         return missingCase(command);
     }

@@ -99,6 +99,14 @@ export class GameDescriptions {
     else if (!this.known.has(gameId)) throw new LanspreadError('NOT_IN_CATALOG', `${gameId} is not in the catalog and no peer describes it`);
   }
 
+  /** Forgets a description of our own (stop sharing it); false when there is none. An adopted one stays: the game is installed from it. */
+  async forgetOwn(gameId: string): Promise<boolean> {
+    if (!this.known.get(gameId)?.own) return false;
+    this.known.delete(gameId);
+    await this.save();
+    return true;
+  }
+
   /** The bundled catalog with every known description as an entry: what Play can start. */
   withCatalog(catalog: Catalog): Catalog {
     return { schemaVersion: 1, games: [...catalog.games, ...[...this.known.values()].map(({ description }) => entryOf(description))] };

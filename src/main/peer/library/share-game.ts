@@ -44,6 +44,16 @@ export async function shareGame(request: ShareGameRequest, deps: ShareGameDeps):
   return stored;
 }
 
+/**
+ * Stops sharing a game described here: the description goes, so the folder is no game of this
+ * machine's any more (no longer listed, announced or served); nothing in the folder is touched.
+ */
+export async function unshareGame(gameId: string, deps: ShareGameDeps): Promise<void> {
+  if (deps.isBusy(gameId)) throw new LanspreadError('OPERATION_IN_PROGRESS', `Something is already happening with ${gameId}; stop sharing it when it is done`);
+  if (!(await deps.descriptions.forgetOwn(gameId))) throw new LanspreadError('GAME_NOT_FOUND', `This machine does not share ${gameId} by a description of its own`);
+  await deps.described(gameId);
+}
+
 async function writeSentinel(root: string, text: string): Promise<void> {
   const tmp = path.join(root, SENTINEL_TMP);
   const handle = await open(tmp, 'w');
