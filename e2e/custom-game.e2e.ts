@@ -123,6 +123,17 @@ describe.skipIf(skipReason !== null)('sharing a game beyond the catalog, in the 
     for (const [entry, crc] of Object.entries(ENTRIES)) expect(crc32(await readFile(path.join(local, entry))) >>> 0, entry).toBe(crc);
     await expect.poll(() => page.getByTestId('primary-action').getAttribute('data-action')).toBe('play');
     await page.screenshot({ path: path.join(artifacts, 'shared-game-installed.png') });
+  });
+
+  it('the organiser stops sharing it: the folder stays, and the player, who installed it, shares it onwards', async () => {
+    const { page } = organiser;
+    const card = page.getByTestId(`game-card-${GAME}`);
+    await card.click();
+    await page.getByTestId('action-unshare').click();
+    await expect.poll(() => card.getByTestId('card-shared').textContent(), { timeout: 20_000 }).toBe('Shared by player');
+    expect(await page.getByTestId('action-unshare').count()).toBe(0);
+    expect(existsSync(path.join(organiser.peer.gameDir, GAME, `${GAME}.rar`))).toBe(true);
+    await page.screenshot({ path: path.join(artifacts, 'shared-game-unshared.png') });
     expect(pageErrors).toEqual([]);
   });
 });
