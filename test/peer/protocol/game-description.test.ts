@@ -136,6 +136,21 @@ describe('GameDescriptions (the state directory file)', () => {
     }
   });
 
+  it('a description that cannot be saved is not kept in memory either', async () => {
+    const work = await makeWorkDir('descriptions');
+    try {
+      // A folder where the file goes: every save fails (root ignores file modes, a folder it cannot replace).
+      await mkdir(path.join(work.dir, 'game-descriptions.json'), { recursive: true });
+      const store = await GameDescriptions.open(work.dir, CATALOG, silentLogger);
+      await expect(store.share(GOOD)).rejects.toThrow();
+      expect(store.has(GOOD.id)).toBe(false);
+      await expect(store.adoptFromSources(GOOD.id, [GOOD])).rejects.toThrow();
+      expect(store.has(GOOD.id)).toBe(false);
+    } finally {
+      await work.cleanup();
+    }
+  });
+
   it('drops stored entries that no longer pass (edited by hand, or an id the catalog now has)', async () => {
     const work = await makeWorkDir('descriptions');
     try {

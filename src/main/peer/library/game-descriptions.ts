@@ -75,8 +75,7 @@ export class GameDescriptions {
   /** Shares a game from here under this description (replacing an adopted one of the same id). */
   async share(raw: unknown): Promise<GameDescription> {
     const description = validateGameDescription(raw, this.catalogIds);
-    this.known.set(description.id, { description, own: true });
-    await this.save();
+    await this.change(description.id, { description, own: true });
     return description;
   }
 
@@ -102,8 +101,7 @@ export class GameDescriptions {
   /** Forgets a description of our own (stop sharing it); false when there is none. An adopted one stays: the game is installed from it. */
   async forgetOwn(gameId: string): Promise<boolean> {
     if (!this.known.get(gameId)?.own) return false;
-    this.known.delete(gameId);
-    await this.save();
+    await this.change(gameId, null);
     return true;
   }
 
@@ -117,8 +115,21 @@ export class GameDescriptions {
     const description = validateGameDescription(raw, this.catalogIds);
     const current = this.known.get(description.id);
     if (current?.own || (current && JSON.stringify(current.description) === JSON.stringify(description))) return;
-    this.known.set(description.id, { description, own: false });
-    await this.save();
+    await this.change(description.id, { description, own: false });
+  }
+
+  /** Memory follows the file: a change that cannot be saved (a full disk) is undone and thrown. */
+  private async change(gameId: string, next: KnownDescription | null): Promise<void> {
+    const before = this.known.get(gameId);
+    if (next) this.known.set(gameId, next);
+    else this.known.delete(gameId);
+    try {
+      await this.save();
+    } catch (error) {
+      if (before) this.known.set(gameId, before);
+      else this.known.delete(gameId);
+      throw error;
+    }
   }
 
   private save(): Promise<void> {
