@@ -36,6 +36,8 @@ const SENTENCES: Record<ErrorCode, string> = {
   ALREADY_INSTALLED: 'This game is already installed.',
   GAME_DIR_INVALID: 'That game folder cannot be used: give the full path of a folder that exists and is writable.',
   GAME_DIR_NOT_SET: 'Choose a game folder in Settings first.',
+  DESCRIPTION_INVALID: 'That game description cannot be used; the message says which field to fix.',
+  GAME_ID_IN_CATALOG: 'That id belongs to a game of the bundled catalog; choose another id.',
   ALREADY_RUNNING: 'Lanspread is already running with the same settings folder.',
   PORT_IN_USE: 'A network port Lanspread needs is already taken by another program.',
   HOST_CONNECTION_LOST: 'The connection to Lanspread itself was lost (it may have stopped); what you just asked for may not have finished.',

@@ -1,4 +1,5 @@
 import type { ErrorInfo } from './errors';
+import type { GameDescription, ShareGameRequest } from './game-description';
 import type { LocalAvailability, PeerId } from './model';
 import type { Settings } from './settings';
 
@@ -66,6 +67,18 @@ export interface GameView {
   operation: OperationView | null;
   running: boolean;
   canPlay: boolean;
+  /** Present for a game beyond the bundled catalog: who describes it (the catalog's own games have none). */
+  shared?: SharedGameView;
+}
+
+/** A game shared by description rather than from the bundled catalog. */
+export interface SharedGameView {
+  /** Described on this machine (shared from here). */
+  own: boolean;
+  /** Names of the peers announcing the description shown (this machine's own is `own`). */
+  sharedBy: string[];
+  /** Other descriptions of the same id that other peers announce: shown side by side, never merged. */
+  conflicts: Array<{ title: string; sharedBy: string[] }>;
 }
 
 export interface PeerView {
@@ -126,6 +139,13 @@ export interface LauncherCommands {
   pick_game_directory: { args: void; result: string | null };
   get_settings: { args: void; result: Settings };
   set_settings: { args: Partial<Omit<Settings, 'schemaVersion'>>; result: Settings };
+  /**
+   * Shares the game folder `<game folder>/<id>/` under a description (a game beyond the bundled
+   * catalog); with `version`, writes it as the folder's version.ini, else the folder's own is used.
+   */
+  share_game: { args: ShareGameRequest; result: GameDescription };
+  /** Stops sharing a game this machine described: peers no longer list it from here; its folder stays as it is. */
+  unshare_game: { args: { gameId: string }; result: void };
 }
 
 export type CommandName = keyof LauncherCommands;
@@ -198,6 +218,8 @@ const COMMAND_KEYS: Record<CommandName, true> = {
   pick_game_directory: true,
   get_settings: true,
   set_settings: true,
+  share_game: true,
+  unshare_game: true,
 };
 
 export const EVENT_NAMES = Object.keys(EVENT_KEYS) as EventName[];

@@ -40,6 +40,10 @@ export const ERROR_CODES = [
   'ALREADY_INSTALLED',
   'GAME_DIR_INVALID',
   'GAME_DIR_NOT_SET',
+  /** A game description (a game shared beyond the catalog) breaks a rule: id, lengths, control characters, launch paths. */
+  'DESCRIPTION_INVALID',
+  /** A description names an id of the bundled catalog, which always wins for its ids. */
+  'GAME_ID_IN_CATALOG',
   // hosting a peer
   'ALREADY_RUNNING',
   'PORT_IN_USE',

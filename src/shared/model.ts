@@ -1,5 +1,7 @@
 /** The game and peer model shared by the runtime, the wire and the UI. Plain data only. */
 
+import type { GameDescription } from './game-description';
+
 /** Hex SHA-256 fingerprint of a peer's certificate (DER). */
 export type PeerId = string;
 
@@ -34,6 +36,8 @@ export interface GameSummary {
   manifestId?: string;
   /** The peer holds part of the game (it is downloading it) and serves the chunks it has verified. */
   partial?: boolean;
+  /** For a game beyond the bundled catalog: what it is and how it starts, as the peer describes it (validated on arrival). */
+  description?: GameDescription;
 }
 
 /** One file of a game root as served to peers. `path` is relative, '/'-separated. */

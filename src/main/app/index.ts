@@ -64,7 +64,7 @@ async function boot(): Promise<void> {
   });
   const started = runtime;
   guard.reportTo((error) => started.reportError(error));
-  const backend = new RuntimeLauncherBackend({ runtime, settings, launchGame: createGameLauncher(runtime.catalog, runtime.gameDir) });
+  const backend = new RuntimeLauncherBackend({ runtime, settings, launchGame: createGameLauncher(runtime.gameCatalog, runtime.gameDir) });
 
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });

@@ -5,6 +5,7 @@ import { runCancel, runDownload } from './commands/download';
 import { runGames } from './commands/games';
 import { runPeers } from './commands/peers';
 import { runServe } from './commands/serve';
+import { runShare } from './commands/share';
 import { USAGE } from './usage';
 
 const FORCED_EXIT_AFTER_MS = 2_000;
@@ -25,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       return runDownload(rest, 'stream-install');
     case 'cancel':
       return runCancel(rest);
+    case 'share':
+      return runShare(rest);
     case 'demo-games':
       return runDemoGames(rest);
     case undefined:

@@ -33,6 +33,13 @@ Commands:
   stream-install
              Low-disk install through a running 'serve': a peer unpacks the game and streams the
              files into local/; no archive lands here. stream-install <gameId> [--state-dir DIR]
+  share      Share a game that is not in the bundled catalog through a running 'serve': its folder
+             <game-dir>/<id>/ holds the archives; the description goes to every peer with the game.
+             share <id> --title TITLE --launch PLATFORM=PATH [--version V] [--description TEXT]
+                   [--genre G]... [--max-players N] [--arg PLATFORM=ARG]... [--cwd PLATFORM=DIR]
+             PLATFORM is linux, win32 or darwin; PATH and DIR are inside the game's local/ folder.
+             --version V writes V into the folder's version.ini; without it the folder's own is used.
+             share <id> --stop: stop sharing it (peers no longer list it from here; the folder stays).
   demo-games Write the generated demo games (demo-arena, demo-racer, demo-tanks) into a game directory;
              games already there are kept. Used by \`npm start -- --demo\`.
              --game-dir DIR      where to write them (required)
@@ -41,7 +48,7 @@ Commands:
 Sizes: KB, MB, GB are decimal (1 MB = 1,000,000 bytes), KiB, MiB, GiB binary (1 MiB = 1,048,576 bytes);
 every size the launcher shows is binary.
 
-Options of peers, games, download, stream-install, cancel:
+Options of peers, games, download, stream-install, cancel, share:
   --state-dir DIR   the state directory of the running peer; default ./.lanspread-state
   --json            machine-readable output
 `;

@@ -2,6 +2,8 @@ import type { LauncherEvents } from '../../shared/api';
 import type { ActiveOperation } from './operations/operation-registry';
 import type { Catalog } from '../../shared/catalog';
 import type { ErrorInfo } from '../../shared/errors';
+import type { GameDescription, ShareGameRequest } from '../../shared/game-description';
+import type { KnownDescription } from './library/game-descriptions';
 import type { GameManifest, LocalGameState, PeerId, PeerInfo } from '../../shared/model';
 import type { PeerManagerTimings } from './peers/peer-manager';
 import type { PeerRecord, RemoteGame } from './peers/peer-game-db';
@@ -128,6 +130,16 @@ export interface PeerRuntime {
 
   gameDir(): string | null;
   catalog(): Catalog;
+  /** The bundled catalog plus the games described on this machine (shared from here or adopted), as entries: what Play can start. */
+  gameCatalog(): Catalog;
+  /** Games beyond the catalog this machine knows: described here (`own`) or adopted from the peers it downloaded them from. */
+  descriptions(): ReadonlyMap<string, KnownDescription>;
+  /** The catalog has it, this machine describes it, or a peer does: it can be shown and installed. */
+  isKnownGame(gameId: string): boolean;
+  /** Shares `<gameDir>/<id>/` under a description (LauncherCommands.share_game). */
+  shareGame(request: ShareGameRequest): Promise<GameDescription>;
+  /** Stops sharing a game described here (LauncherCommands.unshare_game). */
+  unshareGame(gameId: string): Promise<void>;
   /** Local library snapshot (every catalog game with a folder in the game directory). */
   localGames(): LocalGameState[];
   /** Games on the LAN, aggregated over live peers. */

@@ -12,7 +12,9 @@ import { loadOrCreateIdentity } from './identity/identity';
 import { InstallService } from './install/install-service';
 import { bundledCatalogPath, loadCatalog } from './library/catalog';
 import { ChunkHasher } from './library/chunk-hasher';
+import { GameDescriptions } from './library/game-descriptions';
 import { LocalLibrary } from './library/local-library';
+import { shareGame, unshareGame } from './library/share-game';
 import { OperationRegistry } from './operations/operation-registry';
 import { PeerGameDB } from './peers/peer-game-db';
 import { PeerManager } from './peers/peer-manager';
@@ -78,6 +80,9 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   await preparePrivateStateDir(config.stateDir);
   const identity = await loadOrCreateIdentity(config.stateDir, logger.child('identity'));
   const catalog: Catalog = config.catalog ?? (await loadCatalog(bundledCatalogPath()));
+  const catalogIds: ReadonlySet<string> = new Set(catalog.games.map((game) => game.id));
+  // Games beyond the catalog (described here, or adopted from a peer): known before the library's first scan.
+  const descriptions = await GameDescriptions.open(config.stateDir, catalogIds, logger.child('descriptions'));
   const events = new TypedEmitter<RuntimeEvents>();
   const operations = new OperationRegistry();
   const unpacker = config.unpacker ?? new WorkerUnpacker();
@@ -91,7 +96,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     const gameDir = library.gameDir();
     if (gameDir === null) throw new LanspreadError('GAME_DIR_NOT_SET', 'Choose a game folder first');
     if (!installService || installService.gameDirectory !== gameDir) {
-      installService = new InstallService({ gameDir, stateDir: config.stateDir, unpacker, operations, catalog, passwords: config.archivePassword });
+      installService = new InstallService({ gameDir, stateDir: config.stateDir, unpacker, operations, catalog, isDescribed: (id) => descriptions.has(id), passwords: config.archivePassword });
     }
     return installService;
   };
@@ -103,6 +108,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     stateDir: config.stateDir,
     gameDir: config.gameDir,
     catalog,
+    descriptions,
     chunkSize: config.chunkSize,
     debounceMs: config.libraryDebounceMs,
     fallbackScanMs: config.fallbackScanMs,
@@ -241,6 +247,8 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
       served.downloaded(gameId, manifest.version);
       return library.adoptDownloaded(gameId, manifest);
     },
+    // Built from the library index: hashed already when the game was announced, not read again.
+    onDisk: (gameId) => library.manifest(gameId).catch(() => null),
     stateDir: config.stateDir,
     gameDir: () => library.gameDir(),
     // Peers that all left (pruned after a few seconds without answering) are waited for, not given up on at once:
@@ -314,6 +322,21 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     logger: logger.child('resume'),
   });
 
+  /** A game beyond the catalog keeps the description of the peers serving its newest version. */
+  const adoptDescription = (gameId: string): Promise<void> => {
+    const version = db.latestVersion(gameId);
+    const sources = version === null ? [] : db.sourcesFor(gameId, version);
+    return descriptions.adoptFromSources(gameId, sources.map((record) => record.games.find((game) => game.id === gameId)?.description));
+  };
+
+  const shareDeps = {
+    descriptions,
+    catalogIds,
+    gameDir: () => library.gameDir(),
+    isBusy: (gameId: string) => operations.isBusy(gameId),
+    described: (gameId: string) => library.descriptionChanged(gameId),
+  };
+
   const runtime: PeerRuntime = {
     peerId: identity.peerId,
     get displayName() {
@@ -333,6 +356,11 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     onAny: (listener) => events.onAny(listener),
     gameDir: () => library.gameDir(),
     catalog: () => catalog,
+    gameCatalog: () => descriptions.withCatalog(catalog),
+    descriptions: () => descriptions.all(),
+    isKnownGame: (gameId) => catalogIds.has(gameId) || descriptions.has(gameId) || (db.remoteGames().get(gameId)?.descriptions.length ?? 0) > 0,
+    shareGame: (request) => shareGame(request, shareDeps),
+    unshareGame: (gameId) => unshareGame(gameId, shareDeps),
     localGames: (): LocalGameState[] => library.localGames(),
     remoteGames: () => db.remoteGames(),
     peers: () => db.list(),
@@ -359,6 +387,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     ownAddresses: () => ownAddresses(config.host ?? '0.0.0.0', ports.control),
     rescan: () => library.rescanAll(),
     async download(gameId, options = {}) {
+      await adoptDescription(gameId);
       const outcome = await downloads.download(gameId, { install: options.install !== false });
       if (outcome.status === 'failed') throw LanspreadError.fromInfo(outcome.error);
       if (outcome.status === 'cancelled') throw new LanspreadError('REQUEST_CANCELLED', `Download of ${gameId} was cancelled`);
@@ -377,7 +406,10 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
         })),
       };
     },
-    streamInstall: (gameId) => streams.install(gameId),
+    async streamInstall(gameId) {
+      await adoptDescription(gameId);
+      return streams.install(gameId);
+    },
     cancelDownload: (gameId) => streams.cancel(gameId) || downloads.cancel(gameId),
     async installDownloaded(gameId) {
       const service = installs();

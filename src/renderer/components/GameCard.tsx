@@ -1,5 +1,6 @@
 import { forwardRef } from 'react';
 import type { GameView } from '../../shared/api';
+import { sharedText } from '../store/selectors';
 import { formatBytes } from '../format';
 import { Badge } from './Badge';
 import { Cover } from './Cover';
@@ -45,6 +46,11 @@ export const GameCard = forwardRef<HTMLDivElement, Props>(function GameCard({ ga
         </span>
         <span className="card-size">{formatBytes(game.sizeBytes)}</span>
       </div>
+      {game.shared ? (
+        <div className="card-shared" data-testid="card-shared" title={sharedText(game.shared)}>
+          {sharedText(game.shared)}
+        </div>
+      ) : null}
     </div>
   );
 });

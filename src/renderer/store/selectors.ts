@@ -98,3 +98,9 @@ export function installSpace(game: GameView): { normal: number; streamed: number
   const archives = game.downloaded ? 0 : game.sizeBytes;
   return { normal: archives + game.sizeBytes, streamed: game.sizeBytes };
 }
+
+/** Who shares a game beyond the catalog, in a few words ("Shared by you", "Shared by alice, bob"). */
+export function sharedText(shared: NonNullable<GameView['shared']>): string {
+  const names = [...(shared.own ? ['you'] : []), ...shared.sharedBy];
+  return names.length > 0 ? `Shared by ${names.join(', ')}` : 'Shared by a peer (none online)';
+}

@@ -1,6 +1,7 @@
 import { useStore } from 'zustand';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { EVENT_NAMES, type CommandArgs, type CommandName, type CommandResult, type EventName, type EventPayload, type InstallMode } from '../../shared/api';
+import type { GameDescription, ShareGameRequest } from '../../shared/game-description';
 import type { Settings } from '../../shared/settings';
 import type { ConnectedApi, ConnectionState } from '../api/connection';
 import { toErrorInfo } from '../error-text';
@@ -101,6 +102,12 @@ export function createActions(store: AppStore, api: ConnectedApi) {
       if (saved.ok) store.setState({ settings: saved.value });
       return saved.ok;
     },
+    /** The stored description, or null when refused (the toast says why). */
+    async shareGame(request: ShareGameRequest): Promise<GameDescription | null> {
+      const shared = await call(store, api, 'share_game', request);
+      return shared.ok ? shared.value : null;
+    },
+    unshareGame: (gameId: string) => call(store, api, 'unshare_game', { gameId }),
     dismissToast: (id: number) => update(store, (s) => dismissToast(s, id)),
     /**
      * Re-reads the peer list (its traffic figures change without an event). A poll: a failure

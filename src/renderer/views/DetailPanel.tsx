@@ -5,7 +5,7 @@ import { Cover } from '../components/Cover';
 import { ProgressBar } from '../components/ProgressBar';
 import { useActions, useAppState } from '../context';
 import { formatBytes } from '../format';
-import { installSpace, primaryActionOf } from '../store/selectors';
+import { installSpace, primaryActionOf, sharedText } from '../store/selectors';
 
 function PrimaryButton({ game, mode }: { game: GameView; mode: InstallMode }) {
   const actions = useActions();
@@ -127,6 +127,11 @@ export function DetailPanel({ game, onClose }: { game: GameView; onClose: () => 
             Uninstall
           </button>
         ) : null}
+        {game.shared?.own && !busy ? (
+          <button type="button" className="btn btn-secondary" data-testid="action-unshare" onClick={() => void actions.unshareGame(game.id)}>
+            Stop sharing
+          </button>
+        ) : null}
         {/* Upstream removes a downloaded game's whole folder, so only one that is not installed. */}
         {game.downloaded && !game.installed && !busy ? (
           <button type="button" className="btn btn-secondary" data-testid="action-remove-downloaded" onClick={() => setConfirming('remove')}>
@@ -154,8 +159,20 @@ export function DetailPanel({ game, onClose }: { game: GameView; onClose: () => 
       {game.operation ? <ProgressBar operation={game.operation} /> : null}
 
       <p className="detail-description" data-testid="detail-description">
-        {game.description || 'No description in the catalog.'}
+        {game.description || (game.shared ? 'No description given.' : 'No description in the catalog.')}
       </p>
+      {game.shared && game.shared.conflicts.length > 0 ? (
+        <div className="detail-conflict" data-testid="detail-description-conflict">
+          <p className="small">Other peers describe this game differently; this is the description {game.shared.own ? 'you' : 'most of its peers'} gave. The others:</p>
+          <ul>
+            {game.shared.conflicts.map((conflict) => (
+              <li key={`${conflict.title}/${conflict.sharedBy.join(',')}`}>
+                <strong>{conflict.title}</strong> <span className="muted">by {conflict.sharedBy.join(', ')}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       <dl className="facts">
         <Fact label="Genres">
           <span className="chips">
@@ -167,6 +184,11 @@ export function DetailPanel({ game, onClose }: { game: GameView; onClose: () => 
           </span>
         </Fact>
         <Fact label="Players">{game.maxPlayers}</Fact>
+        {game.shared ? (
+          <Fact label="Not in the catalog">
+            <span data-testid="detail-shared-by">{sharedText(game.shared)}</span>
+          </Fact>
+        ) : null}
         <Fact label="Latest version">{game.latestVersion ?? '—'}</Fact>
         <Fact label="Downloaded">{game.localVersion ?? 'no'}</Fact>
         <Fact label="Installed">{game.installed ? (game.installedVersion ?? 'yes') : 'no'}</Fact>

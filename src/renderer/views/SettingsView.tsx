@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { Settings } from '../../shared/settings';
 import { OwnAddress } from '../components/OwnAddress';
 import { useActions, useAppState } from '../context';
+import { ShareGameForm } from './ShareGameForm';
 
 const MIB = 1024 * 1024;
 
@@ -136,6 +137,7 @@ export function SettingsView() {
       <h1>Settings</h1>
       <GameDirectory current={settings?.gameDir ?? null} />
       {settings ? <Preferences key={JSON.stringify(settings)} settings={settings} saved={saved} setSaved={setSaved} /> : <p className="muted">Loading settings…</p>}
+      <ShareGameForm />
     </section>
   );
 }

@@ -7,7 +7,7 @@ import { journalPath } from '../../../src/main/peer/download/resume-journal';
 import { ChunkHasher } from '../../../src/main/peer/library/chunk-hasher';
 import type { GameManifest } from '../../../src/shared/model';
 import { makeTempDir } from '../../support/install-helpers';
-import { CHUNK, SeedSource, exists, fileCrc, treeCrcs, writeSeedGame } from './seed-helpers';
+import { CHUNK, SeedSource, buildManifest, exists, fileCrc, treeCrcs, writeSeedGame } from './seed-helpers';
 import { sha256Hex } from '../../support/sha256';
 
 const GAME = 'demo-game';
@@ -329,6 +329,78 @@ describe('DownloadManager', () => {
     expect(await exists(path.join(root, 'old-game.rar'))).toBe(false);
     expect(await readFile(path.join(root, 'version.ini'), 'utf8')).toContain('version=2');
     expect(await rootEntries()).toEqual(['empty.txt', 'extras', 'game.part1.rar', 'game.part2.rar', 'local', 'version.ini']);
+  });
+
+  /** A downloaded version 1 in the player's game root: the seed's part1, manual and empty file unchanged, part2 and version.ini not. */
+  async function downloadedVersionOne(): Promise<GameManifest> {
+    const root = path.join(gameDir, GAME);
+    await mkdir(path.join(root, 'extras'), { recursive: true });
+    for (const unchanged of ['game.part1.rar', 'extras/manual.pdf', 'empty.txt']) {
+      await writeFile(path.join(root, ...unchanged.split('/')), await readFile(path.join(seedRoot, ...unchanged.split('/'))));
+    }
+    // Same size, other bytes: only the hashes tell it changed.
+    await writeFile(path.join(root, 'game.part2.rar'), Buffer.alloc(700_001, 9));
+    await writeFile(path.join(root, 'version.ini'), '[version]\nversion=1\n');
+    return buildManifest(root, GAME, '1', ['empty.txt', 'extras/manual.pdf', 'game.part1.rar', 'game.part2.rar', 'version.ini']);
+  }
+
+  it('an update keeps the files the downloaded version holds unchanged: only the changed ones and version.ini are fetched', async () => {
+    const onDisk = await downloadedVersionOne();
+    const source = new SeedSource('a', 'a', seedRoot);
+    const checked: string[] = [];
+    const hasher = {
+      hashRanges: async (file: string, ranges: readonly Range[]) => {
+        checked.push(path.relative(path.join(gameDir, GAME), file));
+        return rangeHashesOf(await readFile(file), ranges);
+      },
+    };
+    const { events, onEvent } = collect();
+    const outcome = await new DownloadManager({ hasher }).download({ gameId: GAME, gameDir, stateDir, manifest, sources: [source], onEvent, onDisk });
+
+    expect(outcome.status).toBe('finished');
+    await expectSameAsSeed();
+    const sizeOf = (file: string) => manifest.files.find((entry) => entry.path === file)!.size;
+    expect(source.bytesRequested).toBe(sizeOf('game.part2.rar') + sizeOf('version.ini'));
+    // Progress starts at what was kept, and every kept byte was still read back before the commit.
+    expect(progressOf(events)[0]!.bytesDone).toBe(sizeOf('game.part1.rar') + sizeOf('extras/manual.pdf'));
+    expect(new Set(checked)).toEqual(new Set(['game.part1.rar', 'game.part2.rar', path.join('extras', 'manual.pdf')]));
+    expect(await readFile(path.join(gameDir, GAME, 'version.ini'), 'utf8')).toContain('version=2');
+    expect(await exists(path.join(gameDir, GAME, '.version.ini.discarded'))).toBe(false);
+    expect(await exists(journalPath(stateDir, GAME))).toBe(false);
+  });
+
+  it('an update whose kept file changed on disk behind the index fails with FILE_CRC_MISMATCH; the next attempt fetches only that chunk', async () => {
+    const onDisk = await downloadedVersionOne();
+    // Bit rot the index cannot see (same size, same listing): the read-back before the commit must.
+    const kept = path.join(gameDir, GAME, 'game.part1.rar');
+    const bytes = await readFile(kept);
+    bytes[3 * CHUNK + 11] = (bytes[3 * CHUNK + 11] ?? 0) ^ 0xff;
+    await writeFile(kept, bytes);
+
+    const first = await new DownloadManager({ journalFlushIntervalMs: 10 }).download({ gameId: GAME, gameDir, stateDir, manifest, sources: [new SeedSource('a', 'a', seedRoot)], onDisk });
+    expect(first.status).toBe('failed');
+    if (first.status === 'failed') expect(first.error.code).toBe('FILE_CRC_MISMATCH');
+    expect(await exists(path.join(gameDir, GAME, 'version.ini'))).toBe(false);
+    expect(await exists(path.join(gameDir, GAME, '.version.ini.discarded'))).toBe(false);
+
+    // The old version.ini is gone, so nothing vouches for the kept files but the journal.
+    const fresh = new SeedSource('b', 'b', seedRoot);
+    const second = await new DownloadManager().download({ gameId: GAME, gameDir, stateDir, manifest, sources: [fresh], onDisk: null });
+    expect(second.status).toBe('finished');
+    await expectSameAsSeed();
+    expect(fresh.chunksServed).toBe(2);
+    expect(fresh.bytesRequested).toBe(CHUNK + manifest.files.find((entry) => entry.path === 'version.ini')!.size);
+  });
+
+  it('keeps nothing of a listing of another game or chunk size', async () => {
+    const onDisk = await downloadedVersionOne();
+    for (const other of [{ ...onDisk, gameId: 'other-game' }, { ...onDisk, chunkSize: CHUNK * 2 }]) {
+      const source = new SeedSource('a', 'a', seedRoot);
+      const outcome = await new DownloadManager().download({ gameId: GAME, gameDir, stateDir, manifest, sources: [source], onDisk: other });
+      expect(outcome.status).toBe('finished');
+      expect(source.bytesRequested).toBe(manifest.files.reduce((sum, file) => sum + file.size, 0));
+    }
+    await expectSameAsSeed();
   });
 
   it('fails with the last cause after a chunk exhausted its retries, and sweeps the sentinels', async () => {

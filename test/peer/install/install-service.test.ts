@@ -58,6 +58,16 @@ describe('InstallService on a generated game', () => {
     expect(await listTree(path.join(stateDir, 'games', 'demo'))).toEqual([]);
   });
 
+  it('records the version an INI-style version.ini names, as the library scan reads it, not the file text', async () => {
+    const { gameDir, service, root } = await setup();
+    await generateGame({ gameDir, gameId: 'demo', version: '1.0', seed: 1, files: [{ path: 'game.exe', size: 1000 }] });
+    await writeFile(path.join(root, 'version.ini'), '; build notes\n[Game]\nName=Demo\nVersion = "1.2.3"\n');
+    const events: InstallEvent[] = [];
+    await service.install('demo', { onEvent: (e) => events.push(e) });
+    expect(events.at(-1)).toMatchObject({ type: 'game-install-finished', version: '1.2.3' });
+    expect(await service.installedVersion('demo')).toBe('1.2.3');
+  });
+
   it('a failed install leaves no local/ or staging and reports game-install-failed', async () => {
     const { gameDir, service, root } = await setup();
     const game = await generateGame({ gameDir, gameId: 'demo', version: '1', files: [{ path: 'a.bin', size: 50_000 }] });

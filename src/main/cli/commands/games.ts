@@ -25,5 +25,8 @@ export async function runGames(argv: string[]): Promise<number> {
 function describe(game: GameView): string {
   const state = game.installed ? 'installed' : game.downloaded ? 'downloaded' : 'available';
   const peers = game.sourcePeers.length === 1 ? '1 peer' : `${game.sourcePeers.length} peers`;
-  return `${safeText(game.id).padEnd(36)} ${safeText(game.latestVersion ?? '-', 40)}  ${formatBytes(game.sizeBytes).padStart(9)}  ${state}  on ${peers}`;
+  // A game beyond the catalog: its title and who describes it come from peers, so they go through safeText too.
+  const shared = game.shared ? `  "${safeText(game.title, 100)}" shared by ${[...(game.shared.own ? ['you'] : []), ...game.shared.sharedBy].map((name) => safeText(name, 64)).join(', ') || 'a peer'}` : '';
+  const conflict = game.shared && game.shared.conflicts.length > 0 ? ` (also described differently by ${game.shared.conflicts.length} other peer set${game.shared.conflicts.length === 1 ? '' : 's'})` : '';
+  return `${safeText(game.id).padEnd(36)} ${safeText(game.latestVersion ?? '-', 40)}  ${formatBytes(game.sizeBytes).padStart(9)}  ${state}  on ${peers}${shared}${conflict}`;
 }

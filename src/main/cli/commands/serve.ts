@@ -106,7 +106,7 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { stateDir, 
   });
   stops.push(() => runtime.stop());
   guard.reportTo((error) => runtime.reportError(error));
-  const backend = new RuntimeLauncherBackend({ runtime, settings, launchGame: createGameLauncher(runtime.catalog, runtime.gameDir) });
+  const backend = new RuntimeLauncherBackend({ runtime, settings, launchGame: createGameLauncher(runtime.gameCatalog, runtime.gameDir) });
   stops.push(() => backend.dispose());
   const control = new ControlSocketServer(backend, controlSocketPath(stateDir), logger.child('control'));
   await control.start();

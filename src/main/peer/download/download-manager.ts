@@ -67,6 +67,13 @@ export interface DownloadRequest {
   share?: (download: ShareableDownload) => DownloadShare;
   /** Payload bytes as they arrive from each source (before verification). */
   onReceived?: (peerId: PeerId, bytes: number) => void;
+  /**
+   * What the game root holds now (an update: the downloaded version's manifest, from the
+   * library index). Its files that the new manifest lists unchanged (same path, size and chunk
+   * hashes) are kept where they are, not fetched again: their chunks count as verified, and are
+   * read back with every other byte before version.ini commits.
+   */
+  onDisk?: GameManifest | null;
 }
 
 /** The running download's side of a partial share (swarm/partial-shares.ts). */
@@ -207,6 +214,13 @@ export class DownloadManager {
       this.options.hasher?.warmUp?.();
       emit({ type: 'game-download-begin', payload: { gameId, version: plan.manifest.version, totalBytes: plan.totalBytes } });
       const alreadyVerified = await resumeFromJournal(plan, journal, diskCheck, combined);
+      for (const chunk of unchangedChunks(plan, request.onDisk)) {
+        if (alreadyVerified.has(chunk)) continue;
+        alreadyVerified.add(chunk);
+        // Journaled like a fetched chunk: an interrupted update resumes them (re-checked) instead
+        // of fetching them, although the old version.ini that vouched for them is gone by then.
+        journal.markVerified(chunk.fileIndex, chunk.chunkIndex);
+      }
       share = request.share?.(shareable(plan, transaction)) ?? null;
       for (const chunk of alreadyVerified) {
         checks.verified(chunk);
@@ -340,6 +354,23 @@ async function resumeFromJournal(plan: DownloadPlan, journal: ResumeJournal, che
   }
   for (const chunk of good) journal.markVerified(chunk.fileIndex, chunk.chunkIndex);
   return good;
+}
+
+/**
+ * Chunks of the plan's payload files that `onDisk` lists with the same path, size, chunk size and
+ * chunk hashes: bytes the game root already holds (sentinel transaction's begin keeps a file of
+ * unchanged size as it is). version.ini is never among them: the new one is always committed.
+ */
+function unchangedChunks(plan: DownloadPlan, onDisk: GameManifest | null | undefined): PlannedChunk[] {
+  if (!onDisk || onDisk.gameId !== plan.manifest.gameId || onDisk.chunkSize !== plan.manifest.chunkSize) return [];
+  const before = new Map(onDisk.files.map((file) => [file.path, file]));
+  const unchanged = new Set<number>();
+  plan.manifest.files.forEach((file, fileIndex) => {
+    const old = before.get(file.path);
+    if (fileIndex === plan.sentinelIndex || !old || old.size !== file.size || old.chunkHashes.length !== file.chunkHashes.length) return;
+    if (file.chunkHashes.every((hash, index) => old.chunkHashes[index] === hash)) unchanged.add(fileIndex);
+  });
+  return plan.chunks.filter((chunk) => unchanged.has(chunk.fileIndex));
 }
 
 function shareable(plan: DownloadPlan, transaction: SentinelTransaction): ShareableDownload {

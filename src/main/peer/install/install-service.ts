@@ -27,6 +27,8 @@ export interface InstallServiceOptions {
   operations: OperationRegistry;
   /** Gates remove-downloaded (which deletes a whole folder); without it any valid id passes. */
   catalog?: Catalog;
+  /** Games beyond the catalog that this machine knows (described here or adopted): they pass the catalog gate too. */
+  isDescribed?: (gameId: string) => boolean;
   /** Archive password configured for a game, if any. */
   passwords?: (gameId: string) => string | undefined;
   /** Test hook: called after each durable step (the crash harness kills the process here). */
@@ -112,7 +114,7 @@ export class InstallService extends TypedEmitter<InstallEventMap> {
 
   async removeDownloaded(gameId: string): Promise<void> {
     const paths = this.paths(gameId);
-    const inCatalog = (id: string) => this.catalogIds === null || this.catalogIds.has(id);
+    const inCatalog = (id: string) => this.catalogIds === null || this.catalogIds.has(id) || this.options.isDescribed?.(id) === true;
     await this.options.operations.run(gameId, 'remove-downloaded', async () => {
       try {
         await removeDownloadedGame(this.options.gameDir, paths, inCatalog);

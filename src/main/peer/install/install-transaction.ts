@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { LanspreadError } from '../../../shared/errors';
+import { parseVersionIni } from '../../../shared/version';
 import { syncDirectory, syncTree } from '../fs/atomic-write';
 import { findArchiveSets } from '../unpack/archive-sets';
 import type { UnpackResult } from '../unpack/unpacker';
@@ -61,7 +62,9 @@ export async function readRootVersion(paths: GamePaths): Promise<string> {
   if (!(await isRegularFile(paths.versionIni))) {
     throw new LanspreadError('NOT_DOWNLOADED', `${paths.gameId} is not downloaded (no version.ini)`);
   }
-  return (await readFile(paths.versionIni, 'utf8')).trim();
+  // The version it names (as the library scan reads it), not the file's text: an INI-style
+  // version.ini recorded whole never equals the scanned version, so an update looked pending forever.
+  return parseVersionIni(await readFile(paths.versionIni, 'utf8'));
 }
 
 async function firstVolumes(paths: GamePaths): Promise<string[]> {

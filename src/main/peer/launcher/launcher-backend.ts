@@ -101,6 +101,15 @@ export class RuntimeLauncherBackend implements LauncherBackend {
         return this.deps.settings.get();
       case 'set_settings':
         return this.setSettings(args as CommandArgs<'set_settings'>);
+      case 'share_game': {
+        const shared = await runtime.shareGame(args as CommandArgs<'share_game'>);
+        this.scheduleListUpdate();
+        return shared;
+      }
+      case 'unshare_game':
+        await runtime.unshareGame(gameIdOf(args));
+        this.scheduleListUpdate();
+        return undefined;
       default:
         return missingCase(command);
     }
@@ -115,6 +124,8 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       operations: this.operations,
       running: this.running,
       platform: process.platform,
+      descriptions: runtime.descriptions(),
+      peerName: (peerId) => runtime.peers().find((record) => record.info.peerId === peerId)?.info.name ?? peerId.slice(0, 12),
     });
   }
 
@@ -166,7 +177,7 @@ export class RuntimeLauncherBackend implements LauncherBackend {
   /** Long operations resolve when they end; progress and the outcome also arrive as events. */
   private async install(gameId: string, mode: InstallMode): Promise<void> {
     const { runtime } = this.deps;
-    if (!runtime.catalog().games.some((game) => game.id === gameId)) throw new LanspreadError('NOT_IN_CATALOG', `Unknown game ${gameId}`);
+    if (!runtime.isKnownGame(gameId)) throw new LanspreadError('NOT_IN_CATALOG', `Unknown game ${gameId}`);
     const game = runtime.localGames().find((g) => g.id === gameId);
     if (game?.installed) throw new LanspreadError('ALREADY_INSTALLED', `${gameId} is already installed`);
     // Archives already here: unpack them, whatever the mode (streaming would fetch them again).
@@ -178,7 +189,7 @@ export class RuntimeLauncherBackend implements LauncherBackend {
   /** The archives of the newest version on the LAN, verified and kept; installing is left for later. */
   private async downloadOnly(gameId: string): Promise<void> {
     const { runtime } = this.deps;
-    if (!runtime.catalog().games.some((game) => game.id === gameId)) throw new LanspreadError('NOT_IN_CATALOG', `Unknown game ${gameId}`);
+    if (!runtime.isKnownGame(gameId)) throw new LanspreadError('NOT_IN_CATALOG', `Unknown game ${gameId}`);
     await runtime.download(gameId, { install: false });
   }
 

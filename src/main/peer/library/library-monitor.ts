@@ -95,6 +95,11 @@ export class LibraryMonitor extends TypedEmitter<LibraryMonitorEvents> {
     this.watcher.unwatch(path.join(this.options.gameDir, gameId));
   }
 
+  /** A folder that was foreign became a game (it was described): watch it from now on. */
+  watchGame(gameId: string): void {
+    if (this.watcher && !this.paused.has(gameId)) this.watcher.add(path.join(this.options.gameDir, gameId));
+  }
+
   /** An operation on `gameId` ended: watch its root again and deliver its held-back change now. */
   notifyIdle(gameId: string): void {
     if (this.paused.delete(gameId)) {

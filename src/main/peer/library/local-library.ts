@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Catalog } from '../../../shared/catalog';
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
+import type { GameDescription } from '../../../shared/game-description';
 import type { GameManifest, GameSummary, LocalGameState } from '../../../shared/model';
 import type { ServedLibrary } from '../server/served-library';
 import type { Logger } from '../util/logger';
@@ -27,6 +28,8 @@ export interface LocalLibraryOptions {
   installedVersion?(gameId: string): Promise<string | null>;
   /** Shared worker-thread hasher (the runtime also uses it to verify downloads). */
   hasher: ChunkHasher;
+  /** Games known beyond the catalog (described here, or adopted from a peer): scanned and served like catalog games, announced with their description. */
+  descriptions?: { get(gameId: string): { description: GameDescription } | undefined };
   logger: Logger;
 }
 
@@ -112,7 +115,16 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     for (const game of this.games.values()) {
       if (!game.downloaded || !this.servable(game.id)) continue;
       const id = this.manifestIds.get(game.id);
-      out.push({ id: game.id, version: game.version ?? '', sizeBytes: game.sizeBytes, fileCount: game.fileCount, ...(id === undefined ? {} : { manifestId: id }) });
+      // A game beyond the catalog travels with its description, so every peer can show and install it.
+      const description = this.catalogIds.has(game.id) ? undefined : this.options.descriptions?.get(game.id)?.description;
+      out.push({
+        id: game.id,
+        version: game.version ?? '',
+        sizeBytes: game.sizeBytes,
+        fileCount: game.fileCount,
+        ...(id === undefined ? {} : { manifestId: id }),
+        ...(description ? { description } : {}),
+      });
     }
     return out;
   }
@@ -143,7 +155,7 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   }
 
   isServed(gameId: string): boolean {
-    return this.catalogIds.has(gameId) && this.games.get(gameId)?.downloaded === true && this.servable(gameId);
+    return this.isKnown(gameId) && this.games.get(gameId)?.downloaded === true && this.servable(gameId);
   }
 
   /**
@@ -174,6 +186,26 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     return pending;
   }
 
+  /** A catalog id, or a game described here or adopted from a peer's description. */
+  private isKnown(gameId: string): boolean {
+    return this.catalogIds.has(gameId) || this.options.descriptions?.get(gameId) !== undefined;
+  }
+
+  /**
+   * A game's description was added or changed: its folder is looked at now (it may just have
+   * become known), and its state is published even if the scan saw no change, so the new
+   * description is announced and shown.
+   */
+  descriptionChanged(gameId: string): Promise<void> {
+    this.monitor?.watchGame(gameId);
+    return this.serial(async () => {
+      const changed = await this.refresh(gameId);
+      const current = this.games.get(gameId);
+      const state = changed ?? (current ? toState(current) : null);
+      if (state) this.emit('library-changed', { games: [state] });
+    });
+  }
+
   /** Full rescan: every catalog game root in the game directory. */
   rescanAll(): Promise<void> {
     return this.serial(async () => {
@@ -185,7 +217,7 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   /** Refreshes every known and every present catalog root; returns the states that changed. */
   private async scanAll(): Promise<LocalGameState[]> {
     const dir = this.dir;
-    const ids = dir ? await listGameRoots(dir, (id) => this.catalogIds.has(id)) : [];
+    const ids = dir ? await listGameRoots(dir, (id) => this.isKnown(id)) : [];
     const all = new Set([...ids, ...this.games.keys()]);
     const changed: LocalGameState[] = [];
     for (const id of all) {
@@ -215,7 +247,7 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
   /** Re-reads one root; returns its new state when it differs from the snapshot. */
   private async refresh(gameId: string): Promise<LocalGameState | null> {
     const previous = this.games.get(gameId);
-    const scanned = this.dir && this.catalogIds.has(gameId) ? await scanGame(this.dir, gameId) : null;
+    const scanned = this.dir && this.isKnown(gameId) ? await scanGame(this.dir, gameId) : null;
     if (!scanned || (!scanned.downloaded && !scanned.installed)) {
       this.forgetManifest(gameId);
       if (!previous) return null;
@@ -245,7 +277,7 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
     if (!this.dir || this.monitor) return;
     const monitor = new LibraryMonitor({
       gameDir: this.dir,
-      isCatalogId: (id) => this.catalogIds.has(id),
+      isCatalogId: (id) => this.isKnown(id),
       debounceMs: this.options.debounceMs ?? 500,
       fallbackScanMs: this.options.fallbackScanMs ?? 300_000,
       isBusy: this.options.isBusy,

@@ -1,3 +1,4 @@
+import type { GameDescription } from '../../../shared/game-description';
 import type { GameManifest, GameSummary, PeerId, PeerInfo } from '../../../shared/model';
 import { compareVersions } from '../../../shared/version';
 
@@ -33,6 +34,16 @@ export interface RemoteGame {
   holders: PeerId[];
   /** Sources of the latest version announce different manifests (different bytes): a download takes only one set. */
   manifestConflict: boolean;
+  /**
+   * How peers describe a game beyond the catalog: each distinct description once, with the
+   * peers announcing it, most announced first. Two or more entries are a conflict to show.
+   */
+  descriptions: DescribedBy[];
+}
+
+export interface DescribedBy {
+  description: GameDescription;
+  peers: PeerId[];
 }
 
 export class PeerGameDB {
@@ -116,14 +127,20 @@ export class PeerGameDB {
 
   /** Every game on the LAN, aggregated over peers. */
   remoteGames(): Map<string, RemoteGame> {
-    const games = new Map<string, RemoteGame & { manifestIds: Set<string> }>();
+    const games = new Map<string, Omit<RemoteGame, 'descriptions'> & { manifestIds: Set<string>; described: Map<string, DescribedBy> }>();
     for (const record of this.peers.values()) {
       for (const game of record.games) {
         const peerId = record.info.peerId;
         let entry = games.get(game.id);
         if (!entry) {
-          entry = { id: game.id, latestVersion: game.version, sizeBytes: game.sizeBytes, sources: [], partialSources: [], holders: [], manifestConflict: false, manifestIds: new Set() };
+          entry = { id: game.id, latestVersion: game.version, sizeBytes: game.sizeBytes, sources: [], partialSources: [], holders: [], manifestConflict: false, manifestIds: new Set(), described: new Map() };
           games.set(game.id, entry);
+        }
+        if (game.description) {
+          const key = JSON.stringify(game.description);
+          const described = entry.described.get(key) ?? { description: game.description, peers: [] };
+          described.peers.push(peerId);
+          entry.described.set(key, described);
         }
         if (!game.partial) entry.holders.push(peerId);
         const order = compareVersions(game.version, entry.latestVersion);
@@ -137,7 +154,10 @@ export class PeerGameDB {
       }
     }
     const out = new Map<string, RemoteGame>();
-    for (const [id, { manifestIds, ...game }] of games) out.set(id, { ...game, manifestConflict: manifestIds.size > 1 });
+    for (const [id, { manifestIds, described, ...game }] of games) {
+      const descriptions = [...described.entries()].sort(([keyA, a], [keyB, b]) => b.peers.length - a.peers.length || (keyA < keyB ? -1 : 1)).map(([, entry]) => entry);
+      out.set(id, { ...game, manifestConflict: manifestIds.size > 1, descriptions });
+    }
     return out;
   }
 }

@@ -1,5 +1,7 @@
 import { LanspreadError, isErrorCode } from '../../../shared/errors';
+import type { GameDescription } from '../../../shared/game-description';
 import type { GameFileEntry, GameManifest, GameSummary } from '../../../shared/model';
+import { validateGameDescription } from './game-description';
 import type { HelloBody, Request, Response } from './messages';
 import { MAX_CHUNK_BYTES } from './messages';
 import { CHUNK_HASH_PATTERN } from './manifest-id';
@@ -95,14 +97,32 @@ function summary(value: unknown): GameSummary {
   const obj = object(value, 'game summary');
   const id = obj.manifestId === undefined ? undefined : hash(obj, 'manifestId');
   if (obj.partial !== undefined && typeof obj.partial !== 'boolean') throw malformed('partial must be a boolean');
+  const gameId = str(obj, 'id', 256);
+  const description = obj.description === undefined ? undefined : describedAs(obj.description, gameId);
   return {
-    id: str(obj, 'id', 256),
+    id: gameId,
     version: str(obj, 'version', 256),
     sizeBytes: uint(obj, 'sizeBytes'),
     fileCount: uint(obj, 'fileCount'),
     ...(id === undefined ? {} : { manifestId: id }),
     ...(obj.partial === true ? { partial: true } : {}),
+    ...(description ? { description } : {}),
   };
+}
+
+/**
+ * A game's description from a peer's list, or undefined when it breaks a rule (too large,
+ * control characters, a launch path leaving local/, another id): the peer's other games still
+ * count, this one is then unknown here unless the catalog has it. Catalog ids are the
+ * receiver's to ignore (the catalog wins), not a reason to refuse.
+ */
+function describedAs(value: unknown, gameId: string): GameDescription | undefined {
+  try {
+    const description = validateGameDescription(value);
+    return description.id === gameId ? description : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function hash(obj: Json, key: string): string {

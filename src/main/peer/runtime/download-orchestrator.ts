@@ -38,6 +38,8 @@ export interface DownloadOrchestratorDeps {
    * nobody ever refused in between.
    */
   servedWhole: (gameId: string, manifest: GameManifest) => Promise<void>;
+  /** The manifest of the version downloaded here now, if any: an update keeps its unchanged files. */
+  onDisk: (gameId: string) => Promise<GameManifest | null>;
   stateDir: string;
   gameDir: () => string | null;
   tuning?: Partial<SchedulerTuning>;
@@ -92,6 +94,7 @@ export class DownloadOrchestrator {
       const { manifestId } = fetched;
       deps.events.emit('got-game-files', { gameId, manifest: fetched.manifest, sources: fetched.sources });
       await ensureRoomForDownload(fetched.manifest, gameDir, options);
+      const onDisk = await deps.onDisk(gameId);
       const chunkCount = fetched.manifest.files.reduce((sum, file) => sum + file.chunkHashes.length, 0);
       const sourceOf = (record: PeerRecord, treatAs?: { partial: boolean }) => this.sourceOf(record, gameId, manifestId, chunkCount, subscriptions, treatAs);
       const sources = fetched.sources
@@ -141,6 +144,7 @@ export class DownloadOrchestrator {
         gameDir,
         stateDir: deps.stateDir,
         manifest: fetched.manifest,
+        onDisk,
         sources,
         share: (download) => (share = deps.partials.open(download)),
         onEvent: (event) => {
