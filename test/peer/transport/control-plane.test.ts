@@ -62,7 +62,7 @@ describe('QUIC control plane payloads', () => {
       throw new LanspreadError('GAME_NOT_FOUND', 'no');
     });
     cleanups.push(() => server.stop());
-    const client = makeClient(clientId, { requestTimeoutMs: 60_000 });
+    const client = makeClient(clientId, { requestTimeoutMs: 150_000 });
     cleanups.push(() => client.stop());
     const target = { host: '127.0.0.1', port, peerId: serverId.peerId };
 
@@ -81,7 +81,9 @@ describe('QUIC control plane payloads', () => {
     expect(Buffer.concat(received).equals(Buffer.from(chunk.subarray(5)))).toBe(true);
     // The stream stays usable after a payload: the next request on the same connection works.
     expect(await client.request(target, { type: 'GetGame', gameId: 'x' })).toMatchObject({ type: 'Game' });
-  });
+    // 13 MB through @matrixai/quic's JavaScript: about 10 s alone, past 50 s beside a full suite
+    // on two busy cores; the budget is the suite's, not a speed requirement.
+  }, 180_000);
 });
 
 describe('QUIC certificate pinning', () => {
