@@ -17,6 +17,8 @@ import { forwardEvents, registerIpc } from './ipc';
  * worker threads), and the LauncherApi over IPC. State lives in userData.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** How long quitting waits for the runtime to stop (downloads journaled, the queue saved, installs rolled back). */
+const QUIT_WAIT_MS = 10_000;
 const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'";
 
 if (!app.requestSingleInstanceLock()) {
@@ -56,6 +58,7 @@ async function boot(): Promise<void> {
     displayName: current.displayName,
     manualPeers: [...current.manualPeers, ...demoPeers()],
     downloadLimitBytesPerSec: current.downloadLimitBytesPerSec,
+    maxConcurrentDownloads: current.maxConcurrentDownloads,
     uploadLimitBytesPerSec: current.uploadLimitBytesPerSec,
     logger,
   });
@@ -96,7 +99,13 @@ async function boot(): Promise<void> {
       await started.stop().catch((error: unknown) => logger.error('runtime did not stop cleanly', { error: String(error) }));
       await lock.release().catch(() => undefined);
     };
-    void stopAll().finally(() => {
+    // Bounded: a runtime that cannot stop (a disk that hangs) must not keep the app from quitting.
+    // The queue is saved on every change and journals as chunks verify, so a forced quit loses at most the last moments.
+    const bounded = Promise.race([stopAll(), new Promise<void>((resolve) => setTimeout(() => {
+      logger.warn(`runtime did not stop within ${QUIT_WAIT_MS} ms; quitting anyway`);
+      resolve();
+    }, QUIT_WAIT_MS).unref())]);
+    void bounded.finally(() => {
       shutdown = 'stopped';
       app.quit();
     });

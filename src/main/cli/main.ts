@@ -4,6 +4,7 @@ import { runDemoGames } from './commands/demo-games';
 import { runDownload } from './commands/download';
 import { runGames } from './commands/games';
 import { runPeers } from './commands/peers';
+import { runPauseResume, runQueue } from './commands/queue';
 import { runServe } from './commands/serve';
 import { USAGE } from './usage';
 
@@ -23,6 +24,12 @@ async function main(argv: string[]): Promise<number> {
       return runDownload(rest);
     case 'stream-install':
       return runDownload(rest, 'stream-install');
+    case 'queue':
+      return runQueue(rest);
+    case 'pause':
+      return runPauseResume(rest, 'pause');
+    case 'resume':
+      return runPauseResume(rest, 'resume');
     case 'demo-games':
       return runDemoGames(rest);
     case undefined:

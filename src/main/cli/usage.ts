@@ -24,6 +24,10 @@ Commands:
   stream-install
              Low-disk install through a running 'serve': a peer unpacks the game and streams the
              files into local/; no archive lands here. stream-install <gameId> [--state-dir DIR]
+  queue      The download queue of a running 'serve': queue [list] | queue move <gameId> <position>
+             (position 0 = next to start) [--state-dir DIR] [--json]
+  pause      Pause a queued or running download, keeping what it verified: pause <gameId> [--state-dir DIR]
+  resume     Put a paused download back into the queue: resume <gameId> [--state-dir DIR]
   demo-games Write the generated demo games (demo-arena, demo-racer, demo-tanks) into a game directory;
              games already there are kept. Used by \`npm start -- --demo\`.
              --game-dir DIR      where to write them (required)

@@ -1,6 +1,6 @@
 import type { OperationView } from '../../shared/api';
 import { formatBytes, formatEta, formatSpeed, percentOf } from '../format';
-import { OPERATION_LABELS } from '../store/selectors';
+import { operationLabel } from '../store/selectors';
 
 /** Progress of one operation: bar plus percent, and (unless compact) speed, ETA and peers. */
 export function ProgressBar({ operation, compact = false }: { operation: OperationView; compact?: boolean }) {
@@ -20,7 +20,7 @@ export function ProgressBar({ operation, compact = false }: { operation: Operati
       {compact ? null : (
         <div className="progress-stats">
           <span className="progress-percent" data-testid="progress-percent">
-            {OPERATION_LABELS[operation.kind]} {indeterminate ? '' : `${percent}%`}
+            {operationLabel(operation)} {indeterminate ? '' : `${percent}%`}
           </span>
           {operation.totalBytes > 0 ? (
             <span>

@@ -1,4 +1,5 @@
-import type { GameView, OperationKind } from '../../shared/api';
+import type { GameView, OperationKind, OperationView } from '../../shared/api';
+import { missingCase } from '../../shared/errors';
 
 export type LibraryFilter = 'all' | 'installed' | 'available' | 'updates';
 export type LibrarySort = 'title' | 'size' | 'year' | 'peers';
@@ -51,7 +52,7 @@ export type BadgeTone = 'running' | 'busy' | 'update' | 'installed' | 'local' | 
 /** The one state badge a card shows, most important first. */
 export function badgeOf(game: GameView): { tone: BadgeTone; label: string } {
   if (game.running) return { tone: 'running', label: 'Running' };
-  if (game.operation) return { tone: 'busy', label: OPERATION_LABELS[game.operation.kind] };
+  if (game.operation) return { tone: 'busy', label: operationLabel(game.operation) };
   if (game.updateAvailable) return { tone: 'update', label: 'Update available' };
   if (game.installed && game.availability === 'LocalOnly') return { tone: 'local', label: 'Installed · local only' };
   if (game.installed) return { tone: 'installed', label: 'Installed' };
@@ -70,6 +71,30 @@ export const OPERATION_LABELS: Record<OperationKind, string> = {
   'stream-install': 'Streaming install',
 };
 
+/** What the operation is doing, in a few words: its kind while it works, its state while it waits. */
+export function operationLabel(operation: Pick<OperationView, 'kind' | 'state' | 'phase'>): string {
+  switch (operation.state) {
+    case 'queued':
+      return 'Queued';
+    case 'paused':
+      return 'Paused';
+    case 'waiting-for-peers':
+      return 'Waiting for a peer';
+    case 'running':
+    case 'finishing':
+      // An install whose archives are still arriving is downloading them first.
+      return operation.kind === 'install' && operation.phase === 'transfer' ? OPERATION_LABELS.download : OPERATION_LABELS[operation.kind];
+    case 'done':
+      return 'Done';
+    case 'failed':
+      return 'Failed';
+    case 'cancelled':
+      return 'Cancelled';
+    default:
+      return missingCase(operation.state);
+  }
+}
+
 export type PrimaryAction =
   | { kind: 'install' | 'update' | 'play' | 'cancel'; label: string }
   | { kind: 'none'; label: string };
@@ -78,9 +103,9 @@ export type PrimaryAction =
 export function primaryActionOf(game: GameView): PrimaryAction {
   const op = game.operation;
   if (op) {
-    // Transfers can be cancelled; unpacking and removing are short and crash-safe, so they run to the end.
-    const cancellable = op.kind === 'download' || op.kind === 'update' || op.kind === 'stream-install';
-    return cancellable ? { kind: 'cancel', label: 'Cancel' } : { kind: 'none', label: `${OPERATION_LABELS[op.kind]}…` };
+    // Transfers, and what waits in the queue, can be cancelled; unpacking and removing are short and crash-safe, so they run to the end.
+    const cancellable = op.state !== 'finishing' && (op.phase === 'transfer' || op.state !== 'running') && op.kind !== 'uninstall' && op.kind !== 'remove-downloaded';
+    return cancellable ? { kind: 'cancel', label: 'Cancel' } : { kind: 'none', label: `${operationLabel(op)}…` };
   }
   if (game.running) return { kind: 'none', label: 'Running' };
   if (game.installed && game.updateAvailable && game.sourcePeers.length > 0) return { kind: 'update', label: 'Update' };

@@ -95,6 +95,7 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { gameDir, s
     mdns: { enabled: !args.flags.has('no-mdns'), includeLoopback: args.flags.has('mdns-loopback') },
     ...(numberFlag(args, 'chunk-size') ? { chunkSize: numberFlag(args, 'chunk-size') } : {}),
     downloadLimitBytesPerSec: settings.get().downloadLimitBytesPerSec,
+    maxConcurrentDownloads: settings.get().maxConcurrentDownloads,
     uploadLimitBytesPerSec: settings.get().uploadLimitBytesPerSec,
     logger,
   });
