@@ -121,8 +121,8 @@ export function transition(operation: Operation, to: OperationState, at: number,
     state: to,
     error: keepsError ? error : null,
     endedAt: isTerminal(to) ? at : null,
-    // Nothing moves while it waits: no stale rate or ETA.
-    ...(moving ? {} : { bytesPerSecond: 0, etaSeconds: null, activePeers: 0 }),
+    // Nothing moves while it waits: no stale rate, ETA or sources.
+    ...(moving ? {} : { bytesPerSecond: 0, etaSeconds: null, activePeers: 0, ...(operation.fullSources === undefined ? {} : { fullSources: 0, partialSources: 0 }) }),
   };
 }
 
