@@ -1,6 +1,6 @@
 import type { ErrorInfo } from './errors';
 import type { LocalAvailability, PeerId } from './model';
-import type { Operation, SwarmFigures } from './operation';
+import type { Operation, PeerBytes, SwarmFigures } from './operation';
 import type { Settings } from './settings';
 
 /**
@@ -9,7 +9,7 @@ import type { Settings } from './settings';
  * consume exactly these maps, so a channel cannot exist on one side only.
  */
 
-export type { OperationKind, OperationPhase, OperationState, SwarmFigures } from './operation';
+export type { OperationKind, OperationPhase, OperationState, PeerBytes, SwarmFigures } from './operation';
 export { swarmFiguresOf } from './operation';
 
 export type InstallMode = 'normal' | 'streamed';
@@ -123,7 +123,7 @@ export interface LauncherEvents {
   /** The queue's order or the finished list changed (coalesced). */
   'downloads-updated': { downloads: DownloadsView };
   'game-download-begin': { gameId: string; version: string; totalBytes: number };
-  'game-download-progress': { gameId: string; bytesDone: number; totalBytes: number; bytesPerSecond: number; etaSeconds: number | null; activePeers: number } & SwarmFigures;
+  'game-download-progress': { gameId: string; bytesDone: number; totalBytes: number; bytesPerSecond: number; diskBytesPerSecond?: number; etaSeconds: number | null; activePeers: number; peerBytes?: PeerBytes[] } & SwarmFigures;
   'game-download-finished': { gameId: string; version: string };
   /** `resumes`: the verified part was kept, and the download picks up from there (on its own once a peer has the game). */
   'game-download-failed': { gameId: string; error: ErrorInfo; resumes?: boolean };

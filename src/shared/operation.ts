@@ -32,12 +32,23 @@ export interface SwarmFigures {
   uploadedBytes?: number;
 }
 
+/** Bytes one peer sent for this transfer since it (re)started. */
+export interface PeerBytes {
+  peerId: string;
+  bytes: number;
+}
+
 export interface OperationProgress extends SwarmFigures {
   bytesDone: number;
   totalBytes: number;
+  /** Network rate: bytes received per second. */
   bytesPerSecond: number;
+  /** Disk rate: bytes written and verified per second, where the transfer reports it. */
+  diskBytesPerSecond?: number;
   etaSeconds: number | null;
   activePeers: number;
+  /** What each source sent, where the transfer reports it (a download from a swarm). */
+  peerBytes?: PeerBytes[];
 }
 
 export interface Operation extends OperationProgress {
@@ -50,6 +61,10 @@ export interface Operation extends OperationProgress {
   /** Epoch milliseconds: when it was asked for, and when it ended (null while not ended). */
   createdAt: number;
   endedAt: number | null;
+  /** Epoch milliseconds of its first start (null while it never ran): with endedAt, the time it took. */
+  startedAt: number | null;
+  /** Bytes its transfer phase reached (kept when unpacking starts counting its own): with the time taken, the average rate. */
+  transferredBytes: number;
   /** Changes of one registry in order: a consumer can tell a stale copy from a newer one. */
   seq: number;
 }
@@ -121,8 +136,17 @@ export function transition(operation: Operation, to: OperationState, at: number,
     state: to,
     error: keepsError ? error : null,
     endedAt: isTerminal(to) ? at : null,
+    startedAt: operation.startedAt ?? (moving ? at : null),
     // Nothing moves while it waits: no stale rate, ETA or sources.
-    ...(moving ? {} : { bytesPerSecond: 0, etaSeconds: null, activePeers: 0, ...(operation.fullSources === undefined ? {} : { fullSources: 0, partialSources: 0 }) }),
+    ...(moving
+      ? {}
+      : {
+          bytesPerSecond: 0,
+          etaSeconds: null,
+          activePeers: 0,
+          ...(operation.diskBytesPerSecond === undefined ? {} : { diskBytesPerSecond: 0 }),
+          ...(operation.fullSources === undefined ? {} : { fullSources: 0, partialSources: 0 }),
+        }),
   };
 }
 
@@ -136,6 +160,8 @@ export function newOperation(gameId: string, kind: OperationKind, state: 'queued
     error: null,
     createdAt: at,
     endedAt: null,
+    startedAt: state === 'running' || state === 'finishing' ? at : null,
+    transferredBytes: 0,
     seq: 0,
     bytesDone: 0,
     totalBytes: 0,
@@ -175,6 +201,18 @@ export function isQueuedKind(kind: OperationKind): boolean {
     default:
       return missingCase(kind);
   }
+}
+
+/**
+ * How long an ended operation took from its first start, and its average transfer rate over
+ * that time (null where it never ran or moved no bytes). Paused and waiting time counts: it is
+ * the time the player waited.
+ */
+export function finishedFigures(operation: Pick<Operation, 'startedAt' | 'endedAt' | 'transferredBytes'>): { tookMs: number | null; averageBytesPerSecond: number | null } {
+  const { startedAt, endedAt, transferredBytes } = operation;
+  if (startedAt === null || endedAt === null) return { tookMs: null, averageBytesPerSecond: null };
+  const tookMs = Math.max(0, endedAt - startedAt);
+  return { tookMs, averageBytesPerSecond: transferredBytes > 0 && tookMs > 0 ? Math.round((transferredBytes * 1000) / tookMs) : null };
 }
 
 /** The swarm figures present in `from` (a progress event, an operation). */

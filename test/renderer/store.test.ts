@@ -49,6 +49,8 @@ function op(gameId: string, seq: number, extra: Partial<OperationView> = {}): Op
     error: null,
     createdAt: 1,
     endedAt: null,
+    startedAt: 1,
+    transferredBytes: 0,
     seq,
     bytesDone: 0,
     totalBytes: 1000,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, isActive, isTerminal, newOperation, OPERATION_STATES, transition, type OperationState } from '../../src/shared/operation';
+import { canTransition, finishedFigures, isActive, isTerminal, newOperation, OPERATION_STATES, transition, type OperationState } from '../../src/shared/operation';
 
 /** The steps the model allows, written out once more by hand: a change to the table must change this too. */
 const ALLOWED: Record<OperationState, OperationState[]> = {
@@ -52,5 +52,19 @@ describe('operation model', () => {
     expect(OPERATION_STATES.filter(isActive)).toEqual(['running', 'finishing']);
     expect(newOperation('quake', 'update', 'queued', 3)).toMatchObject({ kind: 'update', state: 'queued', phase: 'transfer', createdAt: 3, endedAt: null, error: null });
     expect(newOperation('quake', 'uninstall', 'running', 3).phase).toBe('finishing');
+  });
+
+  it('stamps the first start once, and an ended one tells the time it took and its average rate', () => {
+    const queued = newOperation('quake', 'download', 'queued', 1);
+    expect(queued.startedAt).toBeNull();
+    const running = transition(queued, 'running', 10);
+    const paused = transition(running, 'paused', 20);
+    const again = transition(transition(paused, 'queued', 30), 'running', 40);
+    expect([running.startedAt, paused.startedAt, again.startedAt]).toEqual([10, 10, 10]);
+    const done = transition({ ...again, transferredBytes: 4_000 }, 'done', 2_010);
+    expect(finishedFigures(done)).toEqual({ tookMs: 2_000, averageBytesPerSecond: 2_000 });
+    // Never ran (cancelled in the queue): no time, no rate; ran but moved nothing: a time, no rate.
+    expect(finishedFigures(transition(queued, 'cancelled', 5))).toEqual({ tookMs: null, averageBytesPerSecond: null });
+    expect(finishedFigures(transition(running, 'failed', 510))).toEqual({ tookMs: 500, averageBytesPerSecond: null });
   });
 });

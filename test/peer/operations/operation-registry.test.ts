@@ -64,13 +64,16 @@ describe('OperationRegistry: the operation model', () => {
     expect(() => registry.open('alpha', 'download', 'queued')).toThrow(expect.objectContaining({ code: 'OPERATION_IN_PROGRESS' }));
     registry.move('alpha', 'running');
     const download = registry.begin('alpha', 'download');
-    registry.progress('alpha', { bytesDone: 50, totalBytes: 100, bytesPerSecond: 10, etaSeconds: 5, activePeers: 1, fullSources: 1, partialSources: 0 });
+    registry.progress('alpha', { bytesDone: 50, totalBytes: 100, bytesPerSecond: 10, diskBytesPerSecond: 8, etaSeconds: 5, activePeers: 1, fullSources: 1, partialSources: 0, peerBytes: [{ peerId: 'p1', bytes: 60 }] });
     download.release({ status: 'failed', error: { code: 'NO_SOURCE', message: 'x' } });
     // The slot's outcome is not the operation's: the queue decides what comes next.
-    expect(registry.operation('alpha')).toMatchObject({ kind: 'update', state: 'running', phase: 'transfer', bytesDone: 50, fullSources: 1 });
+    expect(registry.operation('alpha')).toMatchObject({ kind: 'update', state: 'running', phase: 'transfer', bytesDone: 50, fullSources: 1, diskBytesPerSecond: 8, peerBytes: [{ peerId: 'p1', bytes: 60 }], transferredBytes: 50 });
     registry.move('alpha', 'finishing');
     const unpack = registry.begin('alpha', 'update');
-    expect(registry.operation('alpha')).toMatchObject({ kind: 'update', phase: 'unpack', bytesDone: 0 });
+    // The unpack counts its own bytes; what the transfer moved is kept for the finished list's average rate.
+    expect(registry.operation('alpha')).toMatchObject({ kind: 'update', phase: 'unpack', bytesDone: 0, transferredBytes: 50 });
+    expect(registry.operation('alpha')?.peerBytes).toBeUndefined();
+    expect(registry.operation('alpha')?.diskBytesPerSecond).toBeUndefined();
     unpack.release();
     registry.move('alpha', 'done');
     expect(registry.operation('alpha')).toBeUndefined();

@@ -148,6 +148,9 @@ export class OperationRegistry extends TypedEmitter<OperationEvents> {
       bytesPerSecond: progress.bytesPerSecond,
       etaSeconds: progress.etaSeconds,
       activePeers: progress.activePeers,
+      ...(operation.phase === 'transfer' ? { transferredBytes: progress.bytesDone } : {}),
+      ...(progress.diskBytesPerSecond === undefined ? {} : { diskBytesPerSecond: progress.diskBytesPerSecond }),
+      ...(progress.peerBytes === undefined ? {} : { peerBytes: progress.peerBytes.map((entry) => ({ peerId: entry.peerId, bytes: entry.bytes })) }),
       ...swarmFiguresOf(progress),
     });
   }
@@ -155,8 +158,9 @@ export class OperationRegistry extends TypedEmitter<OperationEvents> {
   setPhase(gameId: string, phase: OperationPhase): void {
     const operation = this.current.get(gameId);
     if (!operation || operation.phase === phase) return;
-    // A new phase counts its own bytes.
-    this.publish({ ...operation, phase, bytesDone: 0, totalBytes: 0, bytesPerSecond: 0, etaSeconds: null });
+    // A new phase counts its own bytes (and has no network, disk or per-peer figures of the transfer's).
+    const { diskBytesPerSecond: _disk, peerBytes: _peers, ...rest } = operation;
+    this.publish({ ...rest, phase, bytesDone: 0, totalBytes: 0, bytesPerSecond: 0, etaSeconds: null });
   }
 
   /** The game's operation that has not ended, if any. */
