@@ -11,6 +11,7 @@ import { startPeer, type PeerRuntime } from '../peer/runtime';
 import { SettingsStore } from '../peer/settings/settings-store';
 import { createLogger } from '../peer/util/logger';
 import { forwardEvents, registerIpc } from './ipc';
+import { notifyDownloadEnds } from './notifications';
 
 /**
  * Electron main process: one window, the peer runtime in this process (heavy work runs in its
@@ -83,6 +84,7 @@ async function boot(): Promise<void> {
     },
   });
   forwardEvents(backend, window.webContents);
+  notifyDownloadEnds(backend, window, (gameId) => started.catalog().games.find((game) => game.id === gameId)?.title ?? gameId);
   if (process.env.ELECTRON_RENDERER_URL) await window.loadURL(process.env.ELECTRON_RENDERER_URL);
   else await window.loadFile(path.join(here, '../renderer/index.html'));
 

@@ -1,5 +1,6 @@
-import type { GameView, OperationKind, OperationView } from '../../shared/api';
+import type { DownloadsView, GameView, OperationKind, OperationView } from '../../shared/api';
 import { missingCase } from '../../shared/errors';
+import { isActive } from '../../shared/operation';
 
 export type LibraryFilter = 'all' | 'installed' | 'available' | 'updates';
 export type LibrarySort = 'title' | 'size' | 'year' | 'peers';
@@ -122,4 +123,70 @@ export function primaryActionOf(game: GameView): PrimaryAction {
 export function installSpace(game: GameView): { normal: number; streamed: number } {
   const archives = game.downloaded ? 0 : game.sizeBytes;
   return { normal: archives + game.sizeBytes, streamed: game.sizeBytes };
+}
+
+/** The sidebar's count: every download not ended yet (running, queued, paused or waiting for a peer). */
+export function downloadsCount(downloads: DownloadsView | null): number {
+  return downloads?.queue.length ?? 0;
+}
+
+/** The Downloads page: what works now (transferring, unpacking), and what waits for its turn, in queue order. */
+export function splitQueue(queue: OperationView[]): { now: OperationView[]; next: OperationView[] } {
+  const now: OperationView[] = [];
+  const next: OperationView[] = [];
+  for (const operation of queue) (isActive(operation.state) ? now : next).push(operation);
+  next.sort((a, b) => (a.queuePosition ?? Number.MAX_SAFE_INTEGER) - (b.queuePosition ?? Number.MAX_SAFE_INTEGER));
+  return { now, next };
+}
+
+/** What a download shows where it stands; a waiting one says what it waits for. */
+export function downloadStateText(operation: Pick<OperationView, 'kind' | 'state' | 'phase'>): string {
+  switch (operation.state) {
+    case 'waiting-for-peers':
+      return 'Waiting for a peer that has it';
+    case 'queued':
+      return 'Queued';
+    case 'paused':
+      return 'Paused — what was downloaded is kept';
+    case 'finishing':
+      return operation.phase === 'unpack' ? 'Unpacking' : 'Finishing';
+    case 'running':
+    case 'done':
+    case 'failed':
+    case 'cancelled':
+      return operationLabel(operation);
+    default:
+      return missingCase(operation.state);
+  }
+}
+
+export interface DownloadControls {
+  pause: boolean;
+  resume: boolean;
+  /** Cancel (asks first): discards what was fetched. */
+  cancel: boolean;
+  /** Reorder (up, down, to the top): only what waits for its turn. */
+  move: boolean;
+}
+
+/** Which buttons a download has, as the runtime would accept them (a streamed install keeps nothing to pause; an unpack runs to its end). */
+export function downloadControls(operation: Pick<OperationView, 'kind' | 'state' | 'phase'>): DownloadControls {
+  switch (operation.state) {
+    case 'running': {
+      const transfer = operation.phase === 'transfer';
+      return { pause: transfer && operation.kind !== 'stream-install', resume: false, cancel: transfer, move: false };
+    }
+    case 'queued':
+    case 'waiting-for-peers':
+      return { pause: true, resume: false, cancel: true, move: true };
+    case 'paused':
+      return { pause: false, resume: true, cancel: true, move: true };
+    case 'finishing':
+    case 'done':
+    case 'failed':
+    case 'cancelled':
+      return { pause: false, resume: false, cancel: false, move: false };
+    default:
+      return missingCase(operation.state);
+  }
 }

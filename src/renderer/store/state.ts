@@ -1,6 +1,6 @@
 import type { DownloadsView, EventName, EventPayload, GameView, OperationView, PeerView, RuntimeStatus } from '../../shared/api';
 import type { ErrorInfo } from '../../shared/errors';
-import { isTerminal } from '../../shared/operation';
+import { isQueuedKind, isTerminal } from '../../shared/operation';
 import type { Settings } from '../../shared/settings';
 
 /** What the launcher reported, as the UI knows it. Changed only by applyEvent and snapshots. */
@@ -65,6 +65,11 @@ export function applyGamesSnapshot(state: LauncherState, games: GameView[]): Lau
 
 export function applyDownloadsSnapshot(state: LauncherState, downloads: DownloadsView): LauncherState {
   return { ...state, downloads };
+}
+
+/** The finished list was cleared (by this player or another face): it is empty until something ends. */
+export function clearFinished(state: LauncherState): LauncherState {
+  return state.downloads ? { ...state, downloads: { ...state.downloads, finished: [] } } : state;
 }
 
 export function applyPeersSnapshot(state: LauncherState, peers: PeerView[]): LauncherState {
@@ -156,6 +161,7 @@ function withDownloadsEntry(state: LauncherState, operation: OperationView): Lau
   if (!downloads) return state;
   const queued = downloads.queue.some((entry) => entry.gameId === operation.gameId);
   if (isTerminal(operation.state)) {
+    if (!isQueuedKind(operation.kind)) return state;
     if (!queued && downloads.finished.some((entry) => entry.seq === operation.seq)) return state;
     return {
       ...state,

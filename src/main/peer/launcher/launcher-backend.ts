@@ -3,7 +3,7 @@ import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { CommandArgs, CommandName, CommandResult, DownloadsView, EventName, EventPayload, InstallMode, LauncherBackend, LauncherEvents, OperationView, PeerView } from '../../../shared/api';
 import { LanspreadError, missingCase, toLanspreadError } from '../../../shared/errors';
-import type { Operation } from '../../../shared/operation';
+import { isQueuedKind, type Operation } from '../../../shared/operation';
 import type { Settings } from '../../../shared/settings';
 import type { PeerRuntime } from '../runtime-types';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -126,7 +126,8 @@ export class RuntimeLauncherBackend implements LauncherBackend {
     const { runtime } = this.deps;
     return {
       queue: runtime.queue.list().map((operation) => this.project(operation)),
-      finished: runtime.finishedOperations().map((operation) => this.project(operation)),
+      // The page lists downloads: an uninstall or a removal that ended is not one.
+      finished: runtime.finishedOperations().filter((operation) => isQueuedKind(operation.kind)).map((operation) => this.project(operation)),
       concurrency: runtime.queue.getConcurrency(),
     };
   }
