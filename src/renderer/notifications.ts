@@ -48,7 +48,11 @@ export function createNotifier(options: {
     const key = `${operation.gameId}:${operation.seq}:${operation.endedAt ?? ''}`;
     if (!notice || !browser || shown.has(key)) return;
     shown.add(key);
-    new browser(notice.title, { body: notice.body, tag: `lanspread-${operation.gameId}` });
+    try {
+      new browser(notice.title, { body: notice.body, tag: `lanspread-${operation.gameId}` });
+    } catch {
+      // Some browsers allow notifications only from a service worker (the constructor throws): the in-app toast still says it.
+    }
   });
   return {
     state: read,

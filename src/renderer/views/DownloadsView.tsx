@@ -174,9 +174,9 @@ function FinishedItem({ operation }: { operation: OperationView }) {
           </span>
         </div>
         <div className="dl-figures-line muted small">
-          <span data-testid="finished-took">took {formatDuration(tookMs)}</span>
+          {tookMs === null ? <span data-testid="finished-never">never started</span> : <span data-testid="finished-took">took {formatDuration(tookMs)}</span>}
           {operation.transferredBytes > 0 ? <span data-testid="finished-size">{formatBytes(operation.transferredBytes)}</span> : null}
-          <span data-testid="finished-rate">average {averageBytesPerSecond === null ? '—' : formatSpeed(averageBytesPerSecond)}</span>
+          {averageBytesPerSecond === null ? null : <span data-testid="finished-rate">average {formatSpeed(averageBytesPerSecond)}</span>}
           {operation.endedAt !== null ? <span>ended {new Date(operation.endedAt).toLocaleTimeString()}</span> : null}
         </div>
         {operation.state === 'failed' && operation.error ? (
