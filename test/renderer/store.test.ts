@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GameView, OperationView, PeerView } from '../../src/shared/api';
-import { applyDownloadsSnapshot, applyEvent, applyGamesSnapshot, initialLauncherState, type AnyEvent, type LauncherState } from '../../src/renderer/store/state';
+import { applyDownloadsSnapshot, applyEvent, clearFinished, applyGamesSnapshot, initialLauncherState, type AnyEvent, type LauncherState } from '../../src/renderer/store/state';
 import { badgeOf, installSpace, primaryActionOf, visibleGames } from '../../src/renderer/store/selectors';
 import { toErrorInfo } from '../../src/renderer/error-text';
 import { createActions, createAppStore } from '../../src/renderer/store/store';
@@ -159,6 +159,16 @@ describe('applyEvent: downloads', () => {
     const ended = fold(progressed, [changed(done), changed(done)]);
     expect(ended.downloads?.queue.map((entry) => entry.gameId)).toEqual(['doom']);
     expect(ended.downloads?.finished).toEqual([done]);
+    // An uninstall that ended is not a download: the finished list leaves it out, as the backend's does.
+    const uninstalled = applyEvent(ended, changed(op('doom', 5, { kind: 'uninstall', state: 'done', endedAt: 10 })));
+    expect(uninstalled.downloads?.finished).toEqual([done]);
+  });
+
+  it('empties the finished list when it is cleared, keeping the queue', () => {
+    const withLists = applyDownloadsSnapshot(loaded(), { queue: [op('doom', 2)], finished: [op('quake', 1, { state: 'done', endedAt: 3 })], concurrency: 1 });
+    const cleared = clearFinished(withLists);
+    expect(cleared.downloads).toEqual({ queue: [op('doom', 2)], finished: [], concurrency: 1 });
+    expect(clearFinished(initialLauncherState)).toBe(initialLauncherState);
   });
 });
 

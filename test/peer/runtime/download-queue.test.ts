@@ -172,3 +172,18 @@ it('a queued download whose sources all left waits for peers with its progress, 
   expect(states(seen, BIG.id)).toEqual(expect.arrayContaining(['waiting-for-peers', 'queued', 'running', 'finishing', 'done']));
   expect(states(seen, BIG.id).at(-1)).toBe('done');
 });
+
+it('a running streamed install cannot be paused (NOT_PAUSABLE: it keeps nothing to resume from) and runs on to the end', async () => {
+  // The seed's upload cap keeps the stream running while it is asked to pause.
+  const seed = await peers.start('seed', { catalogIds: IDS, games: [BIG], uploadLimitBytesPerSec: SLOW });
+  const player = await peers.start('player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`] });
+  await waitFor(() => player.runtime.remoteGames().has(BIG.id), 20_000, 'the player to see the seed');
+  const seen = watch(player);
+  player.runtime.queue.add(BIG.id, 'stream-install');
+  await waitFor(() => player.runtime.queue.list()[0]?.state === 'running', 20_000, 'the streamed install to run');
+  expect(() => player.runtime.queue.pause(BIG.id)).toThrow(expect.objectContaining({ code: 'NOT_PAUSABLE', details: { gameId: BIG.id } }));
+  expect(player.runtime.queue.list()[0]?.state).toBe('running');
+  await waitFor(() => player.runtime.queue.list().length === 0, 30_000, 'the streamed install to end');
+  expect(states(seen, BIG.id)).toEqual(['queued', 'running', 'done']);
+  expect((await stat(path.join(player.gameDir, BIG.id, 'local', 'bin', 'game.bin'))).size).toBe(3_000_000);
+});
