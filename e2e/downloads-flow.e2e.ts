@@ -13,7 +13,7 @@ import { chromiumSkipReason, launchChromium } from './support/chromium';
 /**
  * The Downloads page in Debian's Chromium over the built web UI, driving a real player runtime
  * that downloads from a real seed runtime (QUIC + the TLS data lane on loopback): three games
- * queued, reordered, paused, resumed, one cancelled after its confirmation, rates and the
+ * queued, reordered (buttons, keyboard, drag and drop), paused, resumed, one cancelled after its confirmation, rates and the
  * finished list, an update shown as "Updating", and the end notified (the browser's
  * notification, and the in-app toast). Screenshots go to e2e/artifacts.
  */
@@ -129,7 +129,7 @@ describe.skipIf(skipReason !== null)('Downloads page over real peers', () => {
     await page.screenshot({ path: path.join(artifacts, 'downloads.png') });
   });
 
-  it('reorders with the buttons so the last queued runs next, pauses the running one and resumes it without losing its progress', async () => {
+  it('reorders with the buttons, the keyboard and drag and drop so the last queued runs next, pauses the running one and resumes it without losing its progress', async () => {
     await item('demo-charlie').getByTestId('download-top').click();
     await expect.poll(queueOrder).toEqual(['demo-charlie', 'demo-bravo']);
     // Keyboard: the Down button of the first one moves it back down, and up again.
@@ -138,6 +138,11 @@ describe.skipIf(skipReason !== null)('Downloads page over real peers', () => {
     await expect.poll(queueOrder).toEqual(['demo-bravo', 'demo-charlie']);
     await item('demo-charlie').getByTestId('download-up').focus();
     await page.keyboard.press('Enter');
+    await expect.poll(queueOrder).toEqual(['demo-charlie', 'demo-bravo']);
+    // Drag and drop: a row dropped on another takes its place.
+    await item('demo-bravo').dragTo(item('demo-charlie'));
+    await expect.poll(queueOrder).toEqual(['demo-bravo', 'demo-charlie']);
+    await item('demo-charlie').getByTestId('download-top').click();
     await expect.poll(queueOrder).toEqual(['demo-charlie', 'demo-bravo']);
 
     await expect.poll(async () => Number(await item('demo-alpha').getByTestId('download-bar').getAttribute('data-percent')), { timeout: 10_000 }).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type DragEvent } from 'react';
 import type { OperationView, PeerView } from '../../shared/api';
 import { finishedFigures } from '../../shared/operation';
 import { Cover } from '../components/Cover';
@@ -121,13 +121,52 @@ function Controls({ operation, title, place, waiting }: { operation: OperationVi
   );
 }
 
+/** The game id a dragged queue row carries (a type of our own, so nothing else dropped here is taken for one). */
+const DRAG_TYPE = 'application/x-lanspread-download';
+
+/** Drag and drop within Up next (the buttons do the same from the keyboard): a row dropped on another takes its place. */
+function useDropTarget(place: number | null) {
+  const actions = useActions();
+  const [over, setOver] = useState(false);
+  if (place === null) return { over: false, handlers: {} };
+  return {
+    over,
+    handlers: {
+      onDragOver: (event: DragEvent) => {
+        if (!event.dataTransfer.types.includes(DRAG_TYPE)) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = 'move';
+        setOver(true);
+      },
+      onDragLeave: () => setOver(false),
+      onDrop: (event: DragEvent) => {
+        setOver(false);
+        const dragged = event.dataTransfer.getData(DRAG_TYPE);
+        if (!dragged) return;
+        event.preventDefault();
+        void actions.move(dragged, place);
+      },
+    },
+  };
+}
+
 function QueueItem({ operation, place, waiting, peers }: { operation: OperationView; place: number | null; waiting: number; peers: Record<string, PeerView> }) {
   const title = useTitle(operation.gameId);
   const game = useAppState((s) => s.games[operation.gameId]);
   const live = operation.state === 'running' || operation.state === 'finishing';
   const percent = percentOf(operation.bytesDone, operation.totalBytes);
+  const drop = useDropTarget(place);
+  const draggable = place !== null && downloadControls(operation).move;
   return (
-    <li className={`dl-item dl-${operation.state}`} data-testid={`download-${operation.gameId}`} data-state={operation.state} data-kind={operation.kind}>
+    <li
+      className={`dl-item dl-${operation.state}${drop.over ? ' dl-drop' : ''}${draggable ? ' dl-draggable' : ''}`}
+      data-testid={`download-${operation.gameId}`}
+      data-state={operation.state}
+      data-kind={operation.kind}
+      draggable={draggable}
+      onDragStart={draggable ? (event) => event.dataTransfer.setData(DRAG_TYPE, operation.gameId) : undefined}
+      {...drop.handlers}
+    >
       {game ? <Cover game={game} className="dl-cover" /> : <div className="dl-cover" />}
       <div className="dl-main">
         <div className="dl-head">
