@@ -222,6 +222,15 @@ describe.skipIf(skipReason !== null)('Downloads page over real peers', () => {
     expect(await page.getByTestId('downloads-count').textContent()).toBe('1');
     expect(await page.getByTestId('toast').count()).toBe(0);
     await page.screenshot({ path: path.join(artifacts, 'downloads-waiting.png') });
+    // The library's Cancel asks first too; keeping it changes nothing.
+    await page.getByTestId('nav-library').click();
+    await card('demo-bravo').click();
+    expect(await page.getByTestId('detail-panel').getByTestId('game-badge').textContent()).toBe('Waiting for a peer');
+    await page.getByTestId('primary-action').click();
+    expect(await page.getByTestId('download-cancel-confirm').textContent()).toMatch(/delete what was downloaded/);
+    await page.getByTestId('download-cancel-no').click();
+    expect(await page.getByTestId('primary-action').getAttribute('data-action')).toBe('cancel');
+    expect((await backend.handle('request_downloads', undefined)).queue.map((operation) => [operation.gameId, operation.state])).toEqual([['demo-bravo', 'waiting-for-peers']]);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { useState, type DragEvent } from 'react';
 import type { OperationView, PeerView } from '../../shared/api';
 import { finishedFigures } from '../../shared/operation';
+import { CancelButton } from '../components/CancelButton';
 import { Cover } from '../components/Cover';
 import { EmptyState } from '../components/EmptyState';
 import { useActions, useAppState } from '../context';
@@ -60,30 +61,6 @@ function LiveFigures({ operation, peers }: { operation: OperationView; peers: Re
         </ul>
       ) : null}
     </>
-  );
-}
-
-/** Cancel discards what was fetched, so it asks first, in place; the safe choice takes the focus the Cancel button had. */
-function CancelButton({ gameId, title }: { gameId: string; title: string }) {
-  const actions = useActions();
-  const [asking, setAsking] = useState(false);
-  if (!asking) {
-    return (
-      <button type="button" className="btn btn-small btn-secondary" data-testid="download-cancel" aria-label={`Cancel ${title}`} onClick={() => setAsking(true)}>
-        Cancel
-      </button>
-    );
-  }
-  return (
-    <span className="dl-confirm" role="group" aria-label={`Cancel ${title}?`} data-testid="download-cancel-confirm">
-      <span>Cancel and delete what was downloaded?</span>
-      <button type="button" className="btn btn-small btn-danger" data-testid="download-cancel-yes" onClick={() => void actions.cancel(gameId).finally(() => setAsking(false))}>
-        Yes, cancel
-      </button>
-      <button type="button" className="btn btn-small" data-testid="download-cancel-no" autoFocus onClick={() => setAsking(false)}>
-        Keep it
-      </button>
-    </span>
   );
 }
 
