@@ -1,5 +1,6 @@
 import { contextBridge, ipcRenderer } from 'electron';
 import { COMMAND_NAMES, EVENT_NAMES, type CommandName, type EventName, type LauncherApi } from '../shared/api';
+import type { CommandReply } from '../shared/rpc';
 
 /**
  * Exposes exactly the LauncherApi contract as `window.lanspread` and nothing else: one IPC
@@ -10,8 +11,9 @@ const events = new Set<string>(EVENT_NAMES);
 
 const api: LauncherApi = {
   invoke: (command: CommandName, ...args: unknown[]) => {
-    if (!commands.has(command)) return Promise.reject(new Error(`Unknown command ${String(command)}`));
-    return ipcRenderer.invoke(command, args[0]);
+    if (!commands.has(command)) return Promise.reject({ code: 'UNKNOWN_MESSAGE_TYPE', message: `Unknown command ${String(command)}` });
+    // The main process answers with the reply envelope; a refusal rejects with its ErrorInfo.
+    return (ipcRenderer.invoke(command, args[0]) as Promise<CommandReply>).then((reply) => (reply.ok ? reply.value : Promise.reject(reply.error)));
   },
   on: (event: EventName, listener: (payload: unknown) => void) => {
     if (!events.has(event)) throw new Error(`Unknown event ${String(event)}`);

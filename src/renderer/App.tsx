@@ -1,13 +1,16 @@
 import { useEffect } from 'react';
 import { Toasts } from './components/Toasts';
 import { useAppState, useStoreApi } from './context';
+import { downloadsCount } from './store/selectors';
 import type { View } from './store/store';
+import { DownloadsView } from './views/DownloadsView';
 import { LibraryView } from './views/LibraryView';
 import { PeersView } from './views/PeersView';
 import { SettingsView } from './views/SettingsView';
 
 const NAV: { view: View; label: string; icon: string }[] = [
   { view: 'library', label: 'Library', icon: '▦' },
+  { view: 'downloads', label: 'Downloads', icon: '⇣' },
   { view: 'peers', label: 'Peers', icon: '⇄' },
   { view: 'settings', label: 'Settings', icon: '⚙' },
 ];
@@ -27,6 +30,7 @@ function Sidebar() {
   // Two number selectors rather than one object: a fresh object per read would re-render forever.
   const installed = useAppState((s) => Object.values(s.games).filter((g) => g.installed).length);
   const busy = useAppState((s) => Object.values(s.games).filter((g) => g.operation).length);
+  const downloads = useAppState((s) => downloadsCount(s.downloads));
   return (
     <nav className="sidebar" aria-label="Main">
       <div className="brand">
@@ -48,6 +52,11 @@ function Sidebar() {
           {item.view === 'peers' ? (
             <span className="nav-count" data-testid="peer-count">
               {peerCount}
+            </span>
+          ) : null}
+          {item.view === 'downloads' && downloads > 0 ? (
+            <span className="nav-count nav-count-on" data-testid="downloads-count" aria-label={`${downloads} active or queued`}>
+              {downloads}
             </span>
           ) : null}
         </button>
@@ -80,6 +89,19 @@ function useEscape() {
   }, [store]);
 }
 
+function CurrentView({ view }: { view: View }) {
+  switch (view) {
+    case 'library':
+      return <LibraryView />;
+    case 'downloads':
+      return <DownloadsView />;
+    case 'peers':
+      return <PeersView />;
+    case 'settings':
+      return <SettingsView />;
+  }
+}
+
 export function App() {
   const view = useAppState((s) => s.view);
   const connection = useAppState((s) => s.connection);
@@ -94,7 +116,7 @@ export function App() {
             {banner}
           </div>
         ) : null}
-        {view === 'library' ? <LibraryView /> : view === 'peers' ? <PeersView /> : <SettingsView />}
+        <CurrentView view={view} />
       </main>
       <Toasts />
     </div>

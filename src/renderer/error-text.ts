@@ -30,6 +30,7 @@ const SENTENCES: Record<ErrorCode, string> = {
   CHUNK_HASH_MISMATCH: 'A peer sent data that does not match the game; it was fetched again from another peer.',
   CHUNK_NOT_AVAILABLE: 'A peer no longer has that part of the game; another peer is asked.',
   OPERATION_IN_PROGRESS: 'Something is already happening with this game; wait for it to finish.',
+  NOT_PAUSABLE: 'This cannot be paused without losing its progress; cancel it or let it finish.',
   NOT_IN_CATALOG: 'This game is not in the catalog.',
   NOT_DOWNLOADED: 'This game is not downloaded.',
   NOT_INSTALLED: 'This game is not installed.',
@@ -62,21 +63,13 @@ export function sentenceFor(code: ErrorCode): string {
 }
 
 /**
- * Normalises a rejection from either face into ErrorInfo. The Electron face wraps the JSON
- * ErrorInfo in "Error invoking remote method '…': Error: {json}", so the JSON is dug out.
+ * Normalises a rejection from either face into ErrorInfo. Both faces reject with the ErrorInfo
+ * itself (the Electron preload unwraps the IPC reply envelope); anything else is a bug or a
+ * broken link, kept as INTERNAL with its text.
  */
 export function toErrorInfo(error: unknown): ErrorInfo {
-  if (isInfo(error)) return { code: error.code, message: error.message };
+  if (isInfo(error)) return { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
   const message = error instanceof Error ? error.message : String(error);
-  const start = message.indexOf('{');
-  if (start >= 0) {
-    try {
-      const parsed: unknown = JSON.parse(message.slice(start));
-      if (isInfo(parsed)) return parsed;
-    } catch {
-      // Not JSON: fall through to a generic error that keeps the original text.
-    }
-  }
   return { code: 'INTERNAL', message };
 }
 

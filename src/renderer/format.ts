@@ -19,3 +19,8 @@ export function percentOf(done: number, total: number): number {
   if (total <= 0) return 0;
   return Math.max(0, Math.min(100, Math.floor((done / total) * 100)));
 }
+
+/** How long something took: "42s", "3m 05s", "1h 02m" ("—" when unknown). */
+export function formatDuration(ms: number | null): string {
+  return ms === null ? '—' : formatEta(ms / 1000);
+}

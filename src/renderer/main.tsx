@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { createLauncherApi } from './api/launcher-api';
 import { AppProvider } from './context';
+import { createNotifier } from './notifications';
 import { connectStore, createActions, createAppStore } from './store/store';
 import './styles/app.css';
 
@@ -10,7 +11,15 @@ import './styles/app.css';
 const api = createLauncherApi();
 const store = createAppStore();
 connectStore(store, api);
-const actions = createActions(store, api);
+const notifier = createNotifier({
+  api,
+  // Electron's main process notifies on its own.
+  native: window.lanspread !== undefined,
+  browser: 'Notification' in window ? window.Notification : undefined,
+  storage: window.localStorage,
+  titleOf: (gameId) => store.getState().games[gameId]?.title ?? gameId,
+});
+const actions = createActions(store, api, notifier);
 
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>

@@ -1,6 +1,7 @@
 import type { ErrorInfo } from './errors';
 import type { GameDescription, ShareGameRequest } from './game-description';
 import type { LocalAvailability, PeerId } from './model';
+import type { Operation, PeerBytes, SwarmFigures } from './operation';
 import type { Settings } from './settings';
 
 /**
@@ -9,37 +10,23 @@ import type { Settings } from './settings';
  * consume exactly these maps, so a channel cannot exist on one side only.
  */
 
-export type OperationKind = 'download' | 'install' | 'update' | 'uninstall' | 'remove-downloaded' | 'stream-install';
+export type { OperationKind, OperationPhase, OperationState, PeerBytes, SwarmFigures } from './operation';
+export { swarmFiguresOf } from './operation';
 
 export type InstallMode = 'normal' | 'streamed';
 
-export interface OperationView extends SwarmFigures {
-  kind: OperationKind;
-  /** 'transfer' while bytes arrive, 'unpack' while extracting, 'finishing' otherwise. */
-  phase: 'transfer' | 'unpack' | 'finishing';
-  bytesDone: number;
-  totalBytes: number;
-  bytesPerSecond: number;
-  etaSeconds: number | null;
-  activePeers: number;
+/** A game's operation as the UI sees it: the runtime's model, plus where it stands in the download queue. */
+export interface OperationView extends Operation {
+  /** 0 = next to start; null when it is not waiting in the queue (running, paused, ended, or not a download). */
+  queuePosition: number | null;
 }
 
-/** A download's swarm, where it has one. */
-export interface SwarmFigures {
-  /** Usable peers holding the whole game, and peers downloading it too (they serve what they have). */
-  fullSources?: number;
-  partialSources?: number;
-  /** Bytes of this game this machine has sent to other peers. */
-  uploadedBytes?: number;
-}
-
-/** The swarm figures present in `from` (a progress event, an operation view). */
-export function swarmFiguresOf(from: SwarmFigures): SwarmFigures {
-  const out: SwarmFigures = {};
-  if (from.fullSources !== undefined) out.fullSources = from.fullSources;
-  if (from.partialSources !== undefined) out.partialSources = from.partialSources;
-  if (from.uploadedBytes !== undefined) out.uploadedBytes = from.uploadedBytes;
-  return out;
+/** The Downloads page: the queue in order (running first), and what ended since the player last cleared the list. */
+export interface DownloadsView {
+  queue: OperationView[];
+  finished: OperationView[];
+  /** How many transfers run at once. */
+  concurrency: number;
 }
 
 /** One game as the library UI shows it: catalog facts + this machine + the LAN. */
@@ -124,13 +111,27 @@ export interface LauncherCommands {
   request_games: { args: void; result: GameView[] };
   request_peers: { args: void; result: PeerView[] };
   get_status: { args: void; result: RuntimeStatus };
+  /**
+   * Install, download and update add the game to the end of the download queue and resolve once
+   * it is there (an install of archives already here starts at once); how it goes and ends
+   * arrives as operation-changed events. They reject only when the request is refused.
+   */
   install_game: { args: { gameId: string; mode?: InstallMode }; result: void };
   /** Fetches and verifies the archives only, to install later (pre-loading a LAN party's games). */
   download_game: { args: { gameId: string }; result: void };
   update_game: { args: { gameId: string }; result: void };
   uninstall_game: { args: { gameId: string }; result: void };
   remove_downloaded_game: { args: { gameId: string }; result: void };
+  /** Ends a queued, running, paused or waiting download and discards what it fetched. */
   cancel_download: { args: { gameId: string }; result: void };
+  /** Stops a download and frees its slot; the verified part and the journal stay. */
+  pause_download: { args: { gameId: string }; result: void };
+  /** Puts a paused download back into the queue where it was. */
+  resume_download: { args: { gameId: string }; result: void };
+  /** Moves a download waiting in the queue to `position` (0 = next to start). */
+  move_download: { args: { gameId: string; position: number }; result: void };
+  request_downloads: { args: void; result: DownloadsView };
+  clear_finished_downloads: { args: void; result: void };
   play_game: { args: { gameId: string }; result: void };
   /** Ends a game this launcher started (its whole process tree); nothing happens if it is not running. */
   stop_game: { args: { gameId: string }; result: void };
@@ -155,8 +156,12 @@ export type CommandResult<K extends CommandName> = LauncherCommands[K]['result']
 /** Events: name -> payload. */
 export interface LauncherEvents {
   'games-list-updated': { games: GameView[] };
+  /** The one event of a game's operation: every change of its state, phase, progress or outcome. */
+  'operation-changed': { operation: OperationView };
+  /** The queue's order or the finished list changed (coalesced). */
+  'downloads-updated': { downloads: DownloadsView };
   'game-download-begin': { gameId: string; version: string; totalBytes: number };
-  'game-download-progress': { gameId: string; bytesDone: number; totalBytes: number; bytesPerSecond: number; etaSeconds: number | null; activePeers: number } & SwarmFigures;
+  'game-download-progress': { gameId: string; bytesDone: number; totalBytes: number; bytesPerSecond: number; diskBytesPerSecond?: number; etaSeconds: number | null; activePeers: number; peerBytes?: PeerBytes[] } & SwarmFigures;
   'game-download-finished': { gameId: string; version: string };
   /** `resumes`: the verified part was kept, and the download picks up from there (on its own once a peer has the game). */
   'game-download-failed': { gameId: string; error: ErrorInfo; resumes?: boolean };
@@ -182,6 +187,8 @@ export type EventPayload<E extends EventName> = LauncherEvents[E];
 // Keyed records so that adding a command or event without listing it here fails to compile.
 const EVENT_KEYS: Record<EventName, true> = {
   'games-list-updated': true,
+  'operation-changed': true,
+  'downloads-updated': true,
   'game-download-begin': true,
   'game-download-progress': true,
   'game-download-finished': true,
@@ -212,6 +219,11 @@ const COMMAND_KEYS: Record<CommandName, true> = {
   uninstall_game: true,
   remove_downloaded_game: true,
   cancel_download: true,
+  pause_download: true,
+  resume_download: true,
+  move_download: true,
+  request_downloads: true,
+  clear_finished_downloads: true,
   play_game: true,
   stop_game: true,
   update_game_directory: true,

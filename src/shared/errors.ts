@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'CHUNK_NOT_AVAILABLE',
   // operations and library
   'OPERATION_IN_PROGRESS',
+  /** Pause asked of an operation that cannot keep its progress (a streamed install, an unpack). */
+  'NOT_PAUSABLE',
   'NOT_IN_CATALOG',
   'NOT_DOWNLOADED',
   'NOT_INSTALLED',
@@ -81,23 +83,29 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 export interface ErrorInfo {
   code: ErrorCode;
   message: string;
+  /** Plain facts a face may show or act on (the game, a byte count); never a stack or a path outside the game folder. */
+  details?: ErrorDetails;
 }
+
+export type ErrorDetails = Record<string, string | number | boolean | null>;
 
 export class LanspreadError extends Error {
   readonly code: ErrorCode;
+  readonly details: ErrorDetails | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: ErrorDetails }) {
     super(message, options);
     this.name = 'LanspreadError';
     this.code = code;
+    this.details = options?.details;
   }
 
   toInfo(): ErrorInfo {
-    return { code: this.code, message: this.message };
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
   }
 
   static fromInfo(info: ErrorInfo): LanspreadError {
-    return new LanspreadError(info.code, info.message);
+    return new LanspreadError(info.code, info.message, info.details ? { details: info.details } : {});
   }
 }
 

@@ -19,3 +19,10 @@ export interface RpcEvent<E extends EventName = EventName> {
 }
 
 export type RpcServerMessage = RpcReply | RpcEvent;
+
+/**
+ * What an Electron IPC handler returns for a command: the result, or the coded error as data.
+ * (A thrown Error crosses IPC as its message only; the preload turns `ok: false` back into a
+ * rejection with the ErrorInfo itself.)
+ */
+export type CommandReply<T = unknown> = { ok: true; value: T } | { ok: false; error: ErrorInfo };

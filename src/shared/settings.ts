@@ -13,7 +13,11 @@ export interface Settings {
   uploadLimitBytesPerSec: number;
   /** `host:port` of peers to contact directly where multicast is blocked. */
   manualPeers: string[];
+  /** How many queued downloads transfer at once (the unpack of a finished one runs beside them). */
+  maxConcurrentDownloads: number;
 }
+
+export const MAX_CONCURRENT_DOWNLOADS = 8;
 
 export function defaultSettings(displayName = 'Lanspread player'): Settings {
   return {
@@ -24,5 +28,6 @@ export function defaultSettings(displayName = 'Lanspread player'): Settings {
     downloadLimitBytesPerSec: 0,
     uploadLimitBytesPerSec: 0,
     manualPeers: [],
+    maxConcurrentDownloads: 1,
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { GameView, PeerView } from '../../src/shared/api';
-import { applyEvent, applyGamesSnapshot, initialLauncherState, pushToast, type AnyEvent, type LauncherState } from '../../src/renderer/store/state';
+import type { GameView, OperationView, PeerView } from '../../src/shared/api';
+import { applyDownloadsSnapshot, applyEvent, clearFinished, applyGamesSnapshot, initialLauncherState, type AnyEvent, type LauncherState } from '../../src/renderer/store/state';
 import { badgeOf, installSpace, primaryActionOf, visibleGames } from '../../src/renderer/store/selectors';
 import { toErrorInfo } from '../../src/renderer/error-text';
 import { createActions, createAppStore } from '../../src/renderer/store/store';
@@ -38,182 +38,156 @@ function fold(state: LauncherState, events: AnyEvent[]): LauncherState {
 }
 
 const loaded = () => applyGamesSnapshot(initialLauncherState, [game('quake'), game('doom')]);
-const progress = (gameId: string, bytesDone: number, totalBytes = 1000): AnyEvent => ({
-  event: 'game-download-progress',
-  payload: { gameId, bytesDone, totalBytes, bytesPerSecond: 100, etaSeconds: 5, activePeers: 2 },
-});
+
+/** The runtime's operation as the backend projects it. */
+function op(gameId: string, seq: number, extra: Partial<OperationView> = {}): OperationView {
+  return {
+    gameId,
+    kind: 'download',
+    state: 'running',
+    phase: 'transfer',
+    error: null,
+    createdAt: 1,
+    endedAt: null,
+    startedAt: 1,
+    transferredBytes: 0,
+    seq,
+    bytesDone: 0,
+    totalBytes: 1000,
+    bytesPerSecond: 100,
+    etaSeconds: 5,
+    activePeers: 2,
+    queuePosition: null,
+    ...extra,
+  };
+}
+const changed = (operation: OperationView): AnyEvent => ({ event: 'operation-changed', payload: { operation } });
 
 describe('applyEvent: streamed installs', () => {
-  it('shows a streamed install as its own operation and ends it on finished', () => {
-    const state = fold(loaded(), [
-      { event: 'game-install-begin', payload: { gameId: 'quake', mode: 'streamed' } },
-      { event: 'game-install-progress', payload: { gameId: 'quake', bytesDone: 300, totalBytes: 1000, bytesPerSecond: 100, etaSeconds: 7, activePeers: 1 } },
-    ]);
+  it('shows a streamed install as its own operation and ends it on done', () => {
+    const state = fold(loaded(), [changed(op('quake', 1, { kind: 'stream-install' })), changed(op('quake', 2, { kind: 'stream-install', bytesDone: 300, activePeers: 1 }))]);
     expect(state.games.quake?.operation).toMatchObject({ kind: 'stream-install', bytesDone: 300, activePeers: 1 });
     expect(badgeOf(state.games.quake!).label).toBe('Streaming install');
     expect(primaryActionOf(state.games.quake!).kind).toBe('cancel');
-    const done = applyEvent(state, { event: 'game-install-finished', payload: { gameId: 'quake', version: '1.0' } });
+    const done = applyEvent(state, changed(op('quake', 3, { kind: 'stream-install', state: 'done', endedAt: 2 })));
     expect(done.games.quake?.operation).toBeNull();
+    expect(done.toasts).toEqual([expect.objectContaining({ gameId: 'quake', done: { kind: 'stream-install' } })]);
   });
 
   it('ends a cancelled streamed install without an error toast, but toasts a real failure', () => {
-    const begun = applyEvent(loaded(), { event: 'game-install-begin', payload: { gameId: 'quake', mode: 'streamed' } });
-    const cancelled = applyEvent(begun, { event: 'game-install-failed', payload: { gameId: 'quake', error: { code: 'REQUEST_CANCELLED', message: 'cancelled' } } });
+    const begun = applyEvent(loaded(), changed(op('quake', 1, { kind: 'stream-install' })));
+    const cancelled = applyEvent(begun, changed(op('quake', 2, { kind: 'stream-install', state: 'cancelled' })));
     expect(cancelled.games.quake?.operation).toBeNull();
     expect(cancelled.toasts).toEqual([]);
-    const failed = applyEvent(begun, { event: 'game-install-failed', payload: { gameId: 'quake', error: { code: 'STREAM_CRC_MISMATCH', message: 'bad' } } });
+    const failed = applyEvent(begun, changed(op('quake', 2, { kind: 'stream-install', state: 'failed', error: { code: 'STREAM_CRC_MISMATCH', message: 'bad' } })));
     expect(failed.toasts.map((t) => t.error.code)).toEqual(['STREAM_CRC_MISMATCH']);
   });
 });
 
 describe('applyEvent: downloads', () => {
-  it('keeps the swarm figures of a download: full and partial sources, bytes shared', () => {
-    const state = fold(loaded(), [
-      { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } },
-      { event: 'game-download-progress', payload: { gameId: 'quake', bytesDone: 200, totalBytes: 1000, bytesPerSecond: 100, etaSeconds: 8, activePeers: 3, fullSources: 1, partialSources: 4, uploadedBytes: 150 } },
-      progress('quake', 300),
-    ]);
-    // A later report without the figures keeps the last known ones.
+  it('shows the swarm figures of a download: full and partial sources, bytes shared', () => {
+    const state = fold(loaded(), [changed(op('quake', 1)), changed(op('quake', 2, { bytesDone: 300, fullSources: 1, partialSources: 4, uploadedBytes: 150 }))]);
     expect(state.games.quake?.operation).toMatchObject({ bytesDone: 300, fullSources: 1, partialSources: 4, uploadedBytes: 150 });
   });
 
-  it('runs begin -> progress -> finished into a downloaded game', () => {
-    const state = fold(loaded(), [
-      { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } },
-      progress('quake', 400),
-    ]);
-    expect(state.games.quake?.operation).toMatchObject({ kind: 'download', bytesDone: 400, totalBytes: 1000, activePeers: 2 });
-    const done = applyEvent(state, { event: 'game-download-finished', payload: { gameId: 'quake', version: '1.0' } });
-    expect(done.games.quake).toMatchObject({ operation: null, downloaded: true, localVersion: '1.0' });
+  it('runs queued -> running -> done, and the snapshot after it says downloaded', () => {
+    const queued = applyEvent(loaded(), changed(op('quake', 1, { state: 'queued', queuePosition: 0 })));
+    expect(badgeOf(queued.games.quake!).label).toBe('Queued');
+    expect(primaryActionOf(queued.games.quake!).kind).toBe('cancel');
+    const state = applyEvent(queued, changed(op('quake', 2, { bytesDone: 400 })));
+    expect(state.games.quake?.operation).toMatchObject({ kind: 'download', state: 'running', bytesDone: 400, totalBytes: 1000, activePeers: 2 });
+    const done = applyEvent(state, changed(op('quake', 3, { state: 'done', endedAt: 5 })));
+    expect(done.games.quake?.operation).toBeNull();
     expect(done.games.doom).toBe(state.games.doom);
   });
 
-  it('does not resurrect a finished download from a late progress or a late begin', () => {
-    const finished = fold(loaded(), [
-      { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } },
-      { event: 'game-download-finished', payload: { gameId: 'quake', version: '1.0' } },
-    ]);
-    const late = fold(finished, [progress('quake', 900), { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } }]);
+  it('does not bring back an ended operation from an older copy of it', () => {
+    const finished = fold(loaded(), [changed(op('quake', 1)), changed(op('quake', 3, { state: 'done' }))]);
+    const late = applyEvent(finished, changed(op('quake', 2, { bytesDone: 900 })));
     expect(late.games.quake?.operation).toBeNull();
-    expect(late).toBe(finished);
-  });
-
-  it('ignores progress that arrives before its begin, and never moves progress backwards', () => {
-    const early = applyEvent(loaded(), progress('quake', 300));
-    expect(early.games.quake?.operation).toBeNull();
-    const running = fold(early, [{ event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } }, progress('quake', 700), progress('quake', 500)]);
+    const running = fold(loaded(), [changed(op('quake', 5, { bytesDone: 700 })), changed(op('quake', 4, { bytesDone: 500 }))]);
     expect(running.games.quake?.operation?.bytesDone).toBe(700);
   });
 
-  it('is idempotent under duplicated events', () => {
-    const begin: AnyEvent = { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } };
-    const once = fold(loaded(), [begin, progress('quake', 500)]);
-    const twice = fold(loaded(), [begin, begin, progress('quake', 500), begin, progress('quake', 500)]);
+  it('is idempotent under duplicated events, and toasts one failure once', () => {
+    const once = fold(loaded(), [changed(op('quake', 1)), changed(op('quake', 2, { bytesDone: 500 }))]);
+    const twice = fold(loaded(), [changed(op('quake', 1)), changed(op('quake', 1)), changed(op('quake', 2, { bytesDone: 500 })), changed(op('quake', 2, { bytesDone: 500 }))]);
     expect(twice.games).toEqual(once.games);
-
-    const failed: AnyEvent = { event: 'game-download-failed', payload: { gameId: 'quake', error: { code: 'NO_SOURCE', message: 'nobody' } } };
+    const failed = changed(op('quake', 3, { state: 'failed', error: { code: 'DISK_FULL', message: 'full' } }));
     const failedTwice = fold(once, [failed, failed]);
     expect(failedTwice.toasts).toHaveLength(1);
-    expect(failedTwice.toasts[0]).toMatchObject({ gameId: 'quake', error: { code: 'NO_SOURCE' } });
+    expect(failedTwice.toasts[0]).toMatchObject({ gameId: 'quake', error: { code: 'DISK_FULL' } });
     expect(failedTwice.games.quake?.operation).toBeNull();
   });
 
-  it('says on the toast when a failed download keeps its progress, also when the rejected command toasted first', () => {
-    const begin: AnyEvent = { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } };
-    const running = fold(loaded(), [begin, progress('quake', 500)]);
-    const error = { code: 'NO_SOURCE' as const, message: 'every peer left' };
-    const keeps = fold(running, [{ event: 'game-download-failed', payload: { gameId: 'quake', error, resumes: true } }]);
-    expect(keeps.toasts).toEqual([expect.objectContaining({ gameId: 'quake', resumes: true })]);
-    const lost = fold(running, [{ event: 'game-download-failed', payload: { gameId: 'quake', error: { code: 'DISK_FULL', message: 'full' } } }]);
-    expect(lost.toasts[0]?.resumes).toBeUndefined();
-    // The install_game command rejects with the same error, sometimes before the event arrives.
-    const commandFirst = pushToast(running, error, 'quake');
-    const both = fold(commandFirst, [{ event: 'game-download-failed', payload: { gameId: 'quake', error, resumes: true } }]);
-    expect(both.toasts).toEqual([expect.objectContaining({ resumes: true })]);
+  it('keeps a download that waits for peers on its card with its progress, without an error toast', () => {
+    const running = fold(loaded(), [changed(op('quake', 1, { bytesDone: 410 }))]);
+    const waiting = applyEvent(running, changed(op('quake', 2, { state: 'waiting-for-peers', bytesDone: 410, error: { code: 'NO_SOURCE', message: 'every peer left' } })));
+    expect(waiting.games.quake?.operation).toMatchObject({ state: 'waiting-for-peers', bytesDone: 410 });
+    expect(badgeOf(waiting.games.quake!).label).toBe('Waiting for a peer');
+    expect(waiting.toasts).toEqual([]);
+    const paused = applyEvent(waiting, changed(op('quake', 3, { state: 'paused', bytesDone: 410 })));
+    expect(badgeOf(paused.games.quake!).label).toBe('Paused');
   });
 
-  it('creates nothing for games it does not know', () => {
+  it('labels an update as Updating, while it downloads and while it unpacks', () => {
+    const downloading = applyEvent(loaded(), changed(op('quake', 1, { kind: 'update' })));
+    expect(badgeOf(downloading.games.quake!).label).toBe('Updating');
+    const unpacking = applyEvent(downloading, changed(op('quake', 2, { kind: 'update', state: 'finishing', phase: 'unpack' })));
+    expect(badgeOf(unpacking.games.quake!).label).toBe('Updating');
+    expect(primaryActionOf(unpacking.games.quake!).kind).toBe('none');
+  });
+
+  it('creates nothing for games it does not know, and nothing before the first snapshot', () => {
     const state = loaded();
-    const after = fold(state, [
-      { event: 'game-download-begin', payload: { gameId: 'ghost', version: '1', totalBytes: 5 } },
-      progress('ghost', 3),
-      { event: 'game-download-finished', payload: { gameId: 'ghost', version: '1' } },
-      { event: 'game-download-failed', payload: { gameId: 'ghost', error: { code: 'INTERNAL', message: 'x' } } },
-      { event: 'game-install-finished', payload: { gameId: 'ghost', version: '1' } },
-      { event: 'game-running-changed', payload: { gameId: 'ghost', running: true } },
-      { event: 'game-uninstall-finished', payload: { gameId: 'ghost' } },
-    ]);
+    const after = fold(state, [changed(op('ghost', 1)), changed(op('ghost', 2, { state: 'failed', error: { code: 'INTERNAL', message: 'x' } })), { event: 'game-running-changed', payload: { gameId: 'ghost', running: true } }]);
     expect(after).toBe(state);
     expect(Object.keys(after.games)).toEqual(['quake', 'doom']);
-  });
-
-  it('drops events before the first snapshot and ignores unknown event names', () => {
-    const before = fold(initialLauncherState, [{ event: 'game-download-begin', payload: { gameId: 'quake', version: '1', totalBytes: 5 } }]);
+    const before = fold(initialLauncherState, [changed(op('quake', 1))]);
     expect(before.games).toEqual({});
     const unknown = applyEvent(loaded(), { event: 'game-teleported', payload: {} } as unknown as AnyEvent);
     expect(unknown.games).toEqual(loaded().games);
+    // Transfer details are for tools: they change nothing here.
+    expect(applyEvent(state, { event: 'game-download-progress', payload: { gameId: 'quake', bytesDone: 1, totalBytes: 2, bytesPerSecond: 1, etaSeconds: 1, activePeers: 1 } })).toBe(state);
   });
 
-  it('clears the operation on cancel', () => {
-    const state = fold(loaded(), [
-      { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } },
-      { event: 'game-download-cancelled', payload: { gameId: 'quake' } },
-      progress('quake', 800),
-    ]);
-    expect(state.games.quake?.operation).toBeNull();
-    expect(state.games.quake?.downloaded).toBe(false);
+  it('moves an ended entry of the Downloads page from the queue to the finished list once', () => {
+    const withQueue = applyDownloadsSnapshot(loaded(), { queue: [op('quake', 1), op('doom', 2, { state: 'queued', queuePosition: 0 })], finished: [], concurrency: 1 });
+    const progressed = applyEvent(withQueue, changed(op('quake', 3, { bytesDone: 600 })));
+    expect(progressed.downloads?.queue[0]?.bytesDone).toBe(600);
+    const done = op('quake', 4, { state: 'done', endedAt: 9 });
+    const ended = fold(progressed, [changed(done), changed(done)]);
+    expect(ended.downloads?.queue.map((entry) => entry.gameId)).toEqual(['doom']);
+    expect(ended.downloads?.finished).toEqual([done]);
+    // An uninstall that ended is not a download: the finished list leaves it out, as the backend's does.
+    const uninstalled = applyEvent(ended, changed(op('doom', 5, { kind: 'uninstall', state: 'done', endedAt: 10 })));
+    expect(uninstalled.downloads?.finished).toEqual([done]);
+  });
+
+  it('empties the finished list when it is cleared, keeping the queue', () => {
+    const withLists = applyDownloadsSnapshot(loaded(), { queue: [op('doom', 2)], finished: [op('quake', 1, { state: 'done', endedAt: 3 })], concurrency: 1 });
+    const cleared = clearFinished(withLists);
+    expect(cleared.downloads).toEqual({ queue: [op('doom', 2)], finished: [], concurrency: 1 });
+    expect(clearFinished(initialLauncherState)).toBe(initialLauncherState);
   });
 });
 
-describe('applyEvent: installs, uninstalls, running', () => {
-  it('streamed install ends installed; uninstall clears it and allows a reinstall', () => {
-    const installed = fold(loaded(), [
-      { event: 'game-install-begin', payload: { gameId: 'doom', mode: 'streamed' } },
-      { event: 'game-install-progress', payload: { gameId: 'doom', bytesDone: 10, totalBytes: 100, bytesPerSecond: 1, etaSeconds: 90, activePeers: 1 } },
-    ]);
-    expect(installed.games.doom?.operation).toMatchObject({ kind: 'stream-install', bytesDone: 10 });
-    const done = fold(installed, [
-      { event: 'game-install-finished', payload: { gameId: 'doom', version: '1.0' } },
-      { event: 'game-install-begin', payload: { gameId: 'doom', mode: 'streamed' } },
-    ]);
-    expect(done.games.doom).toMatchObject({ installed: true, installedVersion: '1.0', operation: null });
-
-    const removed = fold(done, [
-      { event: 'game-uninstall-begin', payload: { gameId: 'doom' } },
-      { event: 'game-uninstall-finished', payload: { gameId: 'doom' } },
-      { event: 'game-uninstall-finished', payload: { gameId: 'doom' } },
-    ]);
-    expect(removed.games.doom).toMatchObject({ installed: false, installedVersion: null, operation: null });
-    const again = applyEvent(removed, { event: 'game-install-begin', payload: { gameId: 'doom', mode: 'streamed' } });
-    expect(again.games.doom?.operation?.kind).toBe('stream-install');
-  });
-
-  it('ignores an uninstall-begin for a game that is not installed', () => {
-    const state = loaded();
-    expect(applyEvent(state, { event: 'game-uninstall-begin', payload: { gameId: 'quake' } })).toBe(state);
-  });
-
-  it('shows an install failure as one toast and tracks running', () => {
+describe('applyEvent: running', () => {
+  it('tracks running', () => {
     const state = fold(loaded(), [
-      { event: 'game-install-begin', payload: { gameId: 'quake', mode: 'normal' } },
-      { event: 'game-install-failed', payload: { gameId: 'quake', error: { code: 'ARCHIVE_DAMAGED', message: 'CRC error in data.rar' } } },
       { event: 'game-running-changed', payload: { gameId: 'doom', running: true } },
       { event: 'game-running-changed', payload: { gameId: 'doom', running: true } },
     ]);
-    expect(state.toasts.map((t) => t.error.code)).toEqual(['ARCHIVE_DAMAGED']);
-    expect(state.games.quake?.operation).toBeNull();
     expect(state.games.doom?.running).toBe(true);
   });
 
-  it('a snapshot replaces the games and forgets tombstones', () => {
-    const finished = fold(loaded(), [
-      { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } },
-      { event: 'game-download-finished', payload: { gameId: 'quake', version: '1.0' } },
-    ]);
-    const fresh = applyEvent(finished, { event: 'games-list-updated', payload: { games: [game('quake')] } });
+  it('a snapshot replaces the games, operations included', () => {
+    const running = applyEvent(loaded(), changed(op('quake', 1)));
+    const fresh = applyEvent(running, { event: 'games-list-updated', payload: { games: [game('quake')] } });
     expect(Object.keys(fresh.games)).toEqual(['quake']);
-    const redownload = applyEvent(fresh, { event: 'game-download-begin', payload: { gameId: 'quake', version: '1.0', totalBytes: 1000 } });
-    expect(redownload.games.quake?.operation?.kind).toBe('download');
+    expect(fresh.games.quake?.operation).toBeNull();
+    const again = applyEvent(fresh, changed(op('quake', 7, { kind: 'install', phase: 'unpack' })));
+    expect(again.games.quake?.operation?.kind).toBe('install');
   });
 });
 
@@ -263,7 +237,7 @@ describe('selectors', () => {
     expect(primaryActionOf(games[1]!).kind).toBe('update');
     expect(primaryActionOf(games[2]!).kind).toBe('install');
     expect(primaryActionOf(games[3]!).kind).toBe('none');
-    const downloading = game('x', { operation: { kind: 'download', phase: 'transfer', bytesDone: 1, totalBytes: 2, bytesPerSecond: 1, etaSeconds: 1, activePeers: 1 } });
+    const downloading = game('x', { operation: op('x', 1) });
     expect(primaryActionOf(downloading).kind).toBe('cancel');
     expect(primaryActionOf(game('r', { running: true, installed: true, canPlay: true }))).toEqual({ kind: 'stop', label: 'Stop' });
     expect(badgeOf(games[2]!).label).toBe('On 1 peer');
@@ -271,11 +245,12 @@ describe('selectors', () => {
     expect(installSpace(games[2]!)).toEqual({ normal: 40, streamed: 20 });
   });
 
-  it('reads coded errors from both faces', () => {
+  it('reads the coded error both faces reject with, details included', () => {
     expect(toErrorInfo({ code: 'DISK_FULL', message: 'full' })).toEqual({ code: 'DISK_FULL', message: 'full' });
-    const electron = new Error(`Error invoking remote method 'install_game': Error: {"code":"NO_SOURCE","message":"no peer"}`);
-    expect(toErrorInfo(electron)).toEqual({ code: 'NO_SOURCE', message: 'no peer' });
-    expect(toErrorInfo(new Error('boom'))).toEqual({ code: 'INTERNAL', message: 'boom' });
+    expect(toErrorInfo({ code: 'NO_SOURCE', message: 'no peer', details: { gameId: 'quake' } })).toEqual({ code: 'NO_SOURCE', message: 'no peer', details: { gameId: 'quake' } });
+    // Anything else is not a coded error: it is kept as INTERNAL with its text, never parsed out of a message.
+    expect(toErrorInfo(new Error('{"code":"NO_SOURCE","message":"no peer"}'))).toEqual({ code: 'INTERNAL', message: '{"code":"NO_SOURCE","message":"no peer"}' });
+    expect(toErrorInfo({ code: 'NOT_A_CODE', message: 'x' })).toEqual({ code: 'INTERNAL', message: '[object Object]' });
   });
 });
 

@@ -11,12 +11,15 @@ import { DEFAULT_CONTROL_PORT, startPeer, type PeerRuntime } from '../peer/runti
 import { SettingsStore } from '../peer/settings/settings-store';
 import { createLogger } from '../peer/util/logger';
 import { forwardEvents, registerIpc } from './ipc';
+import { notifyDownloadEnds } from './notifications';
 
 /**
  * Electron main process: one window, the peer runtime in this process (heavy work runs in its
  * worker threads), and the LauncherApi over IPC. State lives in userData.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** How long quitting waits for the runtime to stop (downloads journaled, the queue saved, installs rolled back). */
+const QUIT_WAIT_MS = 10_000;
 const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'";
 
 if (!app.requestSingleInstanceLock()) {
@@ -59,6 +62,7 @@ async function boot(): Promise<void> {
     manualPeers: current.manualPeers,
     sessionPeers: demoPeers(),
     downloadLimitBytesPerSec: current.downloadLimitBytesPerSec,
+    maxConcurrentDownloads: current.maxConcurrentDownloads,
     uploadLimitBytesPerSec: current.uploadLimitBytesPerSec,
     logger,
   });
@@ -83,6 +87,7 @@ async function boot(): Promise<void> {
     },
   });
   forwardEvents(backend, window.webContents);
+  notifyDownloadEnds(backend, window, (gameId) => started.catalog().games.find((game) => game.id === gameId)?.title ?? gameId);
   if (process.env.ELECTRON_RENDERER_URL) await window.loadURL(process.env.ELECTRON_RENDERER_URL);
   else await window.loadFile(path.join(here, '../renderer/index.html'));
 
@@ -99,7 +104,13 @@ async function boot(): Promise<void> {
       await started.stop().catch((error: unknown) => logger.error('runtime did not stop cleanly', { error: String(error) }));
       await lock.release().catch(() => undefined);
     };
-    void stopAll().finally(() => {
+    // Bounded: a runtime that cannot stop (a disk that hangs) must not keep the app from quitting.
+    // The queue is saved on every change and journals as chunks verify, so a forced quit loses at most the last moments.
+    const bounded = Promise.race([stopAll(), new Promise<void>((resolve) => setTimeout(() => {
+      logger.warn(`runtime did not stop within ${QUIT_WAIT_MS} ms; quitting anyway`);
+      resolve();
+    }, QUIT_WAIT_MS).unref())]);
+    void bounded.finally(() => {
       shutdown = 'stopped';
       app.quit();
     });

@@ -4,6 +4,7 @@ import { runDemoGames } from './commands/demo-games';
 import { runCancel, runDownload } from './commands/download';
 import { runGames } from './commands/games';
 import { runPeers } from './commands/peers';
+import { runPauseResume, runQueue } from './commands/queue';
 import { runServe } from './commands/serve';
 import { runShare } from './commands/share';
 import { USAGE } from './usage';
@@ -28,6 +29,12 @@ async function main(argv: string[]): Promise<number> {
       return runCancel(rest);
     case 'share':
       return runShare(rest);
+    case 'queue':
+      return runQueue(rest);
+    case 'pause':
+      return runPauseResume(rest, 'pause');
+    case 'resume':
+      return runPauseResume(rest, 'resume');
     case 'demo-games':
       return runDemoGames(rest);
     case undefined:

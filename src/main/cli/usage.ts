@@ -40,6 +40,10 @@ Commands:
              PLATFORM is linux, win32 or darwin; PATH and DIR are inside the game's local/ folder.
              --version V writes V into the folder's version.ini; without it the folder's own is used.
              share <id> --stop: stop sharing it (peers no longer list it from here; the folder stays).
+  queue      The download queue of a running 'serve': queue [list] | queue move <gameId> <position>
+             (position 0 = next to start) [--state-dir DIR] [--json]
+  pause      Pause a queued or running download, keeping what it verified: pause <gameId> [--state-dir DIR]
+  resume     Put a paused download back into the queue: resume <gameId> [--state-dir DIR]
   demo-games Write the generated demo games (demo-arena, demo-racer, demo-tanks) into a game directory;
              games already there are kept. Used by \`npm start -- --demo\`.
              --game-dir DIR      where to write them (required)

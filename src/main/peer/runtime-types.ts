@@ -4,6 +4,8 @@ import type { Catalog } from '../../shared/catalog';
 import type { ErrorInfo } from '../../shared/errors';
 import type { GameDescription, ShareGameRequest } from '../../shared/game-description';
 import type { KnownDescription } from './library/game-descriptions';
+import type { Operation } from '../../shared/operation';
+import type { DownloadQueue } from './runtime/download-queue';
 import type { GameManifest, LocalGameState, PeerId, PeerInfo } from '../../shared/model';
 import type { PeerManagerTimings } from './peers/peer-manager';
 import type { PeerRecord, RemoteGame } from './peers/peer-game-db';
@@ -62,6 +64,10 @@ export interface PeerConfig {
    * once a peer shares the game, fetching only what their journal does not hold. Default true.
    */
   resumeDownloads?: boolean;
+  /** How many downloads (or streamed installs) of the queue transfer at once; default 1. */
+  maxConcurrentDownloads?: number;
+  /** After a queued download lost its sources, the first retry without a peer event comes this late (tests shorten it). */
+  queueRetryAfterMs?: number;
   /** Scheduler knobs (tests shorten stall and grace periods). */
   downloadTuning?: Partial<SchedulerTuning>;
   /** Streamed installs this peer receives: senders' deadlines and what one stream may hold (tests shorten the waits). */
@@ -99,8 +105,10 @@ export interface RuntimeEvents
   > {
   /** Local library changed (scan or watcher); carries only the games that changed. */
   'library-changed': { games: LocalGameState[] };
-  /** Operation snapshot: emitted separately from library changes. */
+  /** The held slots changed (which games are busy); emitted separately from library changes. */
   'operations-changed': { active: ActiveOperation[] };
+  /** A game's operation changed (state, phase, progress or outcome): the one event of the operation model. */
+  'operation-changed': { operation: Operation };
   'peer-connected': { peer: PeerInfo };
   /** Some peer's game list changed. */
   'remote-games-changed': { peerId: PeerId };
@@ -115,6 +123,8 @@ export interface DownloadReport {
   version: string;
   sources: { peerId: PeerId; name: string; partial: boolean; bytes: number; badChunks: number; droppedFor: ErrorInfo | null; lastError: ErrorInfo | null }[];
 }
+
+export type DownloadQueueApi = Pick<DownloadQueue, 'add' | 'has' | 'list' | 'positionOf' | 'move' | 'pause' | 'resume' | 'cancel' | 'getConcurrency' | 'setConcurrency' | 'settled'>;
 
 export interface PeerRuntime {
   readonly peerId: PeerId;
@@ -147,6 +157,12 @@ export interface PeerRuntime {
   peers(): PeerRecord[];
   getPeerCount(): number;
   activeOperations(): ActiveOperation[];
+  /** Every game's operation that has not ended, and those that ended since the list was cleared. */
+  operations(): Operation[];
+  finishedOperations(): Operation[];
+  clearFinishedOperations(): void;
+  /** The download queue: Install, Update, Download and Streamed install wait here for their turn. */
+  readonly queue: DownloadQueueApi;
   /** Reports an error that belongs to no operation (the host's process guard) as a runtime-error event. */
   reportError(error: ErrorInfo): void;
 

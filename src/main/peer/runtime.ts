@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Catalog } from '../../shared/catalog';
-import { LanspreadError, toLanspreadError } from '../../shared/errors';
+import { LanspreadError, missingCase, toLanspreadError } from '../../shared/errors';
+import { compareVersions } from '../../shared/version';
 import type { LocalGameState, PeerId } from '../../shared/model';
 import { BandwidthLimits } from './bandwidth/bandwidth-limits';
 import { uploadThrottle } from './bandwidth/throttle';
@@ -27,6 +28,9 @@ import { createRequestHandler, servedSummaries } from './server/request-handler'
 import { DownloadManager } from './download/download-manager';
 import { DownloadOrchestrator } from './runtime/download-orchestrator';
 import { DownloadResumer } from './runtime/download-resumer';
+import { DownloadQueue, type QueuedKind, type TransferControl, type TransferOutcome } from './runtime/download-queue';
+import { discardJournaledDownload } from './download/discard-journaled';
+import { hasJournal } from './download/resume-journal';
 import { logOperationFailure } from './runtime/failure-log';
 import { StreamInstallOrchestrator } from './runtime/stream-install-orchestrator';
 import { createStreamInstallHandler } from './stream/stream-sender';
@@ -87,7 +91,8 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   const operations = new OperationRegistry();
   const unpacker = config.unpacker ?? new WorkerUnpacker();
   const limits = new BandwidthLimits({ downloadBytesPerSec: config.downloadLimitBytesPerSec ?? 0, uploadBytesPerSec: config.uploadLimitBytesPerSec ?? 0 });
-  const reportInstallEvent = createInstallEventAdapter(events);
+  const reportInstallEvent = createInstallEventAdapter(events, operations);
+  operations.on('operation-changed', (payload) => events.emit('operation-changed', payload));
   // Archive installs (after a download, or asked for): stop() aborts them, and each rolls back its staging.
   const archiveInstalls = new CancellableRuns();
 
@@ -195,7 +200,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     ownHello,
     logger: logger.child('peers'),
     timings: config.timings,
-    downloading: () => operations.active().some((operation) => operation.kind === 'download'),
+    downloading: () => partials.downloading,
   });
   announceTo = peers;
   const handler = createRequestHandler({
@@ -313,11 +318,56 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   undo.push(() => clearTimeout(hasherWarmUp));
 
   let stopped = false;
+  const queue = new DownloadQueue({
+    stateDir: config.stateDir,
+    operations,
+    hasSource: (gameId) => db.latestVersion(gameId) !== null,
+    needsTransfer: (gameId, kind) => needsTransfer(library.localGames().find((game) => game.id === gameId), db.latestVersion(gameId), kind),
+    transfer: (gameId, kind, control) => transferQueued(gameId, kind, control),
+    unpack: (gameId) => runtime.installDownloaded(gameId),
+    discard: async (gameId) => {
+      const gameDir = library.gameDir();
+      if (gameDir !== null) await discardJournaledDownload(config.stateDir, gameDir, gameId);
+    },
+    ...(config.maxConcurrentDownloads === undefined ? {} : { concurrency: config.maxConcurrentDownloads }),
+    ...(config.queueRetryAfterMs === undefined ? {} : { retryAfterMs: config.queueRetryAfterMs }),
+    logger: logger.child('queue'),
+  });
+  /** One turn of a queued game: a streamed install (a fresh one, or the update of a game installed that way) or a download. */
+  const transferQueued = async (gameId: string, kind: QueuedKind, control: TransferControl): Promise<TransferOutcome> => {
+    const local = library.localGames().find((game) => game.id === gameId);
+    if (kind === 'stream-install' || (kind === 'update' && local?.installed && !local.downloaded)) {
+      const onCancel = () => streams.cancel(gameId);
+      control.cancel.addEventListener('abort', onCancel, { once: true });
+      try {
+        await streams.install(gameId);
+        return { status: 'finished', installed: true };
+      } catch (error) {
+        const coded = toLanspreadError(error);
+        if (coded.code === 'REQUEST_CANCELLED') return { status: 'cancelled' };
+        return { status: 'failed', error: coded.toInfo(), resumes: false };
+      } finally {
+        control.cancel.removeEventListener('abort', onCancel);
+      }
+    }
+    const outcome = await downloads.download(gameId, { install: kind !== 'download', signal: control.cancel, pause: control.pause });
+    switch (outcome.status) {
+      case 'finished':
+        return { status: 'finished', installed: false };
+      case 'cancelled':
+        return { status: 'cancelled' };
+      case 'failed':
+        return { status: 'failed', error: outcome.error, resumes: await hasJournal(config.stateDir, gameId) };
+      default:
+        return missingCase(outcome);
+    }
+  };
   const resumer = new DownloadResumer({
     stateDir: config.stateDir,
     gameDir: () => library.gameDir(),
     hasSource: (gameId) => db.latestVersion(gameId) !== null,
-    isBusy: (gameId) => operations.isBusy(gameId),
+    // A game in the queue is the queue's to resume.
+    isBusy: (gameId) => operations.isBusy(gameId) || queue.has(gameId),
     download: (gameId) => runtime.download(gameId),
     logger: logger.child('resume'),
   });
@@ -366,6 +416,10 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     peers: () => db.list(),
     getPeerCount: () => db.size,
     activeOperations: () => operations.active(),
+    operations: () => operations.operations(),
+    finishedOperations: () => operations.finished(),
+    clearFinishedOperations: () => operations.clearFinished(),
+    queue,
     reportError: (error) => events.emit('runtime-error', { error }),
     async getGame(gameId) {
       const result = await fetchLatestManifest(db, transport.client, gameId, logger);
@@ -437,6 +491,8 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
       if (stopped) return;
       stopped = true;
       resumer.stop();
+      // Before the downloads are interrupted: what was running stays saved as queued.
+      await queue.stop();
       clearTimeout(announceTimer);
       await downloadManager.stop();
       partials.endAll();
@@ -455,8 +511,12 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
       events.removeAllListeners();
     },
   };
+  events.on('remote-games-changed', () => queue.poke());
+  undo.push(() => queue.stop());
+  await queue.start();
   if (config.resumeDownloads !== false) {
-    events.on('game-download-failed', ({ gameId }) => resumer.downloadFailed(gameId));
+    // Downloads started outside the queue (runtime.download) are resumed by the resumer; the queue retries its own.
+    events.on('game-download-failed', ({ gameId }) => queue.has(gameId) || resumer.downloadFailed(gameId));
     events.on('game-download-finished', ({ gameId }) => resumer.downloadSettled(gameId));
     events.on('game-download-cancelled', ({ gameId }) => resumer.downloadSettled(gameId));
     events.on('remote-games-changed', () => resumer.poke());
@@ -464,6 +524,22 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     await resumer.start();
   }
   return runtime;
+}
+
+/** Whether a queued game still needs bytes from the network, or only its unpack (its archives are here, and nothing newer is shared). */
+function needsTransfer(local: LocalGameState | undefined, latestOnLan: string | null, kind: QueuedKind): boolean {
+  const current = local?.downloaded === true && local.version !== null && (latestOnLan === null || compareVersions(latestOnLan, local.version) <= 0);
+  switch (kind) {
+    case 'stream-install':
+      return true;
+    case 'install':
+      return local?.downloaded !== true;
+    case 'download':
+    case 'update':
+      return !current;
+    default:
+      return missingCase(kind);
+  }
 }
 
 async function prepareGameDir(service: InstallService, logger: PeerConfig['logger'] & object): Promise<void> {

@@ -1,6 +1,6 @@
 import type { OperationView } from '../../shared/api';
 import { formatBytes, formatEta, formatSpeed, percentOf } from '../format';
-import { OPERATION_LABELS } from '../store/selectors';
+import { operationLabel } from '../store/selectors';
 
 /** Progress of one operation: bar plus percent, and (unless compact) speed, ETA and peers. */
 export function ProgressBar({ operation, compact = false }: { operation: OperationView; compact?: boolean }) {
@@ -23,7 +23,7 @@ export function ProgressBar({ operation, compact = false }: { operation: Operati
       {compact ? null : (
         <div className="progress-stats">
           <span className="progress-percent" data-testid="progress-percent">
-            {OPERATION_LABELS[operation.kind]} {starting ? '· first chunks on their way' : indeterminate ? '' : percent === 0 && operation.bytesDone > 0 ? '<1%' : `${percent}%`}
+            {operationLabel(operation)} {starting ? '· first chunks on their way' : indeterminate ? '' : percent === 0 && operation.bytesDone > 0 ? '<1%' : `${percent}%`}
           </span>
           {operation.totalBytes > 0 && !starting ? (
             <span>

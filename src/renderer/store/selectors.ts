@@ -1,4 +1,6 @@
-import type { GameView, OperationKind } from '../../shared/api';
+import type { DownloadsView, GameView, OperationKind, OperationView } from '../../shared/api';
+import { missingCase } from '../../shared/errors';
+import { isActive } from '../../shared/operation';
 
 export type LibraryFilter = 'all' | 'installed' | 'available' | 'updates';
 export type LibrarySort = 'title' | 'size' | 'year' | 'peers';
@@ -51,7 +53,7 @@ export type BadgeTone = 'running' | 'busy' | 'update' | 'installed' | 'local' | 
 /** The one state badge a card shows, most important first. */
 export function badgeOf(game: GameView): { tone: BadgeTone; label: string } {
   if (game.running) return { tone: 'running', label: 'Running' };
-  if (game.operation) return { tone: 'busy', label: OPERATION_LABELS[game.operation.kind] };
+  if (game.operation) return { tone: 'busy', label: operationLabel(game.operation) };
   if (game.updateAvailable) return { tone: 'update', label: 'Update available' };
   if (game.installed && game.availability === 'LocalOnly') return { tone: 'local', label: 'Installed · local only' };
   if (game.installed) return { tone: 'installed', label: 'Installed' };
@@ -70,6 +72,30 @@ export const OPERATION_LABELS: Record<OperationKind, string> = {
   'stream-install': 'Streaming install',
 };
 
+/** What the operation is doing, in a few words: its kind while it works, its state while it waits. */
+export function operationLabel(operation: Pick<OperationView, 'kind' | 'state' | 'phase'>): string {
+  switch (operation.state) {
+    case 'queued':
+      return 'Queued';
+    case 'paused':
+      return 'Paused';
+    case 'waiting-for-peers':
+      return 'Waiting for a peer';
+    case 'running':
+    case 'finishing':
+      // An install whose archives are still arriving is downloading them first.
+      return operation.kind === 'install' && operation.phase === 'transfer' ? OPERATION_LABELS.download : OPERATION_LABELS[operation.kind];
+    case 'done':
+      return 'Done';
+    case 'failed':
+      return 'Failed';
+    case 'cancelled':
+      return 'Cancelled';
+    default:
+      return missingCase(operation.state);
+  }
+}
+
 export type PrimaryAction =
   | { kind: 'install' | 'update' | 'play' | 'cancel' | 'stop'; label: string }
   | { kind: 'none'; label: string };
@@ -78,9 +104,9 @@ export type PrimaryAction =
 export function primaryActionOf(game: GameView): PrimaryAction {
   const op = game.operation;
   if (op) {
-    // Transfers can be cancelled; unpacking and removing are short and crash-safe, so they run to the end.
-    const cancellable = op.kind === 'download' || op.kind === 'update' || op.kind === 'stream-install';
-    return cancellable ? { kind: 'cancel', label: 'Cancel' } : { kind: 'none', label: `${OPERATION_LABELS[op.kind]}…` };
+    // Transfers, and what waits in the queue, can be cancelled; unpacking and removing are short and crash-safe, so they run to the end.
+    const cancellable = op.state !== 'finishing' && (op.phase === 'transfer' || op.state !== 'running') && op.kind !== 'uninstall' && op.kind !== 'remove-downloaded';
+    return cancellable ? { kind: 'cancel', label: 'Cancel' } : { kind: 'none', label: `${operationLabel(op)}…` };
   }
   if (game.running) return { kind: 'stop', label: 'Stop' };
   if (game.installed && game.updateAvailable && game.sourcePeers.length > 0) return { kind: 'update', label: 'Update' };
@@ -103,4 +129,70 @@ export function installSpace(game: GameView): { normal: number; streamed: number
 export function sharedText(shared: NonNullable<GameView['shared']>): string {
   const names = [...(shared.own ? ['you'] : []), ...shared.sharedBy];
   return names.length > 0 ? `Shared by ${names.join(', ')}` : 'Shared by a peer (none online)';
+}
+
+/** The sidebar's count: every download not ended yet (running, queued, paused or waiting for a peer). */
+export function downloadsCount(downloads: DownloadsView | null): number {
+  return downloads?.queue.length ?? 0;
+}
+
+/** The Downloads page: what works now (transferring, unpacking), and what waits for its turn, in queue order. */
+export function splitQueue(queue: OperationView[]): { now: OperationView[]; next: OperationView[] } {
+  const now: OperationView[] = [];
+  const next: OperationView[] = [];
+  for (const operation of queue) (isActive(operation.state) ? now : next).push(operation);
+  next.sort((a, b) => (a.queuePosition ?? Number.MAX_SAFE_INTEGER) - (b.queuePosition ?? Number.MAX_SAFE_INTEGER));
+  return { now, next };
+}
+
+/** What a download shows where it stands; a waiting one says what it waits for. */
+export function downloadStateText(operation: Pick<OperationView, 'kind' | 'state' | 'phase'>): string {
+  switch (operation.state) {
+    case 'waiting-for-peers':
+      return 'Waiting for a peer that has it';
+    case 'queued':
+      return 'Queued';
+    case 'paused':
+      return 'Paused — what was downloaded is kept';
+    case 'finishing':
+      return operation.phase === 'unpack' ? 'Unpacking' : 'Finishing';
+    case 'running':
+    case 'done':
+    case 'failed':
+    case 'cancelled':
+      return operationLabel(operation);
+    default:
+      return missingCase(operation.state);
+  }
+}
+
+export interface DownloadControls {
+  pause: boolean;
+  resume: boolean;
+  /** Cancel (asks first): discards what was fetched. */
+  cancel: boolean;
+  /** Reorder (up, down, to the top): only what waits for its turn. */
+  move: boolean;
+}
+
+/** Which buttons a download has, as the runtime would accept them (a streamed install keeps nothing to pause; an unpack runs to its end). */
+export function downloadControls(operation: Pick<OperationView, 'kind' | 'state' | 'phase'>): DownloadControls {
+  switch (operation.state) {
+    case 'running': {
+      const transfer = operation.phase === 'transfer';
+      return { pause: transfer && operation.kind !== 'stream-install', resume: false, cancel: transfer, move: false };
+    }
+    case 'queued':
+    case 'waiting-for-peers':
+      return { pause: true, resume: false, cancel: true, move: true };
+    case 'paused':
+      return { pause: false, resume: true, cancel: true, move: true };
+    case 'finishing':
+    case 'done':
+    case 'failed':
+    case 'cancelled':
+      return { pause: false, resume: false, cancel: false, move: false };
+    default:
+      return missingCase(operation.state);
+  }
 }

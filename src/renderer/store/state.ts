@@ -1,6 +1,6 @@
-import type { EventName, EventPayload, GameView, OperationKind, OperationView, PeerView, RuntimeStatus } from '../../shared/api';
-import { swarmFiguresOf } from '../../shared/api';
+import type { DownloadsView, EventName, EventPayload, GameView, OperationView, PeerView, RuntimeStatus } from '../../shared/api';
 import type { ErrorInfo } from '../../shared/errors';
+import { isQueuedKind, isTerminal } from '../../shared/operation';
 import type { Settings } from '../../shared/settings';
 
 /** What the launcher reported, as the UI knows it. Changed only by applyEvent and snapshots. */
@@ -14,13 +14,16 @@ export interface LauncherState {
   peerCount: number;
   settings: Settings | null;
   status: RuntimeStatus | null;
+  /** The Downloads page: the queue in order and the finished list (null until first read). */
+  downloads: DownloadsView | null;
+  /**
+   * Per game, the sequence number of the newest operation change applied (the runtime numbers
+   * them in order): an older copy that arrives late is ignored. A snapshot starts them afresh,
+   * since it is newer than anything before it (and a restarted host counts from 0 again).
+   */
+  operationSeq: Record<string, number>;
   toasts: Toast[];
   nextToastId: number;
-  /**
-   * Operations that ended ("download:<version>" etc.) since the last snapshot: a begin or
-   * progress that arrives late for one of them must not bring the finished operation back.
-   */
-  settled: Record<string, string[]>;
 }
 
 export interface Toast {
@@ -29,6 +32,8 @@ export interface Toast {
   gameId: string | null;
   /** A download that failed but kept its progress and picks up again on its own. */
   resumes?: boolean;
+  /** Not an error: an operation that finished (the completion notice). */
+  done?: { kind: OperationView['kind'] };
 }
 
 export const initialLauncherState: LauncherState = {
@@ -39,18 +44,32 @@ export const initialLauncherState: LauncherState = {
   peerCount: 0,
   settings: null,
   status: null,
+  downloads: null,
+  operationSeq: {},
   toasts: [],
   nextToastId: 1,
-  settled: {},
 };
 
 export type AnyEvent = { [E in EventName]: { event: E; payload: EventPayload<E> } }[EventName];
 
-/** Replaces the game list with an authoritative snapshot; forgets settled tombstones. */
+/** Replaces the game list with an authoritative snapshot. */
 export function applyGamesSnapshot(state: LauncherState, games: GameView[]): LauncherState {
   const map: Record<string, GameView> = {};
-  for (const game of games) map[game.id] = game;
-  return { ...state, loaded: true, games: map, order: games.map((g) => g.id), settled: {} };
+  const operationSeq: Record<string, number> = {};
+  for (const game of games) {
+    map[game.id] = game;
+    if (game.operation) operationSeq[game.id] = game.operation.seq;
+  }
+  return { ...state, loaded: true, games: map, order: games.map((g) => g.id), operationSeq };
+}
+
+export function applyDownloadsSnapshot(state: LauncherState, downloads: DownloadsView): LauncherState {
+  return { ...state, downloads };
+}
+
+/** The finished list was cleared (by this player or another face): it is empty until something ends. */
+export function clearFinished(state: LauncherState): LauncherState {
+  return state.downloads ? { ...state, downloads: { ...state.downloads, finished: [] } } : state;
 }
 
 export function applyPeersSnapshot(state: LauncherState, peers: PeerView[]): LauncherState {
@@ -59,10 +78,16 @@ export function applyPeersSnapshot(state: LauncherState, peers: PeerView[]): Lau
   return { ...state, peers: map, peerCount: Math.max(state.peerCount, peers.length) };
 }
 
+/** A finished operation's notice (not an error). */
+export function pushDoneToast(state: LauncherState, operation: OperationView): LauncherState {
+  const toast: Toast = { id: state.nextToastId, error: { code: 'INTERNAL', message: '' }, gameId: operation.gameId, done: { kind: operation.kind } };
+  return { ...state, toasts: [...state.toasts, toast].slice(-5), nextToastId: state.nextToastId + 1 };
+}
+
 export function pushToast(state: LauncherState, error: ErrorInfo, gameId: string | null = null, resumes = false): LauncherState {
   // The same failure reported twice (duplicated event, or event + rejected command) shows once,
   // with what the event knows (that it resumes) even when the rejected command came first.
-  const duplicate = state.toasts.find((t) => t.gameId === gameId && t.error.code === error.code && t.error.message === error.message);
+  const duplicate = state.toasts.find((t) => !t.done && t.gameId === gameId && t.error.code === error.code && t.error.message === error.message);
   if (duplicate) return resumes && !duplicate.resumes ? { ...state, toasts: state.toasts.map((t) => (t === duplicate ? { ...t, resumes } : t)) } : state;
   const toast: Toast = { id: state.nextToastId, error, gameId, ...(resumes ? { resumes } : {}) };
   return { ...state, toasts: [...state.toasts, toast].slice(-5), nextToastId: state.nextToastId + 1 };
@@ -74,57 +99,18 @@ export function dismissToast(state: LauncherState, id: number): LauncherState {
 
 /**
  * Folds one launcher event into the state. Pure, and tolerant of what a real event stream does:
- * events for games not in the list are dropped, duplicates change nothing, progress never moves
- * backwards, and a begin/progress arriving after its operation ended is ignored.
+ * events for games not in the list are dropped, and a copy of an operation older than the one
+ * shown (by the runtime's sequence number) changes nothing. The operation itself is the
+ * runtime's: this only applies it.
  */
 export function applyEvent(state: LauncherState, input: AnyEvent): LauncherState {
   switch (input.event) {
     case 'games-list-updated':
       return applyGamesSnapshot(state, input.payload.games);
-    case 'game-download-begin': {
-      const { gameId, version, totalBytes } = input.payload;
-      if (isSettled(state, gameId, `download:${version}`)) return state;
-      return startOperation(state, gameId, 'download', totalBytes);
-    }
-    case 'game-install-begin': {
-      const { gameId, mode } = input.payload;
-      if (isSettled(state, gameId, `install:${mode}`)) return state;
-      return startOperation(state, gameId, mode === 'streamed' ? 'stream-install' : 'install', 0);
-    }
-    case 'game-download-progress':
-    case 'game-install-progress':
-      return progress(state, input.payload);
-    case 'game-download-finished': {
-      const { gameId, version } = input.payload;
-      return endOperation(state, gameId, `download:${version}`, (g) => ({ ...g, downloaded: true, localVersion: version }));
-    }
-    case 'game-download-failed':
-      return withToast(endOperation(state, input.payload.gameId, null, (g) => g), input.payload.error, input.payload.gameId, input.payload.resumes === true);
-    case 'game-download-cancelled':
-      return endOperation(state, input.payload.gameId, null, (g) => g);
-    case 'game-install-finished': {
-      const { gameId, version } = input.payload;
-      const kind = state.games[gameId]?.operation?.kind === 'stream-install' ? 'streamed' : 'normal';
-      return endOperation(state, gameId, `install:${kind}`, (g) => ({ ...g, installed: true, installedVersion: version ?? g.installedVersion }));
-    }
-    case 'game-install-failed':
-      return withToast(endOperation(state, input.payload.gameId, null, (g) => g), input.payload.error, input.payload.gameId);
-    case 'game-uninstall-begin': {
-      const game = state.games[input.payload.gameId];
-      if (!game || !game.installed) return state;
-      return startOperation(state, game.id, 'uninstall', 0);
-    }
-    case 'game-uninstall-finished': {
-      const { gameId } = input.payload;
-      const next = endOperation(state, gameId, null, (g) => ({ ...g, installed: false, installedVersion: null, running: false, canPlay: false }));
-      // After an uninstall the same install may legitimately run again.
-      if (!next.settled[gameId]) return next;
-      const settled = { ...next.settled };
-      delete settled[gameId];
-      return { ...next, settled };
-    }
-    case 'game-uninstall-failed':
-      return withToast(endOperation(state, input.payload.gameId, null, (g) => g), input.payload.error, input.payload.gameId);
+    case 'downloads-updated':
+      return applyDownloadsSnapshot(state, input.payload.downloads);
+    case 'operation-changed':
+      return applyOperation(state, input.payload.operation);
     case 'game-running-changed': {
       const { gameId, running } = input.payload;
       return updateGame(state, gameId, (g) => (g.running === running ? g : { ...g, running }));
@@ -149,9 +135,41 @@ export function applyEvent(state: LauncherState, input: AnyEvent): LauncherState
     case 'settings-changed':
       return { ...state, settings: input.payload.settings };
     default:
-      // A newer host may send events this UI does not know yet; they change nothing.
+      // Transfer details (game-download-progress, ...) are for tools; the operation carries what the UI shows.
+      // A newer host may also send events this UI does not know yet. Neither changes anything.
       return state;
   }
+}
+
+/** One operation change: the game shows it (or, once it ended, none), an end may toast, and the Downloads page follows. */
+export function applyOperation(state: LauncherState, operation: OperationView): LauncherState {
+  const game = state.games[operation.gameId];
+  if (!game) return state;
+  if ((state.operationSeq[game.id] ?? -1) >= operation.seq) return state;
+  const ended = isTerminal(operation.state);
+  let next = updateGame(state, game.id, (g) => ({ ...g, operation: ended ? null : operation }));
+  next = { ...next, operationSeq: { ...next.operationSeq, [game.id]: operation.seq } };
+  next = withDownloadsEntry(next, operation);
+  if (operation.state === 'failed' && operation.error) next = withToast(next, operation.error, operation.gameId);
+  if (operation.state === 'done') next = pushDoneToast(next, operation);
+  return next;
+}
+
+/** Keeps the Downloads page's copy of the operation current between its snapshots. */
+function withDownloadsEntry(state: LauncherState, operation: OperationView): LauncherState {
+  const downloads = state.downloads;
+  if (!downloads) return state;
+  const queued = downloads.queue.some((entry) => entry.gameId === operation.gameId);
+  if (isTerminal(operation.state)) {
+    if (!isQueuedKind(operation.kind)) return state;
+    if (!queued && downloads.finished.some((entry) => entry.seq === operation.seq)) return state;
+    return {
+      ...state,
+      downloads: { ...downloads, queue: downloads.queue.filter((entry) => entry.gameId !== operation.gameId), finished: [...downloads.finished, operation] },
+    };
+  }
+  if (!queued) return state;
+  return { ...state, downloads: { ...downloads, queue: downloads.queue.map((entry) => (entry.gameId === operation.gameId && entry.seq < operation.seq ? operation : entry)) } };
 }
 
 function updateGame(state: LauncherState, gameId: string, change: (game: GameView) => GameView): LauncherState {
@@ -161,56 +179,8 @@ function updateGame(state: LauncherState, gameId: string, change: (game: GameVie
   return next === game ? state : { ...state, games: { ...state.games, [gameId]: next } };
 }
 
-function isSettled(state: LauncherState, gameId: string, key: string): boolean {
-  return state.settled[gameId]?.includes(key) ?? false;
-}
-
-function startOperation(state: LauncherState, gameId: string, kind: OperationKind, totalBytes: number): LauncherState {
-  return updateGame(state, gameId, (game) => {
-    // A duplicated begin keeps the progress already made.
-    if (game.operation?.kind === kind) return game;
-    const operation: OperationView = { kind, phase: 'transfer', bytesDone: 0, totalBytes, bytesPerSecond: 0, etaSeconds: null, activePeers: 0 };
-    return { ...game, operation };
-  });
-}
-
-function progress(state: LauncherState, update: EventPayload<'game-download-progress'>): LauncherState {
-  return updateGame(state, update.gameId, (game) => {
-    const current = game.operation;
-    // No running operation: this is a late report for one that already ended.
-    if (!current) return game;
-    if (update.bytesDone < current.bytesDone && update.totalBytes === current.totalBytes) return game;
-    return {
-      ...game,
-      operation: {
-        ...current,
-        bytesDone: update.bytesDone,
-        totalBytes: update.totalBytes,
-        bytesPerSecond: update.bytesPerSecond,
-        etaSeconds: update.etaSeconds,
-        activePeers: update.activePeers,
-        ...swarmFiguresOf(update),
-      },
-    };
-  });
-}
-
-function endOperation(state: LauncherState, gameId: string, settledKey: string | null, change: (game: GameView) => GameView): LauncherState {
-  if (!state.games[gameId]) return state;
-  const next = updateGame(state, gameId, (game) => {
-    const changed = change(game);
-    return game.operation === null && sameGame(changed, game) ? game : { ...changed, operation: null };
-  });
-  if (!settledKey || isSettled(next, gameId, settledKey)) return next;
-  return { ...next, settled: { ...next.settled, [gameId]: [...(next.settled[gameId] ?? []), settledKey] } };
-}
-
-function withToast(state: LauncherState, error: ErrorInfo, gameId: string, resumes = false): LauncherState {
-  // The player pressed Cancel (a streamed install ends as a failure with this code): no error to show.
+function withToast(state: LauncherState, error: ErrorInfo, gameId: string): LauncherState {
+  // The player pressed Cancel: no error to show (the operation ends cancelled; an older host ended it failed with this code).
   if (error.code === 'REQUEST_CANCELLED') return state;
-  return state.games[gameId] ? pushToast(state, error, gameId, resumes) : state;
-}
-
-function sameGame(a: GameView, b: GameView): boolean {
-  return a.downloaded === b.downloaded && a.installed === b.installed && a.localVersion === b.localVersion && a.installedVersion === b.installedVersion && a.running === b.running && a.canPlay === b.canPlay;
+  return state.games[gameId] ? pushToast(state, error, gameId) : state;
 }

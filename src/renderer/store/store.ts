@@ -4,11 +4,12 @@ import { EVENT_NAMES, type CommandArgs, type CommandName, type CommandResult, ty
 import type { GameDescription, ShareGameRequest } from '../../shared/game-description';
 import type { Settings } from '../../shared/settings';
 import type { ConnectedApi, ConnectionState } from '../api/connection';
+import type { NotificationsState, Notifier } from '../notifications';
 import { toErrorInfo } from '../error-text';
 import type { LibraryFilter, LibrarySort } from './selectors';
-import { applyEvent, applyGamesSnapshot, applyPeersSnapshot, dismissToast, initialLauncherState, pushToast, type AnyEvent, type LauncherState } from './state';
+import { applyDownloadsSnapshot, applyEvent, applyGamesSnapshot, applyPeersSnapshot, clearFinished, dismissToast, initialLauncherState, pushToast, type AnyEvent, type LauncherState } from './state';
 
-export type View = 'library' | 'peers' | 'settings';
+export type View = 'library' | 'downloads' | 'peers' | 'settings';
 
 /** What the player is looking at; never sent anywhere. */
 export interface UiState {
@@ -19,11 +20,13 @@ export interface UiState {
   selectedId: string | null;
   detailOpen: boolean;
   connection: ConnectionState;
+  /** Desktop notifications of ended downloads: the app's own, or the browser's once the player allowed them. */
+  notifications: NotificationsState;
 }
 
 export interface AppState extends LauncherState, UiState {}
 
-const initialUi: UiState = { view: 'library', search: '', filter: 'all', sort: 'title', selectedId: null, detailOpen: false, connection: 'connecting' };
+const initialUi: UiState = { view: 'library', search: '', filter: 'all', sort: 'title', selectedId: null, detailOpen: false, connection: 'connecting', notifications: 'unsupported' };
 
 export type AppStore = StoreApi<AppState>;
 
@@ -59,6 +62,7 @@ export async function refresh(store: AppStore, api: ConnectedApi): Promise<void>
   await Promise.all([
     call(store, api, 'request_games').then((r) => r.ok && update(store, (s) => applyGamesSnapshot(s, r.value))),
     call(store, api, 'request_peers').then((r) => r.ok && update(store, (s) => applyPeersSnapshot(s, r.value))),
+    call(store, api, 'request_downloads').then((r) => r.ok && update(store, (s) => applyDownloadsSnapshot(s, r.value))),
     call(store, api, 'get_settings').then((r) => r.ok && store.setState({ settings: r.value })),
     call(store, api, 'get_status').then((r) => r.ok && store.setState({ status: r.value, peerCount: r.value.peerCount })),
   ]);
@@ -79,13 +83,27 @@ export async function call<K extends CommandName>(store: AppStore, api: Connecte
 }
 
 /** The commands the UI gives, bound to a store and an API. */
-export function createActions(store: AppStore, api: ConnectedApi) {
+export function createActions(store: AppStore, api: ConnectedApi, notifier?: Notifier) {
+  if (notifier) store.setState({ notifications: notifier.state() });
   return {
     install: (gameId: string, mode: InstallMode) => call(store, api, 'install_game', { gameId, mode }),
     update: (gameId: string) => call(store, api, 'update_game', { gameId }),
     play: (gameId: string) => call(store, api, 'play_game', { gameId }),
     stop: (gameId: string) => call(store, api, 'stop_game', { gameId }),
     cancel: (gameId: string) => call(store, api, 'cancel_download', { gameId }),
+    pause: (gameId: string) => call(store, api, 'pause_download', { gameId }),
+    resume: (gameId: string) => call(store, api, 'resume_download', { gameId }),
+    /** To `position` among the downloads waiting for their turn (0 = next). */
+    move: (gameId: string, position: number) => call(store, api, 'move_download', { gameId, position }),
+    async clearFinished(): Promise<void> {
+      const { ok } = await call(store, api, 'clear_finished_downloads');
+      if (ok) update(store, clearFinished);
+    },
+    /** Turns the browser's notifications on (asking its permission: call from a click) or off. */
+    async setNotifications(on: boolean): Promise<void> {
+      if (!notifier) return;
+      store.setState({ notifications: on ? await notifier.enable() : notifier.disable() });
+    },
     uninstall: (gameId: string) => call(store, api, 'uninstall_game', { gameId }),
     removeDownloaded: (gameId: string) => call(store, api, 'remove_downloaded_game', { gameId }),
     async pickDirectory(): Promise<string | null> {

@@ -1,6 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import type { GameView, InstallMode } from '../../shared/api';
 import { Badge } from '../components/Badge';
+import { CancelButton } from '../components/CancelButton';
 import { Cover } from '../components/Cover';
 import { ProgressBar } from '../components/ProgressBar';
 import { useActions, useAppState } from '../context';
@@ -10,6 +11,8 @@ import { installSpace, primaryActionOf, sharedText } from '../store/selectors';
 function PrimaryButton({ game, mode }: { game: GameView; mode: InstallMode }) {
   const actions = useActions();
   const action = primaryActionOf(game);
+  // Cancel deletes what was fetched: it asks first, as on the Downloads page.
+  if (action.kind === 'cancel') return <CancelButton gameId={game.id} title={game.title} className="btn btn-primary btn-cancel" testId="primary-action" />;
   const run = () => {
     switch (action.kind) {
       case 'install':
@@ -20,8 +23,6 @@ function PrimaryButton({ game, mode }: { game: GameView; mode: InstallMode }) {
         return void actions.play(game.id);
       case 'stop':
         return void actions.stop(game.id);
-      case 'cancel':
-        return void actions.cancel(game.id);
       case 'none':
         return undefined;
     }

@@ -7,6 +7,7 @@ import { journalPath } from '../../../src/main/peer/download/resume-journal';
 import { ControlSocketClient, controlSocketPath } from '../../../src/main/peer/launcher/control-socket';
 import { makeWorkDir, repoRoot, seedGames, spawnCliPeer, startTestPeer, waitFor } from '../../support/runtime-harness';
 import { useCliScope, waitForRemoteGame } from '../../support/cli-scope';
+import { invokeToEnd } from '../../support/operation-end';
 
 const GAME = 'quake-3-arena';
 const MIB = 1024 * 1024;
@@ -44,7 +45,7 @@ describe('the control socket and the state directory against local users and cli
     const client = await ControlSocketClient.connect(controlSocketPath(stateDir));
     defer(() => client.close());
     await waitForRemoteGame(client, GAME);
-    const installed = client.invoke('install_game', { gameId: GAME, mode: 'normal' });
+    const installed = invokeToEnd(client, 'install_game', { gameId: GAME, mode: 'normal' });
     // While it runs: the journal and its folder exist.
     await waitFor(() => existsSync(journalPath(stateDir, GAME)), 20_000, 'the journal');
     expect(await openToOthers(stateDir)).toEqual([]);

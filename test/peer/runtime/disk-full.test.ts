@@ -8,6 +8,7 @@ import type { LanspreadError } from '../../../src/shared/errors';
 import { makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
 import { fillDisk, mountSmallDisk, skipWithoutDisk } from '../../support/small-disk';
 import { useCliScope, waitForRemoteGame } from '../../support/cli-scope';
+import { invokeToEnd } from '../../support/operation-end';
 
 /**
  * A downloader (the CLI's `serve`, a real child process) whose game and state directories are
@@ -19,7 +20,7 @@ const GAME = 'quake-3-arena';
 const MIB = 1024 * 1024;
 
 async function invokeError(client: ControlSocketClient, gameId: string): Promise<LanspreadError | null> {
-  return client.invoke('install_game', { gameId, mode: 'normal' }).then(
+  return invokeToEnd(client, 'install_game', { gameId, mode: 'normal' }).then(
     () => null,
     (error: unknown) => error as LanspreadError,
   );
@@ -159,7 +160,7 @@ describe('disk full on a real downloader process', () => {
     if ('skip' in ready) return skipWithoutDisk(context, ready.skip);
     const { client, player, gameRoot } = ready;
     for (let round = 0; round < 3; round++) {
-      const error = await client.invoke('install_game', { gameId: GAME, mode: 'streamed' }).then(
+      const error = await invokeToEnd(client, 'install_game', { gameId: GAME, mode: 'streamed' }).then(
         () => null,
         (thrown: unknown) => thrown as LanspreadError,
       );

@@ -12,6 +12,7 @@ import { mountSmallDisk, skipWithoutDisk } from '../../support/small-disk';
 import { ControlSocketClient, controlSocketPath } from '../../../src/main/peer/launcher/control-socket';
 import { waitForRemoteGame } from '../../support/cli-scope';
 import { killCliPeers, makeWorkDir, seedGames, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type GameSpec, type TestPeer } from '../../support/runtime-harness';
+import { invokeToEnd } from '../../support/operation-end';
 
 const GAME = 'demo-arena';
 const IDS = [GAME];
@@ -349,7 +350,7 @@ describe('streamed install: hostile and failing senders', () => {
     const client = await ControlSocketClient.connect(controlSocketPath(stateDir));
     try {
       await waitForRemoteGame(client, GAME);
-      const failure = await client.invoke('install_game', { gameId: GAME, mode: 'streamed' }).then(
+      const failure = await invokeToEnd(client, 'install_game', { gameId: GAME, mode: 'streamed' }).then(
         () => null,
         (error: unknown) => error as LanspreadError,
       );

@@ -4,6 +4,7 @@ import { safeText } from '../../peer/util/safe-text';
 import { renderProgress } from '../progress-bar';
 import { stateDirOf } from './shared-flags';
 import { LanspreadError } from '../../../shared/errors';
+import { isTerminal, type Operation } from '../../../shared/operation';
 
 /**
  * `lanspread-peer download <gameId> [--no-install]`: asks the running peer to download and
@@ -30,6 +31,20 @@ export async function runDownload(argv: string[], command: 'download' | 'stream-
   client.on('game-install-progress', mine((p) => draw(renderProgress(mode === 'streamed' ? 'stream' : 'install', p.bytesDone, p.totalBytes, p.bytesPerSecond, p.etaSeconds, mode === 'streamed' ? p.activePeers : null))));
   client.on('game-download-finished', mine((p) => draw(`download finished: ${safeText(gameId)} ${safeText(p.version, 40)}`)));
   client.on('game-install-begin', mine((p) => p.mode === 'streamed' && draw(`streaming ${gameId} from a peer…`)));
+  // The command returns once the game is queued; its operation says how it goes and ends.
+  let stopFollowing: (reason: Error) => void = () => undefined;
+  const ended = new Promise<Operation>((resolve, reject) => {
+    stopFollowing = reject;
+    client.on('operation-changed', ({ operation }) => {
+      if (operation.gameId !== gameId) return;
+      if (isTerminal(operation.state)) resolve(operation);
+      else if (operation.state === 'queued' && operation.queuePosition !== null && operation.queuePosition > 0) draw(`queued: ${operation.queuePosition} ahead of ${safeText(gameId)}`);
+      else if (operation.state === 'waiting-for-peers') draw(`waiting for a peer that has ${safeText(gameId)}…`);
+      else if (operation.state === 'paused') draw(`${safeText(gameId)} is paused ('lanspread-peer resume ${safeText(gameId)}' continues it)`);
+    });
+  });
+  // Ctrl-C may come before anything awaits it: that rejection is expected, never unhandled.
+  ended.catch(() => undefined);
   // Ctrl-C stops following, not the download: that belongs to the running peer, which carries
   // on. Say so, and how to stop it, instead of leaving the player to guess.
   let detached = false;
@@ -42,12 +57,16 @@ export async function runDownload(argv: string[], command: 'download' | 'stream-
         `  lanspread-peer cancel ${safeText(gameId)}${stateDirHint(args)}    cancels it (what was downloaded is discarded)\n`,
     );
     client.close();
+    stopFollowing(new Error('stopped following'));
   };
   process.once('SIGINT', onInterrupt);
   try {
     if (downloadOnly) await client.invoke('download_game', { gameId });
     else await client.invoke('install_game', { gameId, mode });
+    const outcome = await ended;
     if (interactive) process.stdout.write('\n');
+    if (outcome.state === 'failed') throw LanspreadError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'failed' });
+    if (outcome.state === 'cancelled') throw new LanspreadError('REQUEST_CANCELLED', `The ${outcome.kind} of ${gameId} was cancelled`);
     process.stdout.write(downloadOnly ? `${safeText(gameId)} is downloaded; install it with 'lanspread-peer download ${safeText(gameId)}'.\n` : `${safeText(gameId)} is installed.\n`);
     return 0;
   } catch (error) {

@@ -101,6 +101,7 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { stateDir, 
     mdns: { enabled: !args.flags.has('no-mdns'), includeLoopback: args.flags.has('mdns-loopback') },
     ...(sizeFlag(args, 'chunk-size') ? { chunkSize: sizeFlag(args, 'chunk-size') } : {}),
     downloadLimitBytesPerSec: settings.get().downloadLimitBytesPerSec,
+    maxConcurrentDownloads: settings.get().maxConcurrentDownloads,
     uploadLimitBytesPerSec: settings.get().uploadLimitBytesPerSec,
     logger,
   });

@@ -56,6 +56,8 @@ export interface DownloadRequest {
   sources: ChunkSource[];
   /** Aborting cancels: the payload and the journal are discarded. */
   signal?: AbortSignal;
+  /** Aborting interrupts (a pause): the download ends failed, keeping its journal and verified payload, as at stop(). */
+  interrupt?: AbortSignal;
   onEvent?: (event: DownloadEvent) => void;
   tuning?: Partial<SchedulerTuning>;
   /**
@@ -134,10 +136,14 @@ export class DownloadManager {
     const entry: Running = { scheduler: null, pendingSources: [...request.sources], cancel: new AbortController(), interrupt: new AbortController() };
     this.running.set(request.gameId, entry);
     const onAbort = () => entry.cancel.abort();
+    const onInterrupt = () => entry.interrupt.abort();
     request.signal?.addEventListener('abort', onAbort, { once: true });
+    request.interrupt?.addEventListener('abort', onInterrupt, { once: true });
     if (request.signal?.aborted) entry.cancel.abort();
+    if (request.interrupt?.aborted) entry.interrupt.abort();
     const work = this.execute(request, entry).finally(() => {
       request.signal?.removeEventListener('abort', onAbort);
+      request.interrupt?.removeEventListener('abort', onInterrupt);
       this.running.delete(request.gameId);
       this.settled.delete(work);
     });

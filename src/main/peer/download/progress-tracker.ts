@@ -24,8 +24,9 @@ const DEFAULT_SMOOTHING = 0.3;
 /**
  * Samples counters on a timer instead of emitting per chunk, so a fast LAN cannot flood the UI:
  * bytesDone counts verified bytes (it never goes back when a chunk is re-fetched), the speed is
- * an exponential moving average of received bytes, and activePeers counts sources that sent
- * bytes since the previous sample.
+ * an exponential moving average of received bytes (the disk rate one of verified bytes, which
+ * are written), activePeers counts sources that sent bytes since the previous sample, and
+ * peerBytes what each source sent in this run.
  */
 export class ProgressTracker {
   private readonly now: () => number;
@@ -35,8 +36,12 @@ export class ProgressTracker {
   private receivedBytes = 0;
   private lastSampleAt = 0;
   private lastReceived = 0;
+  private lastVerified: number;
   private speed: number | null = null;
+  private diskSpeed: number | null = null;
   private readonly senders = new Set<PeerId>();
+  /** Bytes each source sent in this run. */
+  private readonly perPeer = new Map<PeerId, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ProgressTrackerOptions) {
@@ -44,6 +49,7 @@ export class ProgressTracker {
     this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
     this.smoothing = options.smoothing ?? DEFAULT_SMOOTHING;
     this.verifiedBytes = options.initialBytes;
+    this.lastVerified = options.initialBytes;
   }
 
   get bytesDone(): number {
@@ -66,6 +72,7 @@ export class ProgressTracker {
   received(peerId: PeerId, bytes: number): void {
     this.receivedBytes += bytes;
     this.senders.add(peerId);
+    this.perPeer.set(peerId, (this.perPeer.get(peerId) ?? 0) + bytes);
   }
 
   verified(bytes: number): void {
@@ -79,9 +86,13 @@ export class ProgressTracker {
     if (elapsedMs > 0) {
       const rate = ((this.receivedBytes - this.lastReceived) * 1000) / elapsedMs;
       this.speed = this.speed === null ? rate : this.speed + this.smoothing * (rate - this.speed);
+      // Verified bytes are on disk (a chunk counts once written and checked): their rate is the disk's.
+      const diskRate = ((this.verifiedBytes - this.lastVerified) * 1000) / elapsedMs;
+      this.diskSpeed = this.diskSpeed === null ? diskRate : this.diskSpeed + this.smoothing * (diskRate - this.diskSpeed);
     }
     this.lastSampleAt = at;
     this.lastReceived = this.receivedBytes;
+    this.lastVerified = this.verifiedBytes;
     const active = this.senders.size;
     this.senders.clear();
     this.options.emit(this.snapshot(active));
@@ -90,9 +101,11 @@ export class ProgressTracker {
   private snapshot(activePeers: number): DownloadProgress {
     const { gameId, totalBytes } = this.options;
     const bytesPerSecond = Math.max(0, Math.round(this.speed ?? 0));
+    const diskBytesPerSecond = Math.max(0, Math.round(this.diskSpeed ?? 0));
+    const peerBytes = [...this.perPeer].map(([peerId, bytes]) => ({ peerId, bytes }));
     const remaining = Math.max(0, totalBytes - this.verifiedBytes);
     const etaSeconds = remaining === 0 ? 0 : bytesPerSecond > 0 ? Math.ceil(remaining / bytesPerSecond) : null;
     const sources = this.options.sources?.();
-    return { gameId, bytesDone: this.verifiedBytes, totalBytes, bytesPerSecond, etaSeconds, activePeers, ...(sources ? { fullSources: sources.full, partialSources: sources.partial } : {}) };
+    return { gameId, bytesDone: this.verifiedBytes, totalBytes, bytesPerSecond, diskBytesPerSecond, etaSeconds, activePeers, peerBytes, ...(sources ? { fullSources: sources.full, partialSources: sources.partial } : {}) };
   }
 }

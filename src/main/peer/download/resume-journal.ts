@@ -32,6 +32,13 @@ export async function journalManifestId(stateDir: string, gameId: string): Promi
   return typeof journal?.manifestId === 'string' ? journal.manifestId : null;
 }
 
+/** The manifest paths an interrupted download was fetching (its payload files and version.ini); null without a readable journal. */
+export async function journaledPaths(stateDir: string, gameId: string): Promise<string[] | null> {
+  const raw = await readFile(journalPath(stateDir, gameId), 'utf8').catch(() => null);
+  const journal = raw === null ? null : parse(raw);
+  return journal && journal.gameId === gameId ? Object.keys(journal.verified) : null;
+}
+
 /** Games with a download journal in the state directory: downloads that stopped before their end. */
 export async function journaledGameIds(stateDir: string): Promise<string[]> {
   const entries = await readdir(path.join(stateDir, 'games')).catch(() => [] as string[]);

@@ -1,6 +1,6 @@
-import type { CommandArgs, CommandName, CommandResult, EventName, EventPayload, InstallMode, LauncherBackend, LauncherEvents, OperationView, PeerView } from '../../../shared/api';
-import { swarmFiguresOf } from '../../../shared/api';
+import type { CommandArgs, CommandName, CommandResult, DownloadsView, EventName, EventPayload, InstallMode, LauncherBackend, LauncherEvents, OperationView, PeerView } from '../../../shared/api';
 import { LanspreadError, missingCase, toLanspreadError } from '../../../shared/errors';
+import { isQueuedKind, type Operation } from '../../../shared/operation';
 import type { Settings } from '../../../shared/settings';
 import type { PeerRuntime } from '../runtime-types';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -28,11 +28,11 @@ export interface LauncherBackendDeps {
  */
 export class RuntimeLauncherBackend implements LauncherBackend {
   private readonly events = new TypedEmitter<LauncherEvents>();
-  private readonly operations = new Map<string, OperationView>();
   private readonly running = new Set<string>();
   private readonly stoppers = new Map<string, () => void>();
   private readonly unsubscribe: (() => void)[] = [];
   private listTimer: NodeJS.Timeout | null = null;
+  private downloadsTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: LauncherBackendDeps) {
     const { runtime } = deps;
@@ -44,6 +44,7 @@ export class RuntimeLauncherBackend implements LauncherBackend {
   dispose(): void {
     for (const off of this.unsubscribe) off();
     if (this.listTimer) clearTimeout(this.listTimer);
+    if (this.downloadsTimer) clearTimeout(this.downloadsTimer);
     this.events.removeAllListeners();
   }
 
@@ -85,7 +86,18 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       case 'remove_downloaded_game':
         return runtime.removeDownloaded(gameIdOf(args));
       case 'cancel_download':
-        if (!runtime.cancelDownload(gameIdOf(args))) throw new LanspreadError('NOT_DOWNLOADED', 'No download of that game is running');
+        return this.cancel(gameIdOf(args));
+      case 'pause_download':
+        return runtime.queue.pause(gameIdOf(args));
+      case 'resume_download':
+        return runtime.queue.resume(gameIdOf(args));
+      case 'move_download':
+        return runtime.queue.move(gameIdOf(args), (args as CommandArgs<'move_download'>).position);
+      case 'request_downloads':
+        return this.downloadsView();
+      case 'clear_finished_downloads':
+        runtime.clearFinishedOperations();
+        this.scheduleDownloadsUpdate();
         return undefined;
       case 'play_game':
         return this.play(gameIdOf(args));
@@ -121,12 +133,27 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       catalog: runtime.catalog(),
       local: new Map(runtime.localGames().map((game) => [game.id, game])),
       remote: runtime.remoteGames(),
-      operations: this.operations,
+      operations: new Map(runtime.operations().map((operation) => [operation.gameId, this.project(operation)])),
       running: this.running,
       platform: process.platform,
       descriptions: runtime.descriptions(),
       peerName: (peerId) => runtime.peers().find((record) => record.info.peerId === peerId)?.info.name ?? peerId.slice(0, 12),
     });
+  }
+
+  /** The runtime's operation as the contract shows it: with its place in the queue. */
+  private project(operation: Operation): OperationView {
+    return { ...operation, queuePosition: this.deps.runtime.queue.positionOf(operation.gameId) };
+  }
+
+  private downloadsView(): DownloadsView {
+    const { runtime } = this.deps;
+    return {
+      queue: runtime.queue.list().map((operation) => this.project(operation)),
+      // The page lists downloads: an uninstall or a removal that ended is not one.
+      finished: runtime.finishedOperations().filter((operation) => isQueuedKind(operation.kind)).map((operation) => this.project(operation)),
+      concurrency: runtime.queue.getConcurrency(),
+    };
   }
 
   private peerViews(): PeerView[] {
@@ -166,6 +193,8 @@ export class RuntimeLauncherBackend implements LauncherBackend {
     }
     // Applied before saving: an invalid peer address is refused instead of persisted.
     if (rest.manualPeers) this.deps.runtime.setManualPeers(rest.manualPeers);
+    // Refused (MALFORMED_MESSAGE) before anything is saved when it is not a whole number from 1 to 8.
+    if (rest.maxConcurrentDownloads !== undefined) this.deps.runtime.queue.setConcurrency(rest.maxConcurrentDownloads);
     this.deps.runtime.setBandwidthLimits({ downloadBytesPerSec: rest.downloadLimitBytesPerSec, uploadBytesPerSec: rest.uploadLimitBytesPerSec });
     const settings = await this.deps.settings.update(rest);
     // Peers see a new name within seconds, not after a restart.
@@ -174,34 +203,41 @@ export class RuntimeLauncherBackend implements LauncherBackend {
     return settings;
   }
 
-  /** Long operations resolve when they end; progress and the outcome also arrive as events. */
-  private async install(gameId: string, mode: InstallMode): Promise<void> {
+  /** Install goes to the end of the queue (an install of archives already here unpacks at once, outside the transfer count). */
+  private install(gameId: string, mode: InstallMode): void {
     const { runtime } = this.deps;
-    if (!runtime.isKnownGame(gameId)) throw new LanspreadError('NOT_IN_CATALOG', `Unknown game ${gameId}`);
+    this.requireKnownGame(gameId);
     const game = runtime.localGames().find((g) => g.id === gameId);
-    if (game?.installed) throw new LanspreadError('ALREADY_INSTALLED', `${gameId} is already installed`);
-    // Archives already here: unpack them, whatever the mode (streaming would fetch them again).
-    if (game?.downloaded) await runtime.installDownloaded(gameId);
-    else if (mode === 'streamed') await runtime.streamInstall(gameId);
-    else await runtime.download(gameId);
+    if (game?.installed) throw new LanspreadError('ALREADY_INSTALLED', `${gameId} is already installed`, { details: { gameId } });
+    // Archives already here are unpacked, whatever the mode (streaming would fetch them again).
+    runtime.queue.add(gameId, mode === 'streamed' && !game?.downloaded ? 'stream-install' : 'install');
   }
 
   /** The archives of the newest version on the LAN, verified and kept; installing is left for later. */
-  private async downloadOnly(gameId: string): Promise<void> {
-    const { runtime } = this.deps;
-    if (!runtime.isKnownGame(gameId)) throw new LanspreadError('NOT_IN_CATALOG', `Unknown game ${gameId}`);
-    await runtime.download(gameId, { install: false });
+  private downloadOnly(gameId: string): void {
+    this.requireKnownGame(gameId);
+    this.deps.runtime.queue.add(gameId, 'download');
   }
 
   /**
    * A game installed by a streamed install has no archives to keep in sync, so its update is
-   * streamed too; otherwise the new archives are downloaded and installed over the old ones.
+   * streamed too (the queue's transfer decides); otherwise the new archives are downloaded and
+   * installed over the old ones.
    */
-  private async update(gameId: string): Promise<void> {
+  private update(gameId: string): void {
+    this.requireKnownGame(gameId);
+    this.deps.runtime.queue.add(gameId, 'update');
+  }
+
+  private async cancel(gameId: string): Promise<void> {
     const { runtime } = this.deps;
-    const game = runtime.localGames().find((g) => g.id === gameId);
-    if (game?.installed && !game.downloaded) await runtime.streamInstall(gameId);
-    else await runtime.download(gameId);
+    if (runtime.queue.has(gameId)) return runtime.queue.cancel(gameId);
+    if (!runtime.cancelDownload(gameId)) throw new LanspreadError('NOT_DOWNLOADED', 'No download of that game is running', { details: { gameId } });
+  }
+
+  /** A catalog game, or one a peer (or this one) shares beyond the catalog with a description. */
+  private requireKnownGame(gameId: string): void {
+    if (!this.deps.runtime.isKnownGame(gameId)) throw new LanspreadError('NOT_IN_CATALOG', `Unknown game ${gameId}`, { details: { gameId } });
   }
 
   private async play(gameId: string): Promise<void> {
@@ -228,9 +264,16 @@ export class RuntimeLauncherBackend implements LauncherBackend {
     }
   }
 
-  /** Runtime events either pass through unchanged (same names) or trigger a list refresh. */
+  /** Runtime events pass through unchanged (same names), are projected (operations, peers), or trigger a list refresh. */
   private forward(event: string, payload: unknown): void {
     switch (event) {
+      case 'operation-changed': {
+        const { operation } = payload as { operation: Operation };
+        this.events.emit('operation-changed', { operation: this.project(operation) });
+        this.scheduleListUpdate();
+        this.scheduleDownloadsUpdate();
+        return;
+      }
       case 'peer-connected': {
         const { peer } = payload as { peer: { peerId: string } };
         const view = this.peerViews().find((p) => p.peerId === peer.peerId);
@@ -246,39 +289,20 @@ export class RuntimeLauncherBackend implements LauncherBackend {
         return;
       case 'library-changed':
       case 'remote-games-changed':
-      case 'operations-changed':
         this.scheduleListUpdate();
         return;
       default:
-        if (event.startsWith('game-')) {
-          this.trackOperation(event, payload as { gameId: string });
-          this.events.emit(event as EventName, payload as never);
-          this.scheduleListUpdate();
-        }
+        // Transfer and install details for tools that want them (the CLI's progress line); the UI's state comes from operation-changed.
+        if (event.startsWith('game-')) this.events.emit(event as EventName, payload as never);
     }
   }
 
-  /** Keeps the per-game operation view that GameView.operation shows. */
-  private trackOperation(event: string, payload: { gameId: string; mode?: InstallMode } & Partial<LauncherEvents['game-download-progress']>): void {
-    const { gameId } = payload;
-    const ended = /-(finished|failed|cancelled)$/.test(event);
-    if (ended) {
-      this.operations.delete(gameId);
-      return;
-    }
-    const previous = this.operations.get(gameId);
-    const kind = operationKindOf(event, payload.mode, previous?.kind);
-    this.operations.set(gameId, {
-      kind,
-      // A streamed install is a transfer and an unpack at once; its bytes are the peer's.
-      phase: kind === 'download' || kind === 'stream-install' ? 'transfer' : kind === 'install' ? 'unpack' : 'finishing',
-      bytesDone: payload.bytesDone ?? (previous?.kind === kind ? previous.bytesDone : 0),
-      totalBytes: payload.totalBytes ?? (previous?.kind === kind ? previous.totalBytes : 0),
-      bytesPerSecond: payload.bytesPerSecond ?? 0,
-      etaSeconds: payload.etaSeconds ?? null,
-      activePeers: payload.activePeers ?? 0,
-      ...swarmFiguresOf(payload),
-    });
+  private scheduleDownloadsUpdate(): void {
+    if (this.downloadsTimer) return;
+    this.downloadsTimer = setTimeout(() => {
+      this.downloadsTimer = null;
+      this.events.emit('downloads-updated', { downloads: this.downloadsView() });
+    }, this.deps.listDebounceMs ?? 100);
   }
 
   private scheduleListUpdate(): void {
@@ -288,14 +312,6 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       this.events.emit('games-list-updated', { games: this.gameViews() });
     }, this.deps.listDebounceMs ?? 100);
   }
-}
-
-/** Which operation a game-* event belongs to; install progress keeps a streamed install's kind. */
-function operationKindOf(event: string, mode: InstallMode | undefined, previous: OperationView['kind'] | undefined): OperationView['kind'] {
-  if (event.startsWith('game-download')) return 'download';
-  if (event.startsWith('game-uninstall')) return 'uninstall';
-  if (event === 'game-install-begin') return mode === 'streamed' ? 'stream-install' : 'install';
-  return previous === 'stream-install' ? 'stream-install' : 'install';
 }
 
 function gameIdOf(args: unknown): string {

@@ -1,11 +1,11 @@
-import { LanspreadError, toLanspreadError } from '../../../shared/errors';
+import { LanspreadError, missingCase, toLanspreadError } from '../../../shared/errors';
 import type { GameManifest, PeerId } from '../../../shared/model';
 import type { DownloadManager, DownloadOutcome } from '../download/download-manager';
 import type { SchedulerTuning } from '../download/chunk-scheduler';
 import { journalManifestId } from '../download/resume-journal';
 import type { ChunkSource } from '../download/types';
 import type { PeerIdentity } from '../identity/identity';
-import type { OperationRegistry } from '../operations/operation-registry';
+import type { OperationRegistry, SlotOutcome } from '../operations/operation-registry';
 import type { PeerGameDB, PeerRecord } from '../peers/peer-game-db';
 import type { PeerManager } from '../peers/peer-manager';
 import type { PeerTransport } from '../peers/peer-transport';
@@ -19,6 +19,12 @@ import type { TypedEmitter } from '../util/typed-emitter';
 import { ensureRoomForDownload } from './disk-preflight';
 import { logOperationFailure } from './failure-log';
 import { fetchLatestManifest } from './manifest-fetch';
+
+export interface DownloadOptions {
+  install: boolean;
+  signal?: AbortSignal;
+  pause?: AbortSignal;
+}
 
 export interface DownloadOrchestratorDeps {
   db: PeerGameDB;
@@ -62,8 +68,11 @@ const LANE_CONNECT_TIMEOUT_MS = 10_000;
 export class DownloadOrchestrator {
   constructor(private readonly deps: DownloadOrchestratorDeps) {}
 
-  /** `install`: an install follows the download, so the preflight counts its space too. */
-  async download(gameId: string, options: { install: boolean } = { install: false }): Promise<DownloadOutcome> {
+  /**
+   * `install`: an install follows the download, so the preflight counts its space too.
+   * `signal` cancels (the payload is discarded), `pause` interrupts (journal and verified payload kept).
+   */
+  async download(gameId: string, options: DownloadOptions = { install: false }): Promise<DownloadOutcome> {
     let outcome: DownloadOutcome;
     try {
       outcome = await this.run(gameId, options);
@@ -78,7 +87,7 @@ export class DownloadOrchestrator {
     return outcome;
   }
 
-  private async run(gameId: string, options: { install: boolean }): Promise<DownloadOutcome> {
+  private async run(gameId: string, options: DownloadOptions): Promise<DownloadOutcome> {
     const { deps } = this;
     const gameDir = deps.gameDir();
     if (gameDir === null) throw new LanspreadError('GAME_DIR_NOT_SET', 'Choose a game folder first');
@@ -88,8 +97,12 @@ export class DownloadOrchestrator {
     let share: PartialShare | null = null;
     let outcome: DownloadOutcome | null = null;
     let manifest: GameManifest | null = null;
+    let thrown: unknown = null;
     try {
       const fetched = await fetchLatestManifest(deps.db, deps.transport, gameId, deps.logger, await journalManifestId(deps.stateDir, gameId));
+      // Cancelled or paused while the manifest was asked for: nothing on disk was touched, nothing is.
+      if (options.signal?.aborted) return (outcome = { status: 'cancelled', sources: [] });
+      if (options.pause?.aborted) return (outcome = { status: 'failed', error: { code: 'REQUEST_CANCELLED', message: `Download of ${gameId} was paused` }, sources: [] });
       manifest = fetched.manifest;
       const { manifestId } = fetched;
       deps.events.emit('got-game-files', { gameId, manifest: fetched.manifest, sources: fetched.sources });
@@ -146,19 +159,29 @@ export class DownloadOrchestrator {
         manifest: fetched.manifest,
         onDisk,
         sources,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.pause ? { interrupt: options.pause } : {}),
         share: (download) => (share = deps.partials.open(download)),
         onEvent: (event) => {
-          if (event.type === 'game-download-progress') event.payload.uploadedBytes = deps.ledger.uploadedFor(gameId);
+          if (event.type === 'game-download-progress') {
+            event.payload.uploadedBytes = deps.ledger.uploadedFor(gameId);
+            deps.operations.progress(gameId, event.payload);
+          } else if (event.type === 'game-download-begin') {
+            deps.operations.progress(gameId, { bytesDone: 0, totalBytes: event.payload.totalBytes, bytesPerSecond: 0, etaSeconds: null, activePeers: 0 });
+          }
           deps.events.emit(event.type, event.payload as never);
         },
         onReceived: (peerId, bytes) => deps.ledger.downloaded(bytes, peerId),
         ...(deps.tuning ? { tuning: deps.tuning } : {}),
       });
       return outcome;
+    } catch (error) {
+      thrown = error;
+      throw error;
     } finally {
       for (const off of offPeers) off();
       for (const subscription of subscriptions.values()) subscription.close();
-      slot.release();
+      slot.release(outcome ? slotOutcomeOf(outcome) : { status: 'failed', error: toLanspreadError(thrown).toInfo() });
       await this.endShare(share, gameId, outcome, manifest);
     }
   }
@@ -215,6 +238,20 @@ export class DownloadOrchestrator {
     });
     subscription.start();
     return { peerId, name, fetchChunk, availability: subscription };
+  }
+}
+
+/** How the download's own operation ends (when no queue entry owns the game). */
+function slotOutcomeOf(outcome: DownloadOutcome): SlotOutcome {
+  switch (outcome.status) {
+    case 'finished':
+      return { status: 'done' };
+    case 'failed':
+      return { status: 'failed', error: outcome.error };
+    case 'cancelled':
+      return { status: 'cancelled' };
+    default:
+      return missingCase(outcome);
   }
 }
 

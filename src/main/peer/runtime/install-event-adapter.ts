@@ -1,12 +1,14 @@
 import type { InstallEvent } from '../install/install-events';
+import type { OperationRegistry } from '../operations/operation-registry';
 import type { RuntimeEvents } from '../runtime-types';
 import type { TypedEmitter } from '../util/typed-emitter';
 
 /**
  * Turns the install service's events into the contract's `game-install-*` / `game-uninstall-*`
- * payloads; progress gains a speed and ETA measured from the operation's start.
+ * payloads; progress gains a speed and ETA measured from the operation's start, and is also the
+ * game's operation progress in the registry.
  */
-export function createInstallEventAdapter(events: TypedEmitter<RuntimeEvents>, now: () => number = Date.now): (event: InstallEvent) => void {
+export function createInstallEventAdapter(events: TypedEmitter<RuntimeEvents>, operations: Pick<OperationRegistry, 'progress'>, now: () => number = Date.now): (event: InstallEvent) => void {
   const started = new Map<string, number>();
   return (event) => {
     switch (event.type) {
@@ -18,14 +20,16 @@ export function createInstallEventAdapter(events: TypedEmitter<RuntimeEvents>, n
         const elapsedSeconds = Math.max((now() - (started.get(event.gameId) ?? now())) / 1000, 0.001);
         const bytesPerSecond = Math.round(event.bytesDone / elapsedSeconds);
         const remaining = event.bytesTotal - event.bytesDone;
-        events.emit('game-install-progress', {
+        const progress = {
           gameId: event.gameId,
           bytesDone: event.bytesDone,
           totalBytes: event.bytesTotal,
           bytesPerSecond,
           etaSeconds: bytesPerSecond > 0 ? Math.ceil(remaining / bytesPerSecond) : null,
           activePeers: event.activePeers,
-        });
+        };
+        operations.progress(event.gameId, progress);
+        events.emit('game-install-progress', progress);
         return;
       }
       case 'game-install-finished':

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { defaultSettings, SETTINGS_SCHEMA_VERSION, type Settings } from '../../../shared/settings';
+import { defaultSettings, MAX_CONCURRENT_DOWNLOADS, SETTINGS_SCHEMA_VERSION, type Settings } from '../../../shared/settings';
 import { LanspreadError, toLanspreadError } from '../../../shared/errors';
 import { writeFileAtomic } from '../fs/atomic-write';
 import type { SettingsAccess } from '../launcher/launcher-backend';
@@ -112,5 +112,10 @@ function migrate(raw: unknown, fallback: Settings): Settings {
     downloadLimitBytesPerSec: num('downloadLimitBytesPerSec'),
     uploadLimitBytesPerSec: num('uploadLimitBytesPerSec'),
     manualPeers: Array.isArray(value.manualPeers) ? value.manualPeers.filter((p): p is string => typeof p === 'string') : fallback.manualPeers,
+    maxConcurrentDownloads: validConcurrency(value.maxConcurrentDownloads) ? value.maxConcurrentDownloads : fallback.maxConcurrentDownloads,
   };
+}
+
+function validConcurrency(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= MAX_CONCURRENT_DOWNLOADS;
 }

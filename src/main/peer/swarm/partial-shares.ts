@@ -176,6 +176,11 @@ export class PartialShares {
     return share;
   }
 
+  /** A download runs here (each one opens its share when it starts, listed or not yet). */
+  get downloading(): boolean {
+    return this.shares.size > 0;
+  }
+
   get(gameId: string): PartialShare | undefined {
     return this.shares.get(gameId);
   }
