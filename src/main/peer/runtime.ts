@@ -335,6 +335,8 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   });
   /** One turn of a queued game: a streamed install (a fresh one, or the update of a game installed that way) or a download. */
   const transferQueued = async (gameId: string, kind: QueuedKind, control: TransferControl): Promise<TransferOutcome> => {
+    // A game beyond the catalog is installed under the description of the peers that serve it.
+    await adoptDescription(gameId);
     const local = library.localGames().find((game) => game.id === gameId);
     if (kind === 'stream-install' || (kind === 'update' && local?.installed && !local.downloaded)) {
       const onCancel = () => streams.cancel(gameId);
