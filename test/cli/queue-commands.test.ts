@@ -66,6 +66,9 @@ describe('lanspread-peer queue, queue move, pause and resume against a running s
       await waitFor(async () => (await entry(gameId)) !== undefined, 20_000, `${gameId} to be queued`);
     }
     await waitFor(async () => (await entry('demo-arena'))?.state === 'running', 20_000, 'the first download to run');
+    // The same request again follows the queued one to its end; another request for the game is refused.
+    const again = cli('download', 'demo-arena', '--no-install');
+    expect(await cli('download', 'demo-arena')).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error \[OPERATION_IN_PROGRESS\]/) });
 
     const listed = (await cli('queue')).stdout.trimEnd().split('\n');
     expect(listed).toHaveLength(3);
@@ -112,6 +115,7 @@ describe('lanspread-peer queue, queue move, pause and resume against a running s
       expect(results[index]!.stdout).toContain(`${gameId} is downloaded`);
       expect(existsSync(path.join(gameDir, gameId, 'version.ini'))).toBe(true);
     }
+    expect(await again).toMatchObject({ code: 0, stderr: '', stdout: expect.stringContaining('demo-arena is downloaded') });
     expect(results[0]!.stdout).toContain("demo-arena is paused ('lanspread-peer resume demo-arena' continues it)");
     const finished = (await queue()).finished.map((operation) => [operation.gameId, operation.state]);
     expect(finished).toEqual([

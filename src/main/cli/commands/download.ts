@@ -4,7 +4,7 @@ import { safeText } from '../../peer/util/safe-text';
 import { renderProgress } from '../progress-bar';
 import { stateDirOf } from './shared-flags';
 import { LanspreadError } from '../../../shared/errors';
-import { isTerminal, type Operation } from '../../../shared/operation';
+import { isTerminal, type Operation, type OperationKind } from '../../../shared/operation';
 
 /**
  * `lanspread-peer download <gameId> [--no-install]`: asks the running peer to download and
@@ -35,6 +35,8 @@ export async function runDownload(argv: string[], command: 'download' | 'stream-
   let stopFollowing: (reason: Error) => void = () => undefined;
   const ended = new Promise<Operation>((resolve, reject) => {
     stopFollowing = reject;
+    // A peer that stops or dies sends no end: the wait fails instead of the process exiting 0 with nothing done.
+    client.onClose(() => reject(new LanspreadError('HOST_CONNECTION_LOST', `The running peer went away before ${safeText(gameId)} ended`)));
     client.on('operation-changed', ({ operation }) => {
       if (operation.gameId !== gameId) return;
       if (isTerminal(operation.state)) resolve(operation);
@@ -61,8 +63,9 @@ export async function runDownload(argv: string[], command: 'download' | 'stream-
   };
   process.once('SIGINT', onInterrupt);
   try {
-    if (downloadOnly) await client.invoke('download_game', { gameId });
-    else await client.invoke('install_game', { gameId, mode });
+    await queueOrFollow(client, gameId, downloadOnly ? 'download' : mode === 'streamed' ? 'stream-install' : 'install', () =>
+      downloadOnly ? client.invoke('download_game', { gameId }) : client.invoke('install_game', { gameId, mode }),
+    );
     const outcome = await ended;
     if (interactive) process.stdout.write('\n');
     if (outcome.state === 'failed') throw LanspreadError.fromInfo(outcome.error ?? { code: 'INTERNAL', message: 'failed' });
@@ -99,4 +102,19 @@ export async function runCancel(argv: string[]): Promise<number> {
 function stateDirHint(args: ParsedArgs): string {
   const dir = flag(args, 'state-dir');
   return dir === undefined ? '' : ` --state-dir ${safeText(dir, 200)}`;
+}
+
+/**
+ * Queues the game; when the same request is already in the queue (asked before, or saved in the
+ * queue and resumed at the peer's restart) the command follows that one to its end instead of
+ * failing, so running it again is harmless. Any other refusal stands.
+ */
+async function queueOrFollow(client: ControlSocketClient, gameId: string, kind: OperationKind, queue: () => Promise<void>): Promise<void> {
+  try {
+    await queue();
+  } catch (error) {
+    if (!(error instanceof LanspreadError) || error.code !== 'OPERATION_IN_PROGRESS') throw error;
+    const { queue: waiting } = await client.invoke('request_downloads');
+    if (!waiting.some((operation) => operation.gameId === gameId && operation.kind === kind)) throw error;
+  }
 }

@@ -116,6 +116,8 @@ export class ControlSocketClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private readonly listeners = new Set<(event: EventName, payload: unknown) => void>();
+  private readonly closeListeners = new Set<() => void>();
+  private closed = false;
 
   private constructor(private readonly socket: net.Socket) {
     let buffered = '';
@@ -136,9 +138,17 @@ export class ControlSocketClient {
       }
     });
     socket.on('close', () => {
+      this.closed = true;
       for (const { reject } of this.pending.values()) reject(new LanspreadError('PEER_GONE', 'The local peer closed the control socket'));
       this.pending.clear();
+      for (const listener of this.closeListeners) listener();
     });
+  }
+
+  /** Called once the socket closes (the peer stopped or died): events stop for good. At once when it is closed already. */
+  onClose(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.add(listener);
   }
 
   static async connect(socketPath: string): Promise<ControlSocketClient> {
