@@ -121,8 +121,8 @@ describe.skipIf(skipReason !== null)('Downloads page over real peers', () => {
 
   it('shows the running download with network and disk rate, ETA, sources and bytes per peer', async () => {
     const running = item('demo-alpha');
-    await expect.poll(() => running.getByTestId('download-net-rate').textContent(), { timeout: 10_000 }).toMatch(/^[1-9][\d.]* (KB|MB)\/s$/);
-    await expect.poll(() => running.getByTestId('download-disk-rate').textContent(), { timeout: 10_000 }).toMatch(/^[1-9][\d.]* (KB|MB)\/s$/);
+    await expect.poll(() => running.getByTestId('download-net-rate').textContent(), { timeout: 10_000 }).toMatch(/^[1-9][\d.]* (KiB|MiB)\/s$/);
+    await expect.poll(() => running.getByTestId('download-disk-rate').textContent(), { timeout: 10_000 }).toMatch(/^[1-9][\d.]* (KiB|MiB)\/s$/);
     expect(await running.getByTestId('download-eta').textContent()).toMatch(/\d+s/);
     expect(await running.getByTestId('download-sources').textContent()).toBe('1 full · 0 partial');
     await expect.poll(() => running.getByTestId('download-peer').first().textContent()).toMatch(/^ ?seed \d/);
@@ -180,7 +180,7 @@ describe.skipIf(skipReason !== null)('Downloads page over real peers', () => {
     const charlie = page.getByTestId('finished-demo-charlie');
     expect(await charlie.getByTestId('finished-label').textContent()).toBe('Installed');
     expect(await charlie.getByTestId('finished-took').textContent()).toMatch(/^took \d+s$/);
-    expect(await charlie.getByTestId('finished-rate').textContent()).toMatch(/^average [1-9][\d.]* (KB|MB)\/s$/);
+    expect(await charlie.getByTestId('finished-rate').textContent()).toMatch(/^average [1-9][\d.]* (KiB|MiB)\/s$/);
     expect(existsSync(path.join(player.gameDir, 'demo-charlie', 'local', 'bin', 'demo-charlie.bin'))).toBe(true);
     expect(existsSync(path.join(player.gameDir, 'demo-bravo'))).toBe(false);
     // Notified both ways: the browser's notification, and the in-app toast.

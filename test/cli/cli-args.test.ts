@@ -110,7 +110,8 @@ describe('lanspread-peer arguments', () => {
     let after = 0;
     client.on('game-download-progress', (p) => p.gameId === 'demo-racer' && (after = p.bytesDone));
     await waitFor(() => after > 0, 20_000, 'progress after Ctrl-C');
-    expect((await client.invoke('request_games')).find((g) => g.id === 'demo-racer')?.operation?.kind).toBe('download');
+    // `download` without --no-install is an install (it downloads, then unpacks): still transferring.
+    expect((await client.invoke('request_games')).find((g) => g.id === 'demo-racer')?.operation).toMatchObject({ kind: 'install', state: 'running', phase: 'transfer' });
     // …until cancelled.
     const cancelled = await runCli(['cancel', 'demo-racer', '--state-dir', stateDir]);
     expect(cancelled).toEqual({ code: 0, output: 'The download of demo-racer is cancelled.\n' });

@@ -91,11 +91,12 @@ describe.skipIf(!haveRarFixtures)('a game beyond the catalog, shared by descript
     const listed = await run(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), 'games', '--state-dir', bob.stateDir], { cwd: repoRoot });
     expect(listed.stdout).toMatch(new RegExp(`^${GAME} +1\\.4 .* available  on 1 peer  "LAN Shooter" shared by alice$`, 'm'));
 
+    // Install joins the download queue; the game shows installed once the queue's item is done.
     await bobBackend.handle('install_game', { gameId: GAME });
+    await waitFor(async () => (await viewOf(bobBackend, GAME))?.installed === true, 60_000, 'bob to show it installed');
     const local = path.join(bob.gameDir, GAME, 'local');
     for (const [entry, crc] of Object.entries(ENTRIES)) expect(crc32(await readFile(path.join(local, entry))) >>> 0, entry).toBe(crc);
     expect(await readFile(path.join(bob.gameDir, GAME, 'version.ini'), 'utf8')).toBe('[version]\nversion=1.4\n');
-    await waitFor(async () => (await viewOf(bobBackend, GAME))?.installed === true, 10_000, 'bob to show it installed');
     expect(await viewOf(bobBackend, GAME)).toMatchObject({ installedVersion: '1.4', canPlay: process.platform === 'linux' || process.platform === 'win32' });
     // Bob keeps the description (adopted, in his state directory) and shares the game onwards with it.
     expect(JSON.parse(await readFile(path.join(bob.stateDir, 'game-descriptions.json'), 'utf8'))).toMatchObject({ games: [{ own: false, description: { id: GAME, title: 'LAN Shooter' } }] });
