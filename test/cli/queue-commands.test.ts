@@ -1,33 +1,14 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DownloadsView } from '../../src/shared/api';
-import { killCliPeers, makeWorkDir, repoRoot, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../support/runtime-harness';
+import { killCliPeers, makeWorkDir, runCliToEnd as runCli, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type CliRun, type TestPeer } from '../support/runtime-harness';
 
 const GAMES = ['demo-arena', 'demo-racer', 'demo-tanks'];
 // At the player's 1 MB/s cap the first game takes ~32 s: time for the CLI calls (about a second
 // each) that queue, list and move before it is paused. The two behind it take ~2 s each.
 const SIZES: Record<string, number> = { 'demo-arena': 32_000_000, 'demo-racer': 2_000_000, 'demo-tanks': 2_000_000 };
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a CLI command to its end. */
-function runCli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), ...args], { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('lanspread-peer queue, queue move, pause and resume against a running serve with a real seed', () => {
   const children: CliPeer[] = [];
@@ -60,7 +41,7 @@ describe('lanspread-peer queue, queue move, pause and resume against a running s
 
     expect((await cli('queue')).stdout).toBe('The download queue is empty.\n');
     // Three downloads, queued one after the other; each command waits for its game's end.
-    const downloads: Array<Promise<Run>> = [];
+    const downloads: Array<Promise<CliRun>> = [];
     for (const gameId of GAMES) {
       downloads.push(cli('download', gameId, '--no-install'));
       await waitFor(async () => (await entry(gameId)) !== undefined, 20_000, `${gameId} to be queued`);

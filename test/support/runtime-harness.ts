@@ -89,6 +89,24 @@ export async function killCliPeers(children: CliPeer[]): Promise<void> {
   }
 }
 
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a `lanspread-peer` command (from source) to its end: its exit code and output. */
+export function runCliToEnd(args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), ...args], { cwd: repoRoot });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (data: Buffer) => (stdout += data.toString()));
+    child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export interface SpawnCliOptions {
   /** A command the peer runs under, e.g. `ip netns exec NS`. */
   wrap?: string[];

@@ -1,24 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killCliPeers, makeWorkDir, repoRoot, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
+import { killCliPeers, makeWorkDir, runCliToEnd as runCli, spawnCliPeer, startTestPeer, waitFor, type CliPeer, type TestPeer } from '../../support/runtime-harness';
 
 const GAME = 'demo-arena';
 const FILES = [{ path: 'bin/game.bin', size: 6_000_000 }, { path: 'data/level.pak', size: 3_000_000 }];
-
-/** Runs a CLI command to its end and returns its exit code and output. */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lanspread-peer.mjs'), ...args], { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('lanspread-peer stream-install, and recovery after the receiver is SIGKILLed mid-stream', () => {
   const children: CliPeer[] = [];
