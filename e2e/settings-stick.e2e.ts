@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ControlSocketClient, controlSocketPath } from '../src/main/peer/launcher/control-socket';
 import { killCliPeers, makeWorkDir, repoRoot, seedGames, spawnCliPeer, type CliPeer } from '../test/support/runtime-harness';
 import { chromiumSkipReason, launchChromium } from './support/chromium';
+import { groupAlive } from '../test/support/procfs';
 
 /**
  * Settings that stick, as a player meets them: `npm start` (scripts/start.mjs, web UI mode) in
@@ -26,15 +27,6 @@ interface Started {
   child: ChildProcess;
   url: string;
   exited: Promise<number | null>;
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe.skipIf(skipReason !== null)('settings survive a restart through npm start', () => {

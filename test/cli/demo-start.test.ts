@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeWorkDir, repoRoot, waitFor } from '../support/runtime-harness';
+import { groupAlive } from '../support/procfs';
 
 /**
  * `npm start -- --demo` without Electron: two seed peers on loopback with the generated demo
@@ -22,15 +23,6 @@ if (!rendererBuilt) console.warn('demo-start.test.ts skipped: out/renderer/index
 async function cli(args: string[]): Promise<string> {
   const { stdout } = await run(process.execPath, [peerCli, ...args], { cwd: repoRoot, timeout: 60_000 });
   return stdout;
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 interface GameRow {

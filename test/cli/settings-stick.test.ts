@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ControlSocketClient, controlSocketPath } from '../../src/main/peer/launcher/control-socket';
 import { makeWorkDir, repoRoot, seedGames, spawnCliPeer, waitFor } from '../support/runtime-harness';
 import { useCliScope } from '../support/cli-scope';
+import { groupAlive } from '../support/procfs';
 
 /**
  * Settings that stick, through `npm start`'s own path (scripts/start.mjs, web UI mode): the
@@ -26,15 +27,6 @@ interface Started {
   child: ChildProcess;
   output: string[];
   exited: Promise<number | null>;
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe.skipIf(!rendererBuilt)('npm start keeps what the player saved', () => {

@@ -116,3 +116,13 @@ export async function waitUntilIdle(pids: readonly number[], maxCores: number, t
     before = now;
   }
 }
+
+/** Whether any process of the process group `pgid` is still alive (signal 0 probes without killing). */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
