@@ -110,7 +110,10 @@ export class DownloadOrchestrator {
       const onDisk = await deps.onDisk(gameId);
       const chunkCount = fetched.manifest.files.reduce((sum, file) => sum + file.chunkHashes.length, 0);
       const sourceOf = (record: PeerRecord, treatAs?: { partial: boolean }) => this.sourceOf(record, gameId, manifestId, chunkCount, subscriptions, treatAs);
-      const sources = fetched.sources
+      // Peers listed while the manifest was asked for (their listing event came before the
+      // subscriptions below) join too: the peers that answered, and every peer announcing it now.
+      const announcing = deps.db.sourcesFor(gameId, fetched.manifest.version).filter((record) => record.games.some((game) => game.id === gameId && game.manifestId === manifestId));
+      const sources = [...new Set([...fetched.sources, ...announcing.map((record) => record.info.peerId)])]
         .map((peerId) => deps.db.get(peerId))
         .filter((record): record is PeerRecord => record !== undefined)
         .map((record) => sourceOf(record))
