@@ -281,6 +281,27 @@ describe('DataLane', () => {
     expect(await codeOf(client.fetchChunk(target, chunk(0, 10), () => undefined, { signal: preAborted }))).toBe('REQUEST_CANCELLED');
   });
 
+  it('a request cancelled with little of its payload left is read to its end and dropped: the requests behind it on that connection go on', async () => {
+    const { handler } = memoryHandler(FILE, piecewise(16 * 1024, 20));
+    const { port } = await startServer(handler);
+    const client = startClient({ connectionsPerPeer: 1 });
+    const target = { host: '127.0.0.1', dataPort: port, peerId: ids.server.peerId };
+    const streaming = new AbortController();
+    const first = collector();
+    const running = client.fetchChunk(target, chunk(0, 512 * 1024), first.sink, { signal: streaming.signal });
+    const behind = collector();
+    const next = client.fetchChunk(target, chunk(4096, 100_000), behind.sink);
+    await waitFor(() => first.received() > 0);
+    streaming.abort();
+    expect(await codeOf(running)).toBe('REQUEST_CANCELLED');
+    const received = first.received();
+    await next;
+    expect(behind.bytes().equals(FILE.subarray(4096, 104_096))).toBe(true);
+    // Nothing more reached the cancelled request's sink, and the one connection stayed.
+    expect(first.received()).toBe(received);
+    expect(client.connectionCount(ids.server.peerId)).toBe(1);
+  });
+
   it('reports PEER_UNREACHABLE when nothing listens', async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));

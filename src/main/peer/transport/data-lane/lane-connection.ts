@@ -14,6 +14,8 @@ import { laneClientOptions, remoteFingerprint } from './lane-tls';
 
 /** Larger than a TLS record (16 KiB), so each record arrives in one piece. */
 const READ_BUFFER_BYTES = 64 * 1024;
+/** A request cancelled mid-payload with at most this much still to come is read to its end and dropped, keeping the connection. */
+const MAX_SKIPPED_PAYLOAD_BYTES = 1024 * 1024;
 
 export interface LaneTarget {
   host: string;
@@ -184,14 +186,17 @@ export class LaneConnection {
 
   private cancel(entry: InFlight): void {
     if (entry.settled) return;
-    if (entry.streaming) {
-      // Mid-payload: where the next frame starts is only known by reading the rest, which may
-      // be megabytes; dropping the connection is cheaper and leaves no doubt.
+    if (entry.streaming && (this.holding || (this.payloadLeft ?? 0) > MAX_SKIPPED_PAYLOAD_BYTES)) {
+      // Mid-payload with much left: where the next frame starts is only known by reading the
+      // rest; dropping the connection is cheaper (and fails the requests behind it). So when
+      // reading waits on its sink, which may never settle once its request is gone.
       entry.reject(cancelled());
       this.destroy(new LanspreadError('PEER_GONE', 'Data lane connection dropped because a request on it was cancelled'));
       return;
     }
-    // Still queued: answer the caller now; the read loop later skips its response.
+    // Queued, or the rest of its payload is short: answer the caller now; the read loop skips
+    // what is left of its response, and the requests behind it on this connection go on (an
+    // endgame copy that won must not cost the other source its connection).
     entry.sink = () => undefined;
     entry.reject(cancelled());
   }
