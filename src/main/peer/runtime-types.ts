@@ -74,7 +74,7 @@ export interface PeerConfig {
   streamTuning?: Partial<StreamInstallTuning>;
   /** What the data lane gives a peer that does not take what it asked for (tests shorten it). */
   laneTuning?: Pick<DataLaneServerOptions, 'writeStallMs' | 'minWriteRate'>;
-  /** Chunk size of the manifests this peer serves (tests use small ones). */
+  /** Chunk size of the manifests this peer serves (tests use small ones); by default chosen per game by its size (chunkSizeFor). */
   chunkSize?: number;
   /** Debounce of the library watcher; the fallback full scan runs every `fallbackScanMs`. */
   libraryDebounceMs?: number;

@@ -223,7 +223,17 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     },
   });
   const haveHandler = createHavePublisher({ partials, servesWhole: (gameId, id) => library.servesWhole(gameId, id) });
-  const lane = new DataLaneServer({ identity, host: config.host ?? '0.0.0.0', port: config.dataPort ?? 0, handler, streamHandler, haveHandler, logger: logger.child('lane'), ...config.laneTuning });
+  const lane = new DataLaneServer({
+    identity,
+    host: config.host ?? '0.0.0.0',
+    port: config.dataPort ?? 0,
+    handler,
+    streamHandler,
+    haveHandler,
+    servedBytes: (gameId) => library.servedSize(gameId),
+    logger: logger.child('lane'),
+    ...config.laneTuning,
+  });
   ports.data = (await lane.start()).port;
   undo.push(() => lane.stop());
   let portTaken: number | null = null;

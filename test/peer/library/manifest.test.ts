@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ChunkHasher } from '../../../src/main/peer/library/chunk-hasher';
 import { FileIndex } from '../../../src/main/peer/library/file-index';
-import { buildManifest } from '../../../src/main/peer/library/manifest';
+import { buildManifest, chunkSizeFor, DEFAULT_CHUNK_SIZE } from '../../../src/main/peer/library/manifest';
 import { makeWorkDir } from '../../support/temp-dir';
 
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -48,4 +48,15 @@ it('lists every served regular file and nothing of local/, launcher entries or s
     ['extras/maps/map1.rar', 2, 1],
     ['version.ini', 10, 4],
   ]);
+});
+
+it('chooses 256 KiB chunks for a game of up to 16 GiB, and doubles them for larger games so a manifest stays near 65,536 hashes', () => {
+  const GiB = 1024 ** 3;
+  expect(DEFAULT_CHUNK_SIZE).toBe(256 * 1024);
+  expect(chunkSizeFor(0)).toBe(256 * 1024);
+  expect(chunkSizeFor(100 * 1024 * 1024)).toBe(256 * 1024);
+  expect(chunkSizeFor(16 * GiB)).toBe(256 * 1024);
+  expect(chunkSizeFor(16 * GiB + 1)).toBe(512 * 1024);
+  expect(chunkSizeFor(100 * GiB)).toBe(2 * 1024 * 1024);
+  for (const size of [17 * GiB, 150 * GiB, 1024 * GiB]) expect(size / chunkSizeFor(size)).toBeLessThanOrEqual(64 * 1024);
 });

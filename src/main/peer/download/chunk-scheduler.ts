@@ -103,8 +103,13 @@ export interface SourceStats {
 /** Errors that say the source is busy, gone for now or unreachable, and nothing about the chunk. */
 const TRANSPORT_CODES: ReadonlySet<ErrorCode> = new Set(['PEER_UNREACHABLE', 'PEER_GONE', 'PEER_BUSY', 'REQUEST_TIMEOUT', 'PEER_FINGERPRINT_MISMATCH']);
 const BAD_BYTES_CODES: ReadonlySet<ErrorCode> = new Set(['CHUNK_HASH_MISMATCH', 'CHUNK_CRC_MISMATCH']);
-/** After a full source refused a repeat, it is asked only for chunks no partial source holds for this long. */
-const SUPER_SEEDING_MEMORY_MS = 10_000;
+/**
+ * After a full source refused a repeat, it is asked only for chunks no partial source holds for
+ * this long. Short: a source refuses repeats only while someone waits for a chunk the room does
+ * not have, and near the end nobody does, so it serves repeats again (a longer memory left the
+ * seed idle through the last seconds of a flash crowd).
+ */
+const SUPER_SEEDING_MEMORY_MS = 2_000;
 /** A chunk a partial source turned out not to hold is asked of it again no sooner than this. */
 const NOT_AVAILABLE_RETRY_MS = 1_000;
 

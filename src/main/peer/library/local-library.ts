@@ -10,7 +10,7 @@ import type { ChunkHasher } from './chunk-hasher';
 import { FileIndex } from './file-index';
 import { LibraryMonitor } from './library-monitor';
 import { manifestId } from '../protocol/manifest-id';
-import { buildManifest, DEFAULT_CHUNK_SIZE } from './manifest';
+import { buildManifest } from './manifest';
 import { listGameRoots, scanGame, type ScannedGame } from './scan';
 
 export interface LocalLibraryOptions {
@@ -59,13 +59,14 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
    * asking for a manifest does not wait in this line (manifest() starts it, or joins it).
    */
   private announcing: Promise<unknown> = Promise.resolve();
-  private readonly chunkSize: number;
+  /** Undefined: chosen per game by its size (chunkSizeFor). */
+  private readonly chunkSize: number | undefined;
 
   constructor(private readonly options: LocalLibraryOptions) {
     super();
     this.dir = options.gameDir;
     this.catalogIds = new Set(options.catalog.games.map((game) => game.id));
-    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.chunkSize = options.chunkSize;
   }
 
   async start(): Promise<void> {
@@ -152,6 +153,11 @@ export class LocalLibrary extends TypedEmitter<LocalLibraryEvents> implements Se
       }
     }
     await this.rescanGame(gameId);
+  }
+
+  /** Bytes of a game served whole here (what a downloader fetches of it); undefined when it is not served whole. */
+  servedSize(gameId: string): number | undefined {
+    return this.isServed(gameId) ? this.games.get(gameId)?.sizeBytes : undefined;
   }
 
   isServed(gameId: string): boolean {

@@ -131,7 +131,7 @@ function hash(obj: Json, key: string): string {
   return value;
 }
 
-/** Chunks one manifest may list (also bounds a have-map): 16 TiB of 1 MiB chunks. */
+/** Chunks one manifest may list (also bounds a have-map): 4 TiB of 256 KiB chunks. */
 const MAX_PLAN_CHUNKS = 16 * 1024 * 1024;
 
 function fileEntry(value: unknown): GameFileEntry {

@@ -30,6 +30,13 @@ export interface DataLaneServerOptions {
   haveHandler?: HaveHandler;
   /** Chunk uploads at once, shared fairly between requesting peers; the rest wait their turn. */
   uploadSlots?: number;
+  /**
+   * The size of a game this peer serves whole (all its files), for super-seeding: until this
+   * peer has sent every byte of it once, it refuses to repeat a chunk it just sent to another
+   * peer. Undefined for a game it serves only in part: a repeat is then refused only while
+   * another peer waits for a chunk not sent lately.
+   */
+  servedBytes?: (gameId: string) => number | undefined;
   /** While a request waits for an upload slot, a Queued frame goes out this often (the client's silence timer). */
   queuedKeepAliveMs?: number;
   logger?: Logger;
@@ -58,7 +65,7 @@ const DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS = 64;
 const DEFAULT_MAX_UNAUTHENTICATED = 256;
 const DEFAULT_REQUEST_FRAME_DEADLINE_MS = 10_000;
 const DEFAULT_WRITE_STALL_MS = 15_000;
-const DEFAULT_UPLOAD_SLOTS = 4;
+const DEFAULT_UPLOAD_SLOTS = 8;
 const DEFAULT_QUEUED_KEEP_ALIVE_MS = 4_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 const DEFAULT_LINGER_MS = 2_000;
@@ -233,11 +240,11 @@ export class DataLaneServer {
         await writeWithBackpressure(socket, errorFrame(new LanspreadError('UNKNOWN_MESSAGE_TYPE', `${request.type} is not served on the data lane`)));
         continue;
       }
-      const release = await this.waitForSlot(socket, remotePeerId);
+      const chunk = { key: `${request.gameId}\0${request.path}\0${request.offset}\0${request.length}`, gameId: request.gameId, bytes: request.length };
+      const release = await this.waitForSlot(socket, remotePeerId, chunk.key);
       try {
-        // Super-seeding: with others waiting, a chunk another peer got lately is theirs to pass on.
-        const key = `${request.gameId}\0${request.path}\0${request.offset}\0${request.length}`;
-        if (this.slots.waiting > 0 && this.recent.sentElsewhere(key, remotePeerId)) {
+        // Super-seeding: a chunk another peer got lately is theirs to pass on while the room lacks something.
+        if (this.recent.sentElsewhere(chunk.key, remotePeerId) && this.roomLacks(request.gameId)) {
           await writeWithBackpressure(socket, errorFrame(new LanspreadError('CHUNK_NOT_AVAILABLE', 'This chunk just went to another peer: fetch it from the room')));
           continue;
         }
@@ -249,9 +256,9 @@ export class DataLaneServer {
           continue;
         }
         // Recorded as it starts, so a second asker queued meanwhile is refused too; a send that fails is forgotten.
-        this.recent.record(key, remotePeerId);
+        this.recent.record(chunk, remotePeerId);
         await this.sendReply(socket, reply).catch((error: unknown) => {
-          this.recent.forget(key, remotePeerId);
+          this.recent.forget(chunk.key, remotePeerId);
           throw error;
         });
       } finally {
@@ -261,14 +268,26 @@ export class DataLaneServer {
     socket.end();
   }
 
+  /**
+   * Whether the room may still lack part of the game that only this peer can give: a game
+   * served whole until every byte of it went out once (a repeat meanwhile takes upload from a
+   * chunk nobody has, and the room's last chunk comes that much later), a partial one while
+   * another peer waits here for a chunk not sent lately.
+   */
+  private roomLacks(gameId: string): boolean {
+    const whole = this.options.servedBytes?.(gameId);
+    if (whole !== undefined) return this.recent.distinctBytes(gameId) < whole;
+    return this.slots.someWaiting((peerId, wants) => !this.recent.sentElsewhere(wants, peerId));
+  }
+
   /** Queues the request for an upload slot, telling the client every few seconds that it is still queued. */
-  private async waitForSlot(socket: TLSSocket, peerId: PeerId): Promise<() => void> {
+  private async waitForSlot(socket: TLSSocket, peerId: PeerId, key: string): Promise<() => void> {
     const gone = new AbortController();
     const onClose = () => gone.abort();
     socket.once('close', onClose);
     const keepAlive = setInterval(() => void writeWithBackpressure(socket, QUEUED_FRAME).catch(() => undefined), this.options.queuedKeepAliveMs ?? DEFAULT_QUEUED_KEEP_ALIVE_MS);
     try {
-      return await this.slots.acquire(peerId, gone.signal);
+      return await this.slots.acquire(peerId, gone.signal, key);
     } finally {
       clearInterval(keepAlive);
       socket.off('close', onClose);

@@ -1,16 +1,24 @@
 import type { PeerId } from '../../../../shared/model';
 
+/** One chunk as asked for: its game, and its bytes (the range's length). */
+export interface UploadedChunk {
+  key: string;
+  gameId: string;
+  bytes: number;
+}
+
 /**
  * Which chunks this peer sent lately, and to whom: the memory behind super-seeding. A peer
- * facing a crowd (requests waiting for an upload slot) does not send a chunk again that it sent
- * to another peer moments ago; that peer passes it on, and the slot goes to a chunk the room
- * does not have yet (BitTorrent's super-seeding, BEP 16, done by refusing repeats rather than
- * by hiding pieces). It heals itself: once every asker waits on chunks that were sent before,
- * they ask for nothing else, nobody is left waiting, and the repeat is served. Bounded: old
- * entries go first.
+ * that sent a chunk to one peer moments ago does not send it again to another while the room
+ * still lacks something this peer has; the first peer passes it on, and the upload goes to a
+ * chunk the room does not have yet (BitTorrent's super-seeding, BEP 16, done by refusing
+ * repeats rather than by hiding pieces). It also counts, per game, the distinct bytes sent
+ * within the window: once that is the whole game, the room holds everything this peer had to
+ * give, and repeats help the players furthest behind. Bounded: old entries go first.
  */
 export class RecentUploads {
-  private readonly sent = new Map<string, { to: PeerId; at: number }>();
+  private readonly sent = new Map<string, { to: PeerId; at: number; gameId: string; bytes: number }>();
+  private readonly distinct = new Map<string, number>();
 
   constructor(
     private readonly windowMs = 60_000,
@@ -24,18 +32,39 @@ export class RecentUploads {
     return entry !== undefined && entry.to !== peerId && this.now() - entry.at < this.windowMs;
   }
 
-  /** The send to `peerId` did not complete: it does not count. */
-  forget(key: string, peerId: PeerId): void {
-    if (this.sent.get(key)?.to === peerId) this.sent.delete(key);
+  /** Bytes of `gameId` sent within the window, each chunk counted once. */
+  distinctBytes(gameId: string): number {
+    this.expire();
+    return this.distinct.get(gameId) ?? 0;
   }
 
-  record(key: string, peerId: PeerId): void {
-    this.sent.delete(key);
-    this.sent.set(key, { to: peerId, at: this.now() });
-    // Insertion order is age order: drop the oldest past the bound or the window.
+  /** The send to `peerId` did not complete: it does not count. */
+  forget(key: string, peerId: PeerId): void {
+    const entry = this.sent.get(key);
+    if (entry?.to === peerId) this.remove(key, entry);
+  }
+
+  record(chunk: UploadedChunk, peerId: PeerId): void {
+    const known = this.sent.get(chunk.key);
+    if (known) this.remove(chunk.key, known);
+    this.sent.set(chunk.key, { to: peerId, at: this.now(), gameId: chunk.gameId, bytes: chunk.bytes });
+    this.distinct.set(chunk.gameId, (this.distinct.get(chunk.gameId) ?? 0) + chunk.bytes);
+    this.expire();
+  }
+
+  /** Insertion order is age order: drops the oldest past the bound or the window. */
+  private expire(): void {
+    const at = this.now();
     for (const [oldest, entry] of this.sent) {
-      if (this.sent.size <= this.maxEntries && this.now() - entry.at < this.windowMs) break;
-      this.sent.delete(oldest);
+      if (this.sent.size <= this.maxEntries && at - entry.at < this.windowMs) break;
+      this.remove(oldest, entry);
     }
+  }
+
+  private remove(key: string, entry: { gameId: string; bytes: number }): void {
+    this.sent.delete(key);
+    const left = (this.distinct.get(entry.gameId) ?? 0) - entry.bytes;
+    if (left > 0) this.distinct.set(entry.gameId, left);
+    else this.distinct.delete(entry.gameId);
   }
 }

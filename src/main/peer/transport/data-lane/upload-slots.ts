@@ -5,14 +5,16 @@ import type { PeerId } from '../../../../shared/model';
  * How many chunk uploads run at once, shared fairly between the peers that ask. A crowd of
  * downloaders no longer splits the uplink into dozens of slow transfers (each chunk would
  * take so long that nobody could pass it on): a few chunks go out at a time, each at a good
- * fraction of the link, and a waiting request is queued, never refused. Waiting peers take
+ * fraction of the link, and a waiting request is queued, never refused. Not too few either:
+ * each upload also runs at most at its receiver's share of its own downlink, so with 4 slots
+ * an uplink facing receivers that download from many peers at once stayed half idle. Waiting peers take
  * turns (round robin over peers, first come first served within one peer), so a peer with
  * many connections gets no more than one with few.
  */
 export class UploadSlots {
   private free: number;
   /** Waiting peers in turn order; each with its waiters in arrival order. */
-  private readonly queues = new Map<PeerId, Array<(release: () => void) => void>>();
+  private readonly queues = new Map<PeerId, Waiter[]>();
 
   constructor(readonly slots: number) {
     this.free = Math.max(1, slots);
@@ -24,8 +26,18 @@ export class UploadSlots {
     return count;
   }
 
-  /** Resolves with the release function once a slot is this caller's; rejects with REQUEST_CANCELLED if `signal` aborts first. */
-  acquire(peerId: PeerId, signal?: AbortSignal): Promise<() => void> {
+  /** Whether any waiting request passes `test` (given the asker and what it asked for, `wants` of acquire). */
+  someWaiting(test: (peerId: PeerId, wants: string) => boolean): boolean {
+    for (const [peerId, queue] of this.queues) for (const waiter of queue) if (test(peerId, waiter.wants)) return true;
+    return false;
+  }
+
+  /**
+   * Resolves with the release function once a slot is this caller's; rejects with
+   * REQUEST_CANCELLED if `signal` aborts first. `wants` names what the caller asks for, for
+   * someWaiting.
+   */
+  acquire(peerId: PeerId, signal?: AbortSignal, wants = ''): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(cancelled());
     if (this.free > 0 && this.queues.size === 0) {
       this.free--;
@@ -36,9 +48,10 @@ export class UploadSlots {
         signal?.removeEventListener('abort', onAbort);
         resolve(release);
       };
+      const waiter: Waiter = { grant, wants };
       const onAbort = () => {
         const queue = this.queues.get(peerId);
-        const index = queue?.indexOf(grant) ?? -1;
+        const index = queue?.indexOf(waiter) ?? -1;
         if (queue && index >= 0) {
           queue.splice(index, 1);
           if (queue.length === 0) this.queues.delete(peerId);
@@ -47,8 +60,8 @@ export class UploadSlots {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       const queue = this.queues.get(peerId);
-      if (queue) queue.push(grant);
-      else this.queues.set(peerId, [grant]);
+      if (queue) queue.push(waiter);
+      else this.queues.set(peerId, [waiter]);
     });
   }
 
@@ -67,15 +80,20 @@ export class UploadSlots {
       const next = this.queues.entries().next();
       if (next.done) return;
       const [peerId, queue] = next.value;
-      const grant = queue.shift();
+      const waiter = queue.shift();
       // The peer goes to the back of the turn order (Map keeps insertion order).
       this.queues.delete(peerId);
       if (queue.length > 0) this.queues.set(peerId, queue);
-      if (!grant) continue;
+      if (!waiter) continue;
       this.free--;
-      grant(this.releaser());
+      waiter.grant(this.releaser());
     }
   }
+}
+
+interface Waiter {
+  grant: (release: () => void) => void;
+  wants: string;
 }
 
 function cancelled(): LanspreadError {
