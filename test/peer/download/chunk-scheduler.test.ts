@@ -81,6 +81,35 @@ describe('ChunkScheduler', () => {
     expect(scheduler.stats().reduce((sum, entry) => sum + entry.chunks, 0)).toBe(3000);
   });
 
+  it('keeps about inFlightSeconds of a source’s rate in flight: 4 before its rate is known, 2 to a slow source, up to 4 MiB to a fast one', async () => {
+    const KIB = 1024;
+    // At each request's start: how many the source then had in flight, and when.
+    const starts: Record<string, Array<{ at: number; inFlight: number }>> = { fast: [], slow: [] };
+    const inFlight: Record<string, number> = { fast: 0, slow: 0 };
+    const began = performance.now();
+    const scheduler = new ChunkScheduler({
+      chunks: chunks(2000, 256 * KIB),
+      fetch: async (src, chunk, _signal, onBytes) => {
+        inFlight[src.peerId]! += 1;
+        starts[src.peerId]!.push({ at: performance.now() - began, inFlight: inFlight[src.peerId]! });
+        await sleep(src.peerId === 'fast' ? 5 : 400);
+        inFlight[src.peerId]! -= 1;
+        onBytes(chunk.length);
+      },
+      tuning: { tickMs: 100, slowSustainMs: 60_000 },
+    });
+    scheduler.addSource(source('fast'));
+    scheduler.addSource(source('slow'));
+    await scheduler.run(new AbortController().signal);
+    const most = (peerId: string, from: number, to = Infinity) => Math.max(0, ...starts[peerId]!.filter(({ at }) => at >= from && at < to).map(({ inFlight: count }) => count));
+    // Before the first rate sample, 4 each.
+    expect(most('fast', 0, 80)).toBe(4);
+    expect(most('slow', 0, 80)).toBe(4);
+    // Then the fast source gets 4 MiB of 256 KiB chunks in flight, the slow one (at most 2.5 MiB/s) 2.
+    expect(most('fast', 300)).toBe(16);
+    expect(most('slow', 300)).toBe(2);
+  });
+
   it('waits for a source added within the grace period instead of failing', async () => {
     const scheduler = new ChunkScheduler({ chunks: chunks(10), fetch: fetcher({}), tuning: { noSourceGraceMs: 10_000 } });
     const run = scheduler.run(new AbortController().signal);

@@ -39,7 +39,8 @@ interface Pool {
 }
 
 const DEFAULT_CONNECTIONS_PER_PEER = 2;
-const DEFAULT_MAX_IN_FLIGHT = 4;
+/** Per connection: with 2 connections, the 16 requests a download keeps in flight to one source (256 KiB chunks). */
+const DEFAULT_MAX_IN_FLIGHT = 8;
 
 /**
  * Fetches chunk bytes from peers' data lanes. Keeps a small pool of pinned connections per
