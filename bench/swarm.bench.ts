@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateGame } from '../src/main/peer/demo/generate-game';
@@ -11,6 +12,7 @@ import { lastSeconds, ownPercent, type CrowdRun } from './support/crowd-run';
 import { missingToolsReason } from './support/debian-tools';
 import { curlDownload, startNginx } from './support/http-baseline';
 import { runLanspreadCrowd, type LanspreadCrowdRun } from './support/lanspread-crowd';
+import { runTlsFloorCrowd } from './support/tls-floor-crowd';
 import { median } from './support/measure';
 import { warmPagePool } from './support/warm-pages';
 
@@ -19,7 +21,9 @@ import { warmPagePool } from './support/warm-pages';
  * host's link shaped with tbf to the same rate both ways, 1 seed + N players, a generated game.
  * Lanspread (real `serve` processes, mDNS, control sockets) against BitTorrent (Debian aria2c +
  * opentracker) on the same bytes and namespaces in the same run; and one 1 Gbit/s link against
- * nginx + curl. The rates are chosen so that two cores are not the limit: every figure says how
+ * nginx + curl. Each crowd also runs the TLS floor (support/tls-floor-crowd.ts): minimal Node
+ * peers moving the same bytes by a perfect plan over TLS with SHA-256, so a CPU ratio against
+ * BitTorrent splits into what the runtime costs and what Lanspread adds. The rates are chosen so that two cores are not the limit: every figure says how
  * busy the machine was; when that nears 100 %, lower the rates by env var.
  *
  * Env: LANSPREAD_BENCH_SWARM_N (default 4,8,12), _MBIT (50), _ROOM_MBIT (450), _BYTES (100 MiB),
@@ -96,6 +100,19 @@ export async function runSwarmBench(): Promise<BenchFigure[]> {
 interface RoomResult {
   lanspread: LanspreadCrowdRun;
   bittorrent: CrowdRun | null;
+  /** The TLS floor (support/tls-floor-crowd.ts), in crowds of more than one player. */
+  floor: CrowdRun | null;
+}
+
+/** A file of `bytes` random bytes: what the TLS floor spreads (its content does not matter, its size does). */
+async function makeFloorFile(file: string, bytes: number): Promise<string> {
+  const handle = await open(file, 'w');
+  try {
+    for (let at = 0; at < bytes; at += 16 * MIB) await handle.write(randomBytes(Math.min(16 * MIB, bytes - at)), 0, Math.min(16 * MIB, bytes - at), at);
+  } finally {
+    await handle.close();
+  }
+  return file;
 }
 
 async function flashCrowds(dir: string): Promise<BenchFigure[]> {
@@ -106,23 +123,24 @@ async function flashCrowds(dir: string): Promise<BenchFigure[]> {
   const torrent = btMissing ? null : await makeTorrent(game.root, '10.77.1.1', path.join(dir, 'torrent'));
   log(`game ${(game.bytes / MIB).toFixed(1)} MiB`);
 
+  const floorFile = await makeFloorFile(path.join(dir, 'floor-game.bin'), game.bytes);
   // One download alone at every rate a crowd runs at: the crowd's yardstick.
   const solos = new Map<number, RoomResult>();
   const figures: BenchFigure[] = [];
   for (const mbit of new Set(CROWDS.map(roomRate))) {
-    const solo = await room(1, mbit, game, torrent, dir);
+    const solo = await room(1, mbit, game, torrent, floorFile, dir);
     solos.set(mbit, solo);
     figures.push(runFigure(1, mbit, solo, solo, game, mbit === LINK_MBIT ? '' : `_${mbit}mbit`));
   }
   for (const n of CROWDS.filter((count) => count > 1)) {
     const mbit = roomRate(n);
-    figures.push(...crowdFigures(n, mbit, await room(n, mbit, game, torrent, dir), solos.get(mbit) as RoomResult, game));
+    figures.push(...crowdFigures(n, mbit, await room(n, mbit, game, torrent, floorFile, dir), solos.get(mbit) as RoomResult, game));
   }
   return figures;
 }
 
-/** One topology of 1 seed + `n` players at `mbit` per link: Lanspread, then BitTorrent on the same namespaces. */
-async function room(n: number, mbit: number, game: Game, torrent: Torrent | null, dir: string): Promise<RoomResult> {
+/** One topology of 1 seed + `n` players at `mbit` per link: Lanspread, then BitTorrent, then (a crowd) the TLS floor on the same namespaces. */
+async function room(n: number, mbit: number, game: Game, torrent: Torrent | null, floorFile: string, dir: string): Promise<RoomResult> {
   const wireSeconds = (game.bytes * 8) / (mbit * 1e6);
   const timeoutMs = Number(env('TIMEOUT_S') ?? 120 + 3 * n * wireSeconds) * 1000;
   const net = shapedRoom(n + 1, mbit);
@@ -140,7 +158,13 @@ async function room(n: number, mbit: number, game: Game, torrent: Torrent | null
       bittorrent = await runBitTorrentCrowd({ net, seedHost, downloaderHosts: players, torrent, gameRoot: game.root, expected: game.expected, dir: path.join(dir, `bittorrent-n${n}`), timeoutMs });
       log(`N=${n}: BitTorrent ${describe(bittorrent)}`);
     }
-    return { lanspread, bittorrent };
+    let floor: CrowdRun | null = null;
+    if (n > 1) {
+      await warmPagePool(dir, runWrites);
+      floor = await runTlsFloorCrowd({ net, seedHost, playerHosts: players, file: floorFile, size: game.bytes, dir: path.join(dir, `floor-n${n}`), timeoutMs });
+      log(`N=${n}: TLS floor ${describe(floor)}`);
+    }
+    return { lanspread, bittorrent, floor };
   } finally {
     await net.teardown();
   }
@@ -212,6 +236,27 @@ function crowdFigures(n: number, mbit: number, result: RoomResult, solo: RoomRes
       note: `failed downloads (not retried by the bench) of ${n}` + (lanspread.failures.length ? `: ${lanspread.failures.join('; ')}` : '') + (bittorrent ? `; BitTorrent failed ${bittorrent.failures.length}` : '') + `; ${busy}`,
     },
   ];
+  const floor = result.floor;
+  if (floor) {
+    figures.push({
+      id: `swarm.flash_crowd.n${n}.cpu_vs_floor`,
+      value: lanspread.cpuSeconds,
+      unit: 'CPU s',
+      baseline: floor.cpuSeconds,
+      ratio: lanspread.cpuSeconds / floor.cpuSeconds,
+      note: `Lanspread's CPU seconds ÷ the TLS floor's: Node peers spreading the same bytes over TLS 1.3 in the same namespaces by a fixed perfect plan (the seed sends each chunk once, each player passes its share to all others), SHA-256 and a write per 256 KiB chunk, nothing else (last player ${secs(lastSeconds(floor))}, seed sent ${(floor.seedTxBytes / MIB).toFixed(0)} MiB); ${busy}`,
+    });
+    if (bittorrent) {
+      figures.push({
+        id: `swarm.flash_crowd.n${n}.floor_cpu_vs_bittorrent`,
+        value: floor.cpuSeconds,
+        unit: 'CPU s',
+        baseline: bittorrent.cpuSeconds,
+        ratio: floor.cpuSeconds / bittorrent.cpuSeconds,
+        note: `the TLS floor's CPU seconds ÷ BitTorrent's: the least a room of Node peers with TLS 1.3 and SHA-256 spends on these bytes against aria2c (C++, no encryption); machine busy ${pct(floor.busyPercent)} over the floor run`,
+      });
+    }
+  }
   if (!bittorrent) return figures;
   const bt = lastSeconds(bittorrent);
   figures.push(
