@@ -122,7 +122,10 @@ async function serveUntilSignal(args: ReturnType<typeof parseArgs>, { stateDir, 
     : null;
   if (web) stops.push(() => web.stop());
 
-  runtime.on('peer-connected', ({ peer }) => logger.info(`peer joined: ${peer.name} ${peer.host}:${peer.port}`));
+  const joined = (peer: { name: string; host: string; port: number }) => logger.info(`peer joined: ${peer.name} ${peer.host}:${peer.port}`);
+  runtime.on('peer-connected', ({ peer }) => joined(peer));
+  // A peer given with --peer may have been greeted while the runtime started, before this listener.
+  for (const record of runtime.peers()) joined(record.info);
   runtime.on('peer-disconnected', ({ peerId }) => logger.info(`peer left: ${peerId.slice(0, 16)}`));
   runtime.on('runtime-error', ({ error }) => logger.error(`[${error.code}] ${error.message}`));
 
