@@ -38,7 +38,7 @@ export interface SchedulerTuning {
   /**
    * A source gets about this much of its own rate in flight. Few requests to a slow or busy
    * source: each one waiting in its queue holds a chunk no faster source may take (in a flash
-   * crowd of 8, 16 requests per source spread the players' finishing times by 4 s, 2–3 by 1–2 s).
+   * crowd of 8, 16 requests per source spread the players' finishing times over 4 s, by rate over 1 s).
    */
   inFlightSeconds: number;
   /** Tries per chunk after the first, across sources (bad bytes and definite refusals count; a busy or unreachable source does not). */
@@ -123,9 +123,9 @@ const TRANSPORT_CODES: ReadonlySet<ErrorCode> = new Set(['PEER_UNREACHABLE', 'PE
 const BAD_BYTES_CODES: ReadonlySet<ErrorCode> = new Set(['CHUNK_HASH_MISMATCH', 'CHUNK_CRC_MISMATCH']);
 /**
  * After a full source refused a repeat, it is asked only for chunks no partial source holds for
- * this long. Short: a source refuses repeats only while someone waits for a chunk the room does
- * not have, and near the end nobody does, so it serves repeats again (a longer memory left the
- * seed idle through the last seconds of a flash crowd).
+ * this long. Short: a source refuses repeats only until the room holds what it has (see
+ * DataLaneServer's super-seeding), and then serves them again; a 10 s memory left the seed
+ * idle through the last seconds of a flash crowd.
  */
 const SUPER_SEEDING_MEMORY_MS = 2_000;
 /** A chunk a partial source turned out not to hold is asked of it again no sooner than this. */

@@ -14,6 +14,8 @@ import { listServedFiles } from './served-files';
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 /** Chunks a manifest aims to stay under: 65,536 hashes keep it near 4.4 MB, well inside a response frame. */
 const TARGET_MAX_CHUNKS = 64 * 1024;
+/** 64 MiB: a 4 TiB game stays at 65,536 chunks. */
+const MAX_AUTO_CHUNK_SIZE = 64 * 1024 * 1024;
 
 /** The chunk size for a game of `totalBytes`: DEFAULT_CHUNK_SIZE, doubled while the game would have more than TARGET_MAX_CHUNKS chunks. */
 export function chunkSizeFor(totalBytes: number): number {
@@ -21,13 +23,12 @@ export function chunkSizeFor(totalBytes: number): number {
   while (totalBytes / size > TARGET_MAX_CHUNKS && size < MAX_AUTO_CHUNK_SIZE) size *= 2;
   return size;
 }
-/** 64 MiB: a 4 TiB game stays at 65,536 chunks. */
-const MAX_AUTO_CHUNK_SIZE = 64 * 1024 * 1024;
 
 /**
  * The manifest a peer serves for one game: the served files (see listServedFiles) with their
- * size and per-chunk SHA-256 (chunks of `fixedChunkSize`, or of chunkSizeFor the game's size), taken from the index when a file is unchanged and hashed in the
- * worker otherwise. version.ini is included: downloaders fetch it like the rest and commit it last.
+ * size and per-chunk SHA-256, taken from the index when a file is unchanged and hashed in the
+ * worker otherwise. Chunks are `fixedChunkSize` long if given, else chunkSizeFor the game's
+ * size. version.ini is included: downloaders fetch it like the rest and commit it last.
  */
 export async function buildManifest(root: string, gameId: string, version: string, fixedChunkSize: number | undefined, index: FileIndex): Promise<GameManifest> {
   const served = await listServedFiles(root);

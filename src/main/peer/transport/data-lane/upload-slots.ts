@@ -6,8 +6,8 @@ import type { PeerId } from '../../../../shared/model';
  * downloaders no longer splits the uplink into dozens of slow transfers (each chunk would
  * take so long that nobody could pass it on): a few chunks go out at a time, each at a good
  * fraction of the link, and a waiting request is queued, never refused. Not too few either:
- * each upload also runs at most at its receiver's share of its own downlink, so with 4 slots
- * an uplink facing receivers that download from many peers at once stayed half idle. Waiting peers take
+ * each upload also runs at most at its receiver's share of its own downlink, where it meets
+ * the uploads of every other peer that receiver pulls from. Waiting peers take
  * turns (round robin over peers, first come first served within one peer), so a peer with
  * many connections gets no more than one with few.
  */
