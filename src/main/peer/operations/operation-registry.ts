@@ -1,5 +1,6 @@
 import { LanspreadError, missingCase, toLanspreadError, type ErrorInfo } from '../../../shared/errors';
 import {
+  initialPhase,
   isActive,
   isTerminal,
   newOperation,
@@ -212,21 +213,12 @@ export class OperationRegistry extends TypedEmitter<OperationEvents> {
   }
 }
 
-/** What a slot's work does to the game: moves bytes, unpacks, or removes. */
+/**
+ * What a slot's work does to the game: moves bytes, unpacks, or removes. As the operation's
+ * first phase, except an update: its transfer runs in the queue, and its slot unpacks.
+ */
 function slotPhase(kind: OperationKind): OperationPhase {
-  switch (kind) {
-    case 'download':
-    case 'stream-install':
-      return 'transfer';
-    case 'install':
-    case 'update':
-      return 'unpack';
-    case 'uninstall':
-    case 'remove-downloaded':
-      return 'finishing';
-    default:
-      return missingCase(kind);
-  }
+  return kind === 'update' ? 'unpack' : initialPhase(kind);
 }
 
 /** The player's cancel is an outcome of its own, not a failure. */
