@@ -9,7 +9,7 @@ import { LanspreadError } from '../src/shared/errors';
 import { generateIdentity } from '../src/main/peer/identity/identity';
 import { DataLaneClient } from '../src/main/peer/transport/data-lane/lane-client';
 import { DataLaneServer } from '../src/main/peer/transport/data-lane/lane-server';
-import { readFileRange } from '../src/main/peer/server/file-range-reader';
+import { ServedFileReader } from '../src/main/peer/server/file-range-reader';
 import { BufferPool } from '../src/main/peer/util/buffer-pool';
 import type { BenchFigure } from './figures';
 import { measure, median, type Measured } from './support/measure';
@@ -42,13 +42,15 @@ interface SeedInfo {
 /** Seed side (child process): serves the file over the lane. */
 async function runSeed(file: string): Promise<void> {
   const identity = await generateIdentity();
+  const files = new ServedFileReader();
   const lane = new DataLaneServer({
     identity,
     host: '127.0.0.1',
     port: 0,
     handler: async (request) => {
       if (request.type !== 'GetChunk') throw new LanspreadError('UNKNOWN_MESSAGE_TYPE', request.type);
-      return { frame: { type: 'ChunkHeader', length: request.length }, payload: readFileRange(file, request.offset, request.length) };
+      const checked = await files.check(file, () => Promise.resolve(file));
+      return { frame: { type: 'ChunkHeader', length: request.length }, payload: files.read(checked, request.offset, request.length) };
     },
   });
   const { port: lanePort } = await lane.start();

@@ -15,9 +15,9 @@ interface ProcStat {
 }
 
 /** Fields after the command name, which is in parentheses and may itself hold spaces or ')'. */
-function readStat(pid: number): ProcStat | null {
+function readStat(pid: number, file = `/proc/${pid}/stat`): ProcStat | null {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(file, 'utf8');
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
     return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
@@ -49,6 +49,12 @@ export function treeCpuSeconds(pid: number): number {
     pending.push(...(children.get(id) ?? []));
   }
   return ticks / CLOCK_TICKS;
+}
+
+/** utime+stime of one thread of `pid` (its main thread by default), in seconds; NaN once it is gone. */
+export function threadCpuSeconds(pid: number, tid = pid): number {
+  const stat = readStat(pid, `/proc/${pid}/task/${tid}/stat`);
+  return stat ? stat.ticks / CLOCK_TICKS : Number.NaN;
 }
 
 /** A field of /proc/PID/status given in kB (VmRSS, VmHWM, ...), in MB; NaN once the process is gone. */

@@ -2,9 +2,9 @@ import { randomInt } from 'node:crypto';
 import type { Catalog } from '../../shared/catalog';
 import { LanspreadError, missingCase, toLanspreadError } from '../../shared/errors';
 import { compareVersions } from '../../shared/version';
-import type { LocalGameState, PeerId } from '../../shared/model';
+import type { LocalGameState } from '../../shared/model';
 import { BandwidthLimits } from './bandwidth/bandwidth-limits';
-import { uploadThrottle } from './bandwidth/throttle';
+import { throttle } from './bandwidth/throttle';
 import { ManualPeers } from './discovery/manual-peers';
 import { MdnsDiscovery } from './discovery/mdns-discovery';
 import { ownAddresses } from './discovery/own-addresses';
@@ -25,6 +25,7 @@ import { createInstallEventAdapter } from './runtime/install-event-adapter';
 import { fetchLatestManifest } from './runtime/manifest-fetch';
 import type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
 import { createRequestHandler, servedSummaries } from './server/request-handler';
+import { ServedFileReader } from './server/file-range-reader';
 import { DownloadManager } from './download/download-manager';
 import { DownloadOrchestrator } from './runtime/download-orchestrator';
 import { DownloadResumer } from './runtime/download-resumer';
@@ -170,15 +171,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     events.emit('operations-changed', { active });
   });
 
-  // Upload accounting: every chunk byte served passes here (after the upload cap).
-  const throttleUploads = uploadThrottle(limits.upload);
   const ledger = new TransferLedger();
-  async function* countUploaded(payload: AsyncIterable<Uint8Array>, gameId: string, to: PeerId): AsyncIterable<Uint8Array> {
-    for await (const piece of payload) {
-      ledger.uploaded(piece.byteLength, gameId, to);
-      yield piece;
-    }
-  }
 
   const db = new PeerGameDB();
   // Known once the sockets are bound; Hello reads them lazily.
@@ -203,15 +196,20 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
     downloading: () => partials.downloading,
   });
   announceTo = peers;
+  // Closed after the lane stopped (undo runs backwards), which ends every read of it.
+  const servedFiles = new ServedFileReader();
+  undo.push(() => servedFiles.close());
   const handler = createRequestHandler({
     library,
+    files: servedFiles,
     ownHello,
     onHello: (hello, context) =>
       void peers.addCandidate({ peerId: hello.peerId, host: context.remoteHost, port: hello.port, source: 'manual', name: hello.name, ...(hello.dataPort === undefined ? {} : { dataPort: hello.dataPort }) }),
     onAnnounce: (peerId, announced) => peers.announced(peerId, announced),
     partials,
     revision,
-    throttleUpload: (payload, upload) => countUploaded(throttleUploads(payload), upload.gameId, upload.to),
+    // Upload accounting: every chunk byte served passes here, after the upload cap.
+    throttleUpload: (payload, upload) => throttle(payload, limits.upload, (bytes) => ledger.uploaded(bytes, upload.gameId, upload.to)),
   });
   const streamHandler = createStreamInstallHandler({
     library,

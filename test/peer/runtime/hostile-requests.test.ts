@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateIdentity } from '../../../src/main/peer/identity/identity';
@@ -87,6 +87,23 @@ describe('hostile requests against a running peer', () => {
     const pieces: Uint8Array[] = [];
     await lane.fetchChunk(laneTarget, { gameId: 'demo-arena', path: 'version.ini', offset: 0, length: 4 }, (piece) => void pieces.push(Buffer.from(piece)));
     expect(Buffer.concat(pieces).toString()).toBe('1.0\n');
+  });
+
+  it('checks a served file again once its path leads elsewhere: a symlink swapped in after a chunk was served is refused', async () => {
+    const laneTarget = { host: '127.0.0.1', dataPort: await dataPortOf(), peerId: alice.runtime.peerId };
+    const root = path.join(alice.gameDir, 'demo-arena');
+    const fetch = async (file: string) => {
+      const pieces: Uint8Array[] = [];
+      await lane.fetchChunk(laneTarget, { gameId: 'demo-arena', path: file, offset: 0, length: 7 }, (piece) => void pieces.push(Buffer.from(piece)));
+      return Buffer.concat(pieces).toString();
+    };
+    await writeFile(path.join(root, 'extra.bin'), 'inside!');
+    expect(await fetch('extra.bin')).toBe('inside!');
+    // The served file is still open in the peer; its path now leads out of the game root.
+    await rename(path.join(root, 'extra.bin'), path.join(root, 'extra.old'));
+    await symlink(path.join(work.dir, 'alice', 'secret.txt'), path.join(root, 'extra.bin'));
+    const error = await fetch('extra.bin').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PATH_OUTSIDE_ROOT' });
   });
 
   async function dataPortOf(): Promise<number> {

@@ -1,18 +1,19 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LanspreadError } from '../../../shared/errors';
 import { CATALOG_ID_PATTERN } from '../../../shared/catalog';
-import { resolveServedFile } from '../fs/safe-path';
+import { resolveServedFile, validateServedPath } from '../fs/safe-path';
 import type { HelloBody, Request, Response } from '../protocol/messages';
 import { PROTOCOL_VERSION } from '../protocol/messages';
 import type { GameSummary, PeerId } from '../../../shared/model';
 import type { PartialShare, PartialShares } from '../swarm/partial-shares';
 import type { RequestContext, RequestHandler, ServerReply } from '../transport/types';
-import { readFileRange } from './file-range-reader';
+import type { ServedFileReader } from './file-range-reader';
 import type { ServedLibrary } from './served-library';
 
 export interface RequestHandlerDeps {
   library: ServedLibrary;
+  /** Reads chunks of served files (keeps them open between chunks). */
+  files: ServedFileReader;
   /** Our own Hello, sent back to whoever greets us. */
   ownHello(): HelloBody;
   /** A peer introduced itself (its certificate fingerprint already matched its claimed id). */
@@ -105,16 +106,20 @@ async function serveChunk(deps: RequestHandlerDeps, request: Extract<Request, { 
   if (partial) {
     const located = partial.locate(request.path, request.offset, request.length);
     if (request.length === 0) return { frame };
-    return send('bytes' in located ? fromMemory(located.bytes) : readFileRange(located.file, located.offset, located.length));
+    if ('bytes' in located) return send(fromMemory(located.bytes));
+    // The download's own file (its path was checked by the download plan).
+    const file = await deps.files.check(located.file, () => Promise.resolve(located.file));
+    return send(deps.files.read(file, located.offset, located.length));
   }
   const root = requireServed(deps.library, request.gameId);
-  const file = await resolveServedFile(root, request.path);
-  const { size } = await stat(file);
-  if (request.offset > size || request.offset + request.length > size) {
+  // Checked in full (symlinks resolved, local/ refused) the first time, and again whenever the path leads to another file.
+  const joined = path.join(root, ...validateServedPath(request.path));
+  const file = await deps.files.check(joined, () => resolveServedFile(root, request.path));
+  if (request.offset > file.size || request.offset + request.length > file.size) {
     throw new LanspreadError('FILE_NOT_FOUND', `Range ${request.offset}+${request.length} is beyond the end of ${request.path}`);
   }
   if (request.length === 0) return { frame };
-  return send(readFileRange(file, request.offset, request.length));
+  return send(deps.files.read(file, request.offset, request.length));
 }
 
 async function* fromMemory(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -15,7 +15,7 @@ import { RecentUploads } from './recent-uploads';
 import { UploadSlots } from './upload-slots';
 import type { HaveHandler, RequestHandler, ServerReply, SubscribeHaveRequest } from '../types';
 import { LANE_ALPN, LANE_TLS_VERSION, remoteFingerprint } from './lane-tls';
-import { writeAndRelease, writeWithBackpressure, writeWithin } from './socket-write';
+import { writeAndRelease, writeFrameWithin, writeWithBackpressure, writeWithin } from './socket-write';
 
 export interface DataLaneServerOptions {
   identity: PeerIdentity;
@@ -241,11 +241,12 @@ export class DataLaneServer {
         continue;
       }
       const chunk = { key: `${request.gameId}\0${request.path}\0${request.offset}\0${request.length}`, gameId: request.gameId, bytes: request.length };
-      const release = await this.waitForSlot(socket, remotePeerId, chunk.key);
+      // A free slot is taken at once; only a request that has to queue sets up the wait (keep-alives, abort on close).
+      const release = this.slots.tryAcquire() ?? (await this.waitForSlot(socket, remotePeerId, chunk.key));
       try {
         // Super-seeding: a chunk another peer got lately is theirs to pass on while the room lacks something.
         if (this.recent.sentElsewhere(chunk.key, remotePeerId) && this.roomLacks(request.gameId)) {
-          await writeWithBackpressure(socket, errorFrame(new LanspreadError('CHUNK_NOT_AVAILABLE', 'This chunk just went to another peer: fetch it from the room')));
+          await writeWithBackpressure(socket, SENT_ELSEWHERE_FRAME);
           continue;
         }
         let reply: ServerReply;
@@ -297,7 +298,7 @@ export class DataLaneServer {
   private async sendReply(socket: TLSSocket, reply: ServerReply): Promise<void> {
     const announced = reply.frame.type === 'ChunkHeader' ? reply.frame.length : 0;
     const stallMs = this.options.writeStallMs ?? DEFAULT_WRITE_STALL_MS;
-    await writeWithin(socket, stallMs, writeWithBackpressure(socket, encodeFrame(reply.frame, MAX_RESPONSE_BYTES)));
+    await writeFrameWithin(socket, stallMs, encodeFrame(reply.frame, MAX_RESPONSE_BYTES));
     let sent = 0;
     if (reply.payload) {
       for await (const piece of reply.payload) {
@@ -330,7 +331,7 @@ export class DataLaneServer {
     const stallMs = this.options.writeStallMs ?? DEFAULT_WRITE_STALL_MS;
     try {
       for await (const item of items(abort.signal)) {
-        await writeWithin(socket, stallMs, writeWithBackpressure(socket, encodeFrame(item.frame, MAX_RESPONSE_BYTES)));
+        await writeFrameWithin(socket, stallMs, encodeFrame(item.frame, MAX_RESPONSE_BYTES));
         if (item.payload) await writeWithin(socket, stallMs, writeWithBackpressure(socket, item.payload), item.payload.byteLength, this.options.minWriteRate);
       }
     } catch (error) {
@@ -374,6 +375,8 @@ async function* frames<T>(source: AsyncIterable<T>): AsyncGenerator<{ frame: T }
 }
 
 const QUEUED_FRAME = encodeFrame({ type: 'Queued' } satisfies Response, MAX_RESPONSE_BYTES);
+/** Encoded once: a whole seed refuses hundreds of repeats in a crowd's first seconds (an error object each cost its stack trace). */
+const SENT_ELSEWHERE_FRAME = errorFrame(new LanspreadError('CHUNK_NOT_AVAILABLE', 'This chunk just went to another peer: fetch it from the room'));
 
 function errorFrame(error: LanspreadError): Uint8Array {
   const frame: Response = { type: 'Error', code: error.code, message: error.message.slice(0, 1024) };

@@ -9,6 +9,11 @@ import { LanspreadError } from '../../../../shared/errors';
 export function writeWithBackpressure(socket: Socket, piece: Uint8Array): Promise<void> {
   if (socket.destroyed) return Promise.reject(closed());
   if (socket.write(piece)) return Promise.resolve();
+  return drained(socket);
+}
+
+/** Resolves at the socket's next 'drain'; rejects if it closes first. */
+function drained(socket: Socket): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onDrain = () => {
       cleanup();
@@ -42,6 +47,16 @@ export function writeAndRelease(socket: Socket, piece: Uint8Array): Promise<void
     // On destroy, Node calls pending write callbacks with an error: no waiter is left behind.
     socket.write(piece, (error) => (error ? reject(closed()) : resolve()));
   });
+}
+
+/**
+ * writeWithin for a frame: the stall timer is set only when the frame filled the socket's
+ * buffer (a chunk's header nearly never does, and a timer per chunk is a cost in a crowd).
+ */
+export async function writeFrameWithin(socket: Socket, ms: number, frame: Uint8Array): Promise<void> {
+  if (socket.destroyed) throw closed();
+  if (socket.write(frame)) return;
+  await writeWithin(socket, ms, drained(socket));
 }
 
 /** What a write must take at least, in bytes per second, once its floor has passed (a download cap far below it is not a LAN). */

@@ -32,6 +32,13 @@ export class UploadSlots {
     return false;
   }
 
+  /** A slot at once when one is free and nobody waits (the release function), else null. */
+  tryAcquire(): (() => void) | null {
+    if (this.free === 0 || this.queues.size > 0) return null;
+    this.free--;
+    return this.releaser();
+  }
+
   /**
    * Resolves with the release function once a slot is this caller's; rejects with
    * REQUEST_CANCELLED if `signal` aborts first. `wants` names what the caller asks for, for
@@ -39,10 +46,8 @@ export class UploadSlots {
    */
   acquire(peerId: PeerId, signal?: AbortSignal, wants = ''): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(cancelled());
-    if (this.free > 0 && this.queues.size === 0) {
-      this.free--;
-      return Promise.resolve(this.releaser());
-    }
+    const now = this.tryAcquire();
+    if (now) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
       const grant = (release: () => void) => {
         signal?.removeEventListener('abort', onAbort);
