@@ -282,7 +282,10 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   });
 
   peers.on('peer-connected', (payload) => events.emit('peer-connected', payload));
-  peers.on('peer-disconnected', ({ peerId }) => events.emit('peer-disconnected', { peerId }));
+  peers.on('peer-disconnected', ({ peerId }) => {
+    lane.peerLeft(peerId);
+    events.emit('peer-disconnected', { peerId });
+  });
   peers.on('peer-count', (payload) => events.emit('peer-count', payload));
   peers.on('peer-games-changed', ({ peerId }) => events.emit('remote-games-changed', { peerId }));
   // The session's peers (validated here, at start) are kept whatever the saved list becomes.

@@ -47,4 +47,14 @@ describe('RecentUploads (super-seeding memory)', () => {
     expect(recent.distinctBytes('demo')).toBe(10);
     expect(recent.distinctBytes('other')).toBe(0);
   });
+
+  it('forgets what went to a peer that left: no longer a repeat, and no longer counted as given to the room', () => {
+    const recent = new RecentUploads(60_000, 10, () => 0);
+    recent.record(chunk('a', 100), 'peer-a');
+    recent.record(chunk('b', 50), 'peer-b');
+    recent.forgetPeer('peer-a');
+    expect(recent.sentElsewhere('a', 'peer-c')).toBe(false);
+    expect(recent.sentElsewhere('b', 'peer-c')).toBe(true);
+    expect(recent.distinctBytes('demo')).toBe(50);
+  });
 });

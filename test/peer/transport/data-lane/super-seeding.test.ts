@@ -62,10 +62,14 @@ async function startHeldServer(): Promise<{ port: number; holding: Promise<Buffe
 }
 
 async function startServer(handler: RequestHandler, servedBytes?: (gameId: string) => number | undefined): Promise<number> {
+  return (await startServerWith(handler, servedBytes)).port;
+}
+
+async function startServerWith(handler: RequestHandler, servedBytes?: (gameId: string) => number | undefined): Promise<{ port: number; server: DataLaneServer }> {
   const server = new DataLaneServer({ identity: peers[SERVER] as PeerIdentity, host: '127.0.0.1', port: 0, handler, uploadSlots: 1, queuedKeepAliveMs: 50, ...(servedBytes ? { servedBytes } : {}) });
   const { port } = await server.start();
   cleanups.push(() => server.stop());
-  return port;
+  return { port, server };
 }
 
 function client(who: number): DataLaneClient {
@@ -122,6 +126,14 @@ describe('super-seeding', () => {
     expect((await fetchAs(port, C, 5)).equals(file.subarray(5 * CHUNK, 6 * CHUNK))).toBe(true);
   });
 
+  it('a game served whole: a chunk that went to a peer that has left the room is served again at once', async () => {
+    const { port, server } = await startServerWith(memoryHandler(file).handler, (gameId) => (gameId === 'demo' ? file.byteLength : undefined));
+    expect((await fetchAs(port, A, 0)).equals(file.subarray(0, CHUNK))).toBe(true);
+    expect(await (await askQueued(port, B, 0)).answer).toMatchObject({ type: 'Error', code: 'CHUNK_NOT_AVAILABLE' });
+    // A is gone before it passed chunk 0 on: only this peer can give it now.
+    server.peerLeft((peers[A] as PeerIdentity).peerId);
+    expect((await fetchAs(port, B, 0)).equals(file.subarray(0, CHUNK))).toBe(true);
+  });
 
   it('refuses a repeat while another peer waits for a chunk nobody got yet, and that peer is served next', async () => {
     const { port, holding, open } = await startHeldServer();

@@ -270,6 +270,15 @@ export class DataLaneServer {
   }
 
   /**
+   * A peer left the room (its goodbye, or it stopped answering): the chunks it got from us
+   * lately are served again to whoever asks, instead of being refused as repeats that only it
+   * could have passed on (for up to a minute, or until we had sent the whole game once).
+   */
+  peerLeft(peerId: PeerId): void {
+    this.recent.forgetPeer(peerId);
+  }
+
+  /**
    * Whether the room may still lack part of the game that only this peer can give: a game
    * served whole until every byte of it went out once (a repeat meanwhile takes upload from a
    * chunk nobody has, and the room's last chunk comes that much later), a partial one while

@@ -44,6 +44,14 @@ export class RecentUploads {
     if (entry?.to === peerId) this.remove(key, entry);
   }
 
+  /**
+   * `peerId` left the room: what it got cannot be passed on by it any more, so those chunks are
+   * no longer repeats, and their bytes no longer count as given to the room.
+   */
+  forgetPeer(peerId: PeerId): void {
+    for (const [key, entry] of this.sent) if (entry.to === peerId) this.remove(key, entry);
+  }
+
   record(chunk: UploadedChunk, peerId: PeerId): void {
     const known = this.sent.get(chunk.key);
     if (known) this.remove(chunk.key, known);
