@@ -151,7 +151,7 @@ async function room(n: number, mbit: number, game: Game, torrent: Torrent | null
     const runWrites = (n + 1) * game.bytes;
     await warmPagePool(dir, runWrites);
     const lanspread = await runLanspreadCrowd({ net, seedGameDir: game.dir, gameId: GAME_ID, expected: game.expected, dir: path.join(dir, `lanspread-n${n}`), timeoutMs });
-    log(`N=${n}: Lanspread ${describe(lanspread)}, mDNS took ${secs(lanspread.discoverySeconds)}, room idle at ${lanspread.idleCores.toFixed(2)} cores before the start, bench process ${secs(lanspread.harnessCpuSeconds)} CPU`);
+    log(`N=${n}: Lanspread ${describe(lanspread)}, mDNS took ${secs(lanspread.discoverySeconds)}, room idle at ${lanspread.idleCores.toFixed(2)} cores before the start, bench process ${secs(lanspread.harnessCpuSeconds)} CPU, the peers' main threads ${secs(lanspread.mainThreadCpuSeconds)} of the ${secs(lanspread.cpuSeconds)}`);
     let bittorrent: CrowdRun | null = null;
     if (torrent) {
       await warmPagePool(dir, runWrites);
@@ -274,7 +274,7 @@ function crowdFigures(n: number, mbit: number, result: RoomResult, solo: RoomRes
       unit: 'CPU s',
       baseline: bittorrent.cpuSeconds,
       ratio: lanspread.cpuSeconds / bittorrent.cpuSeconds,
-      note: `utime+stime of all ${n + 1} peer processes over the run (/proc/PID/stat); both download only (no unpacking) and both into warm pages (as many bytes as a run writes are written and deleted before it: this VM's first touch of a page costs 10×); the idle room used ${lanspread.idleCores.toFixed(2)} cores just before the start; BitTorrent's: every aria2c and opentracker; ${busy}`,
+      note: `utime+stime of all ${n + 1} peer processes over the run (/proc/PID/stat); both download only (no unpacking) and both into warm pages (as many bytes as a run writes are written and deleted before it: this VM's first touch of a page costs 10×); Lanspread's main threads used ${secs(lanspread.mainThreadCpuSeconds)} of it (the rest: V8's compiler and GC threads, file I/O, the hash worker); the idle room used ${lanspread.idleCores.toFixed(2)} cores just before the start; BitTorrent's: every aria2c and opentracker; ${busy}`,
     },
   );
   return figures;

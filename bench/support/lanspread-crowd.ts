@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { archiveDifferences, downloadAtOnce, startCrowd, waitUntilSeeSeed, type CrowdPeer } from '../../test/support/flash-crowd';
 import type { NetnsHarness } from '../../test/support/netns';
-import { busyPercent, machineCpuSample, netDevBytes, treeCpuSeconds, waitUntilIdle } from '../../test/support/procfs';
+import { busyPercent, machineCpuSample, netDevBytes, threadCpuSeconds, treeCpuSeconds, waitUntilIdle } from '../../test/support/procfs';
 import type { CrowdRun } from './crowd-run';
 
 const DISCOVERY_TIMEOUT_MS = 120_000;
@@ -20,6 +20,8 @@ export interface LanspreadCrowdRun extends CrowdRun {
   idleCores: number;
   /** CPU seconds of the bench process itself over the run (it receives every peer's events). */
   harnessCpuSeconds: number;
+  /** Of cpuSeconds, what the peers' main threads used (the rest: V8's compiler and GC threads, libuv's file I/O, the hash worker). */
+  mainThreadCpuSeconds: number;
 }
 
 export interface LanspreadCrowdOptions {
@@ -46,6 +48,8 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
     );
     const harnessCpu0 = process.cpuUsage();
     const cpu0 = new Map(crowd.all.map((peer) => [peer, cpu(peer)]));
+    const mainThread = (peer: CrowdPeer) => threadCpuSeconds(peer.cli.child.pid as number);
+    const main0 = new Map(crowd.all.map((peer) => [peer, mainThread(peer)]));
     const seedHost = crowd.seed.host;
     const seedTx0 = netDevBytes(seedHost.ns, seedHost.iface).tx;
     const busy0 = machineCpuSample();
@@ -54,6 +58,7 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
     // Read before the peers are stopped: a process's CPU time is gone from /proc once it exits.
     const spent = (peer: CrowdPeer, until: number) => until - (cpu0.get(peer) as number);
     const cpuSeconds = crowd.all.reduce((sum, peer) => sum + spent(peer, cpu(peer)), 0);
+    const mainThreadCpuSeconds = crowd.all.reduce((sum, peer) => sum + mainThread(peer) - (main0.get(peer) as number), 0);
     const seedTxBytes = netDevBytes(seedHost.ns, seedHost.iface).tx - seedTx0;
     const busy = busyPercent(busy0, machineCpuSample());
     const wallSeconds = (performance.now() - startedAt) / 1000;
@@ -67,7 +72,7 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
       failures.push(`${peer.name}: ${problems.join(', ')}`);
       seconds[index] = null;
     }
-    return { tool: 'Lanspread', seconds, failures, cpuSeconds, seedTxBytes, busyPercent: busy, wallSeconds, discoverySeconds, idleCores, harnessCpuSeconds: (harness.user + harness.system) / 1e6 };
+    return { tool: 'Lanspread', seconds, failures, cpuSeconds, seedTxBytes, busyPercent: busy, wallSeconds, discoverySeconds, idleCores, harnessCpuSeconds: (harness.user + harness.system) / 1e6, mainThreadCpuSeconds };
   } finally {
     await crowd.stop();
     await rm(options.dir, { recursive: true, force: true });
