@@ -9,7 +9,7 @@ import { LanspreadError } from '../src/shared/errors';
 import { generateIdentity } from '../src/main/peer/identity/identity';
 import { DataLaneClient } from '../src/main/peer/transport/data-lane/lane-client';
 import { DataLaneServer } from '../src/main/peer/transport/data-lane/lane-server';
-import { ServedFileReader } from '../src/main/peer/server/file-range-reader';
+import { ServedFileReader } from '../src/main/peer/server/served-file-reader';
 import { BufferPool } from '../src/main/peer/util/buffer-pool';
 import type { BenchFigure } from './figures';
 import { measure, median, type Measured } from './support/measure';

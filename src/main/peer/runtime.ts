@@ -25,7 +25,7 @@ import { createInstallEventAdapter } from './runtime/install-event-adapter';
 import { fetchLatestManifest } from './runtime/manifest-fetch';
 import type { PeerConfig, PeerRuntime, RuntimeEvents } from './runtime-types';
 import { createRequestHandler, servedSummaries } from './server/request-handler';
-import { ServedFileReader } from './server/file-range-reader';
+import { ServedFileReader } from './server/served-file-reader';
 import { DownloadManager } from './download/download-manager';
 import { DownloadOrchestrator } from './runtime/download-orchestrator';
 import { DownloadResumer } from './runtime/download-resumer';

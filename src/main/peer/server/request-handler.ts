@@ -7,7 +7,7 @@ import { PROTOCOL_VERSION } from '../protocol/messages';
 import type { GameSummary, PeerId } from '../../../shared/model';
 import type { PartialShare, PartialShares } from '../swarm/partial-shares';
 import type { RequestContext, RequestHandler, ServerReply } from '../transport/types';
-import type { ServedFileReader } from './file-range-reader';
+import type { ServedFileReader } from './served-file-reader';
 import type { ServedLibrary } from './served-library';
 
 export interface RequestHandlerDeps {

@@ -315,7 +315,7 @@ export class DataLaneServer {
           throw new LanspreadError('STREAM_SIZE_MISMATCH', `Payload exceeds the announced ${announced} bytes`);
         }
         sent += piece.byteLength;
-        // Payload pieces may be pooled buffers (readFileRange): done with each before the next.
+        // Payload pieces may be pooled buffers (ServedFileReader.read): done with each before the next.
         // The rate floor's longer deadline (a 1 MiB piece at 32 KiB/s: 32 s) is for a reader
         // behind a download cap; while other peers wait for this slot, a piece gets stallMs.
         await writeWithin(socket, stallMs, writeAndRelease(socket, piece), piece.byteLength, this.options.minWriteRate, () => this.slots.waiting > 0);

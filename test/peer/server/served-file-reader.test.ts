@@ -3,7 +3,7 @@ import { readdir, rename, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LanspreadError } from '../../../src/shared/errors';
-import { PIECE_BYTES, ServedFileReader } from '../../../src/main/peer/server/file-range-reader';
+import { PIECE_BYTES, ServedFileReader } from '../../../src/main/peer/server/served-file-reader';
 import { makeWorkDir } from '../../support/temp-dir';
 
 const MiB = 1024 * 1024;
@@ -19,7 +19,7 @@ const asIs = (target: string) => () => {
 };
 
 beforeEach(async () => {
-  work = await makeWorkDir('file-range');
+  work = await makeWorkDir('served-file-reader');
   file = path.join(work.dir, 'game.rar');
   data = randomBytes(3 * MiB + 12_345);
   await writeFile(file, data);
