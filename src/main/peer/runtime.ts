@@ -4,6 +4,7 @@ import { LanspreadError, missingCase, toLanspreadError } from '../../shared/erro
 import { compareVersions } from '../../shared/version';
 import type { LocalGameState } from '../../shared/model';
 import { BandwidthLimits } from './bandwidth/bandwidth-limits';
+import { UplinkGuard } from './bandwidth/uplink-guard';
 import { throttle } from './bandwidth/throttle';
 import { ManualPeers } from './discovery/manual-peers';
 import { MdnsDiscovery } from './discovery/mdns-discovery';
@@ -172,6 +173,10 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
   });
 
   const ledger = new TransferLedger();
+  // While this peer's uploads slow its own download (its ACKs queued behind them), they are kept under its uplink.
+  const uplinkGuard = new UplinkGuard({ sent: () => ledger.uploadedTotal, received: () => ledger.downloadedTotal, cap: (rate) => limits.guardUpload(rate) });
+  uplinkGuard.start();
+  undo.push(() => uplinkGuard.stop());
 
   const db = new PeerGameDB();
   // Known once the sockets are bound; Hello reads them lazily.
@@ -520,6 +525,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
       clearTimeout(hasherWarmUp);
       await hasher.stop();
       laneClient.stop();
+      uplinkGuard.stop();
       await lane.stop();
       events.removeAllListeners();
     },

@@ -10,6 +10,7 @@ export class TransferLedger {
   private readonly sentPerGame = new Map<string, number>();
   private readonly sentTo = new Map<PeerId, number>();
   private readonly receivedFrom = new Map<PeerId, number>();
+  private received = 0;
 
   uploaded(bytes: number, gameId?: string, to?: PeerId): void {
     this.sent += bytes;
@@ -18,12 +19,18 @@ export class TransferLedger {
   }
 
   downloaded(bytes: number, from: PeerId): void {
+    this.received += bytes;
     this.receivedFrom.set(from, (this.receivedFrom.get(from) ?? 0) + bytes);
   }
 
   /** Every byte of chunks and streamed installs served. */
   get uploadedTotal(): number {
     return this.sent;
+  }
+
+  /** Every byte of chunks received. */
+  get downloadedTotal(): number {
+    return this.received;
   }
 
   uploadedFor(gameId: string): number {
