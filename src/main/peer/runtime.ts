@@ -174,7 +174,7 @@ async function buildPeer(config: PeerConfig, undo: Array<() => unknown>): Promis
 
   const ledger = new TransferLedger();
   // While this peer's uploads slow its own download (its ACKs queued behind them), they are kept under its uplink.
-  const uplinkGuard = new UplinkGuard({ sent: () => ledger.uploadedTotal, received: () => ledger.downloadedTotal, cap: (rate) => limits.guardUpload(rate) });
+  const uplinkGuard = new UplinkGuard({ sent: () => ledger.uploadedTotal, received: () => ledger.downloadedTotal, cap: (rate) => limits.guardUpload(rate), downloadCapped: () => limits.download.bytesPerSec > 0 });
   uplinkGuard.start();
   undo.push(() => uplinkGuard.stop());
 

@@ -5,12 +5,12 @@ import { UplinkGuard } from '../../../src/main/peer/bandwidth/uplink-guard';
 const MBIT = 1_000_000 / 8;
 
 /** A guard over counters the test moves by hand, one sample per simulated second. */
-function harness() {
+function harness(downloadCapped = false) {
   let clock = 0;
   let sent = 0;
   let received = 0;
   const caps: number[] = [];
-  const guard = new UplinkGuard({ sent: () => sent, received: () => received, cap: (rate) => caps.push(rate), now: () => clock });
+  const guard = new UplinkGuard({ sent: () => sent, received: () => received, cap: (rate) => caps.push(rate), now: () => clock, downloadCapped: () => downloadCapped });
   /** One second at these rates (Mbit/s), then a sample. */
   const second = (upMbit: number, downMbit: number) => {
     clock += 1000;
@@ -49,6 +49,13 @@ describe('UplinkGuard', () => {
     // Its download never yet reached half its upload rate: how fast this link downloads is unknown.
     for (let i = 0; i < 10; i++) second(30, 4 + (i % 3));
     expect(guard.capBytesPerSec).toBe(0);
+    expect(caps).toEqual([]);
+  });
+
+  it('stays out while the player capped its downloads: their rate says nothing of the link', () => {
+    const { caps, second } = harness(true);
+    for (let i = 0; i < 4; i++) second(20, 30);
+    for (let i = 0; i < 6; i++) second(30, 18);
     expect(caps).toEqual([]);
   });
 

@@ -4,6 +4,8 @@ export interface UplinkGuardOptions {
   received(): number;
   /** Caps this peer's uploads at that many bytes per second; 0 lifts the cap. */
   cap(bytesPerSec: number): void;
+  /** Whether a download cap is set: the download rate then says nothing about the link, and the guard stays out. */
+  downloadCapped?: () => boolean;
   /** How often the rates are sampled. */
   tickMs?: number;
   /** Milliseconds clock; injectable so tests can drive ticks. */
@@ -34,7 +36,8 @@ const IDLE_SAMPLES = 3;
  * uploads are capped at CAP_SHARE of that best rate (links are symmetric on a LAN) until the
  * download ends. Nothing happens before the download has reached KNOWN_DOWNLOAD of the upload
  * rate: early in a crowd a player passes the seed's chunks on far faster than it receives, and
- * capping it then would slow the whole room. A peer that only uploads is never capped.
+ * capping it then would slow the whole room. A peer that only uploads is never capped, nor one
+ * whose download the player capped (its rate then tells nothing of the link).
  */
 export class UplinkGuard {
   private readonly tickMs: number;
@@ -95,7 +98,7 @@ export class UplinkGuard {
       if (this.idleSamples >= IDLE_SAMPLES) this.lift();
       return;
     }
-    const strained = down > 0 && this.upRate > this.downRate && this.downRate < DOWNLOAD_DROP * this.downPeak && this.downPeak >= KNOWN_DOWNLOAD * this.upPeak;
+    const strained = !this.options.downloadCapped?.() && down > 0 && this.upRate > this.downRate && this.downRate < DOWNLOAD_DROP * this.downPeak && this.downPeak >= KNOWN_DOWNLOAD * this.upPeak;
     if (!strained) return;
     this.capped = Math.max(1, Math.floor(CAP_SHARE * this.downPeak));
     this.options.cap(this.capped);
