@@ -173,7 +173,7 @@ async function room(n: number, mbit: number, game: Game, torrent: Torrent | null
 function describe(run: CrowdRun): string {
   const times = run.seconds.map((s) => (s === null ? 'failed' : s.toFixed(1))).join(' ');
   const warn = run.busyPercent > 90 ? ' (near CPU-bound: lower LANSPREAD_BENCH_SWARM_MBIT, or stop what else runs here)' : '';
-  return `last ${secs(lastSeconds(run))} [${times}], ${run.failures.length} failed${run.failures.length ? ` (${run.failures.join('; ')})` : ''}, CPU ${secs(run.cpuSeconds)}, seed sent ${(run.seedTxBytes / MIB).toFixed(0)} MiB, machine busy ${pct(run.busyPercent)}${warn}, of which its own processes ${pct(ownPercent(run))}`;
+  return `last ${secs(lastSeconds(run))} [${times}], ${run.failures.length} failed${run.failures.length ? ` (${run.failures.join('; ')})` : ''}, CPU ${secs(run.cpuSeconds)} (kernel ${secs(run.systemCpuSeconds)}), ${(run.playerPackets / 1000).toFixed(1)}k packets per player, seed sent ${(run.seedTxBytes / MIB).toFixed(0)} MiB, machine busy ${pct(run.busyPercent)}${warn}, of which its own processes ${pct(ownPercent(run))}`;
 }
 
 function busyNote(result: RoomResult): string {
@@ -274,7 +274,15 @@ function crowdFigures(n: number, mbit: number, result: RoomResult, solo: RoomRes
       unit: 'CPU s',
       baseline: bittorrent.cpuSeconds,
       ratio: lanspread.cpuSeconds / bittorrent.cpuSeconds,
-      note: `utime+stime of all ${n + 1} peer processes over the run (/proc/PID/stat); both download only (no unpacking) and both into warm pages (as many bytes as a run writes are written and deleted before it: this VM's first touch of a page costs 10×); Lanspread's main threads used ${secs(lanspread.mainThreadCpuSeconds)} of it (the rest: V8's compiler and GC threads, file I/O, the hash worker); the idle room used ${lanspread.idleCores.toFixed(2)} cores just before the start; BitTorrent's: every aria2c and opentracker; ${busy}`,
+      note: `utime+stime of all ${n + 1} peer processes over the run (/proc/PID/stat); both download only (no unpacking) and both into warm pages (as many bytes as a run writes are written and deleted before it: this VM's first touch of a page costs 10×); Lanspread's main threads used ${secs(lanspread.mainThreadCpuSeconds)} of it (the rest: V8's compiler and GC threads, file I/O, the hash worker); the idle room used ${lanspread.idleCores.toFixed(2)} cores just before the start; BitTorrent's: every aria2c and opentracker; of each, the kernel's (stime): Lanspread ${secs(lanspread.systemCpuSeconds)}, BitTorrent ${secs(bittorrent.systemCpuSeconds)}` + (result.floor ? `, the TLS floor ${secs(result.floor.systemCpuSeconds)} of its ${secs(result.floor.cpuSeconds)}` : '') + `; ${busy}`,
+    },
+    {
+      id: `swarm.flash_crowd.n${n}.packets_vs_bittorrent`,
+      value: lanspread.playerPackets,
+      unit: 'packets',
+      baseline: bittorrent.playerPackets,
+      ratio: lanspread.playerPackets / bittorrent.playerPackets,
+      note: `packets through each player's link over the run (received + sent, /proc/net/dev of its namespace; an offloaded segment counts once, whatever its size), mean of the players, Lanspread ÷ BitTorrent` + (result.floor ? ` (the TLS floor: ${(result.floor.playerPackets / 1000).toFixed(1)}k)` : '') + `: each packet costs kernel time on this machine, charged to whichever peer process its path runs in; ${busy}`,
     },
   );
   return figures;

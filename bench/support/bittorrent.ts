@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { archiveDifferences } from '../../test/support/flash-crowd';
 import { killAndWait, type NetnsHarness, type NetnsHost } from '../../test/support/netns';
-import { busyPercent, machineCpuSample, netDevBytes, treeCpuSeconds } from '../../test/support/procfs';
-import type { CrowdRun } from './crowd-run';
+import { busyPercent, machineCpuSample, netDevCounters, treeCpuTimes, type CpuTimes } from '../../test/support/procfs';
+import { countLinkPackets, type CrowdRun } from './crowd-run';
 
 const TRACKER_PORT = 6969;
 const ARIA2_COMMON = [
@@ -95,8 +95,9 @@ export async function runBitTorrentCrowd(options: BitTorrentCrowdOptions): Promi
         return { host, hostDir, hook };
       }),
     );
-    const seedCpu0 = treeCpuSeconds(seed.pid as number) + treeCpuSeconds(tracker.pid as number);
-    const seedTx0 = netDevBytes(seedHost.ns, seedHost.iface).tx;
+    const seedCpu0 = sumCpuTimes([seed, tracker]);
+    const seedTx0 = netDevCounters(seedHost.ns, seedHost.iface).tx;
+    const linkPackets = countLinkPackets(downloaderHosts);
     const busy0 = machineCpuSample();
     const startedAt = Date.now();
     const downloaders = hosts.map(({ host, hostDir, hook }) => start(host.ns, 'aria2c', [...ARIA2_COMMON, `--dir=${path.join(hostDir, 'dl')}`, `--on-bt-download-complete=${hook}`, torrent.file]));
@@ -125,8 +126,11 @@ export async function runBitTorrentCrowd(options: BitTorrentCrowdOptions): Promi
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // Read before anything exits: a process's CPU time is gone from /proc once it is reaped.
-    const cpuSeconds = children.reduce((sum, child) => sum + treeCpuSeconds(child.pid as number), 0) - seedCpu0;
-    const seedTxBytes = netDevBytes(seedHost.ns, seedHost.iface).tx - seedTx0;
+    const cpu = sumCpuTimes(children);
+    const cpuSeconds = cpu.cpuSeconds - seedCpu0.cpuSeconds;
+    const systemCpuSeconds = cpu.systemSeconds - seedCpu0.systemSeconds;
+    const seedTxBytes = netDevCounters(seedHost.ns, seedHost.iface).tx - seedTx0;
+    const playerPackets = linkPackets();
     const busy = busyPercent(busy0, machineCpuSample());
     const wallSeconds = (Date.now() - startedAt) / 1000;
     for (const [index, { hostDir }] of hosts.entries()) {
@@ -136,7 +140,7 @@ export async function runBitTorrentCrowd(options: BitTorrentCrowdOptions): Promi
       failures.push(`player-${index + 1}: ${problems.join(', ')}`);
       seconds[index] = null;
     }
-    return { tool: 'BitTorrent (aria2c + opentracker)', seconds, failures, cpuSeconds, seedTxBytes, busyPercent: busy, wallSeconds };
+    return { tool: 'BitTorrent (aria2c + opentracker)', seconds, failures, cpuSeconds, systemCpuSeconds, playerPackets, seedTxBytes, busyPercent: busy, wallSeconds };
   } finally {
     await Promise.all(children.map((child) => killAndWait(child)));
     await rm(dir, { recursive: true, force: true });
@@ -168,4 +172,15 @@ function run(cmd: string, args: string[]): string {
   const result = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000 });
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${result.status}): ${result.stderr || result.error?.message}`);
   return result.stdout;
+}
+
+/** CPU times of `processes` and their descendants, summed. */
+function sumCpuTimes(processes: readonly ChildProcess[]): CpuTimes {
+  const sum: CpuTimes = { cpuSeconds: 0, systemSeconds: 0 };
+  for (const child of processes) {
+    const times = treeCpuTimes(child.pid as number);
+    sum.cpuSeconds += times.cpuSeconds;
+    sum.systemSeconds += times.systemSeconds;
+  }
+  return sum;
 }

@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os';
+import type { NetnsHost } from '../../test/support/netns';
+import { netDevCounters } from '../../test/support/procfs';
 
 /** What one flash-crowd run of one tool measured, from the common start to the last downloader. */
 export interface CrowdRun {
@@ -9,6 +11,13 @@ export interface CrowdRun {
   failures: string[];
   /** CPU seconds (utime+stime) of every process of the tool over the run. */
   cpuSeconds: number;
+  /**
+   * Of cpuSeconds, the kernel's (stime): system calls, and the network stack's work that runs
+   * in the process's context (on veth, much of the receiving peer's too).
+   */
+  systemCpuSeconds: number;
+  /** Packets each player's link passed (received + sent, its namespace's eth0) over the run, mean of the players. */
+  playerPackets: number;
   /** Bytes the seed's link sent over the run (its namespace's eth0). */
   seedTxBytes: number;
   /** The whole machine's busy % over the run. */
@@ -29,4 +38,14 @@ export function ownPercent(run: CrowdRun): number {
 export function lastSeconds(run: CrowdRun): number {
   const done = run.seconds.filter((s): s is number => s !== null);
   return done.length > 0 ? Math.max(...done) : Number.NaN;
+}
+
+/** Starts counting the packets through `hosts`' links; the function returned gives the mean received + sent per host since. */
+export function countLinkPackets(hosts: readonly NetnsHost[]): () => number {
+  const packets = (host: NetnsHost) => {
+    const counters = netDevCounters(host.ns, host.iface);
+    return counters.rxPackets + counters.txPackets;
+  };
+  const before = hosts.map(packets);
+  return () => hosts.reduce((sum, host, index) => sum + packets(host) - (before[index] as number), 0) / Math.max(1, hosts.length);
 }

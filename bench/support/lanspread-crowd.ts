@@ -7,8 +7,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { archiveDifferences, downloadAtOnce, startCrowd, waitUntilSeeSeed, type CrowdPeer } from '../../test/support/flash-crowd';
 import type { NetnsHarness } from '../../test/support/netns';
-import { busyPercent, machineCpuSample, netDevBytes, threadCpuSeconds, treeCpuSeconds, waitUntilIdle } from '../../test/support/procfs';
-import type { CrowdRun } from './crowd-run';
+import { busyPercent, machineCpuSample, netDevCounters, threadCpuSeconds, treeCpuTimes, waitUntilIdle, type CpuTimes } from '../../test/support/procfs';
+import { countLinkPackets, type CrowdRun } from './crowd-run';
 
 const DISCOVERY_TIMEOUT_MS = 120_000;
 const IDLE_CORES_PER_PEER = 0.03;
@@ -39,7 +39,7 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
   const crowd = await startCrowd(net, options.dir, options.seedGameDir);
   try {
     const discoverySeconds = await waitUntilSeeSeed(crowd.downloaders, crowd.seed, gameId, DISCOVERY_TIMEOUT_MS);
-    const cpu = (peer: CrowdPeer) => treeCpuSeconds(peer.cli.child.pid as number);
+    const cpu = (peer: CrowdPeer) => treeCpuTimes(peer.cli.child.pid as number);
     // A peer that just started still indexes and hashes its games: start once that is over.
     // An idle room is not silent (every peer pings every other), so the bar grows with its size.
     const idleCores = await waitUntilIdle(
@@ -51,15 +51,18 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
     const mainThread = (peer: CrowdPeer) => threadCpuSeconds(peer.cli.child.pid as number);
     const main0 = new Map(crowd.all.map((peer) => [peer, mainThread(peer)]));
     const seedHost = crowd.seed.host;
-    const seedTx0 = netDevBytes(seedHost.ns, seedHost.iface).tx;
+    const seedTx0 = netDevCounters(seedHost.ns, seedHost.iface).tx;
+    const linkPackets = countLinkPackets(crowd.downloaders.map((peer) => peer.host));
     const busy0 = machineCpuSample();
     const startedAt = performance.now();
     const outcomes = await downloadAtOnce(crowd.downloaders, gameId, options.timeoutMs);
     // Read before the peers are stopped: a process's CPU time is gone from /proc once it exits.
-    const spent = (peer: CrowdPeer, until: number) => until - (cpu0.get(peer) as number);
-    const cpuSeconds = crowd.all.reduce((sum, peer) => sum + spent(peer, cpu(peer)), 0);
+    const cpu1 = new Map(crowd.all.map((peer) => [peer, cpu(peer)]));
+    const spent = (field: keyof CpuTimes) => crowd.all.reduce((sum, peer) => sum + (cpu1.get(peer) as CpuTimes)[field] - (cpu0.get(peer) as CpuTimes)[field], 0);
+    const cpuSeconds = spent('cpuSeconds');
     const mainThreadCpuSeconds = crowd.all.reduce((sum, peer) => sum + mainThread(peer) - (main0.get(peer) as number), 0);
-    const seedTxBytes = netDevBytes(seedHost.ns, seedHost.iface).tx - seedTx0;
+    const seedTxBytes = netDevCounters(seedHost.ns, seedHost.iface).tx - seedTx0;
+    const playerPackets = linkPackets();
     const busy = busyPercent(busy0, machineCpuSample());
     const wallSeconds = (performance.now() - startedAt) / 1000;
     const harness = process.cpuUsage(harnessCpu0);
@@ -72,7 +75,7 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
       failures.push(`${peer.name}: ${problems.join(', ')}`);
       seconds[index] = null;
     }
-    return { tool: 'Lanspread', seconds, failures, cpuSeconds, seedTxBytes, busyPercent: busy, wallSeconds, discoverySeconds, idleCores, harnessCpuSeconds: (harness.user + harness.system) / 1e6, mainThreadCpuSeconds };
+    return { tool: 'Lanspread', seconds, failures, cpuSeconds, systemCpuSeconds: spent('systemSeconds'), playerPackets, seedTxBytes, busyPercent: busy, wallSeconds, discoverySeconds, idleCores, harnessCpuSeconds: (harness.user + harness.system) / 1e6, mainThreadCpuSeconds };
   } finally {
     await crowd.stop();
     await rm(options.dir, { recursive: true, force: true });

@@ -3,8 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadOrCreateIdentity } from '../../src/main/peer/identity/identity';
 import type { NetnsHarness, NetnsHost } from '../../test/support/netns';
-import { busyPercent, machineCpuSample, netDevBytes } from '../../test/support/procfs';
-import type { CrowdRun } from './crowd-run';
+import { busyPercent, machineCpuSample, netDevCounters, type CpuTimes } from '../../test/support/procfs';
+import { countLinkPackets, type CrowdRun } from './crowd-run';
 import type { FloorPeerConfig } from './tls-floor-peer';
 
 const PORT = 7555;
@@ -62,10 +62,10 @@ export async function runTlsFloorCrowd(options: FloorCrowdOptions): Promise<Crow
           });
           child.once('exit', (code) => reject(new Error(`floor peer exited (${code}) before it was ready: ${errors.trim()}`)));
         });
-        const done = new Promise<{ at: number; cpuSeconds: number }>((resolve, reject) => {
+        const done = new Promise<{ at: number } & CpuTimes>((resolve, reject) => {
           child.once('exit', (code) => {
             const line = /done (\{.*\})/.exec(output)?.[1];
-            if (code === 0 && line) resolve({ at: performance.now(), cpuSeconds: (JSON.parse(line) as { cpuSeconds: number }).cpuSeconds });
+            if (code === 0 && line) resolve({ at: performance.now(), ...(JSON.parse(line) as CpuTimes) });
             else reject(new Error(`floor peer exited (${code}): ${errors.trim()}`));
           });
         });
@@ -74,7 +74,8 @@ export async function runTlsFloorCrowd(options: FloorCrowdOptions): Promise<Crow
       }),
     );
     await Promise.all(peers.map((peer) => peer.ready));
-    const seedTx0 = netDevBytes(seedHost.ns, seedHost.iface).tx;
+    const seedTx0 = netDevCounters(seedHost.ns, seedHost.iface).tx;
+    const linkPackets = countLinkPackets(playerHosts);
     const busy0 = machineCpuSample();
     const startedAt = performance.now();
     // Players first: they dial each other while the seed starts sending.
@@ -84,13 +85,16 @@ export async function runTlsFloorCrowd(options: FloorCrowdOptions): Promise<Crow
       timer = setTimeout(() => reject(new Error(`the TLS floor crowd did not finish within ${options.timeoutMs / 1000} s`)), options.timeoutMs);
     });
     const results = await Promise.race([Promise.all(peers.map((peer) => peer.done)), timeout]).finally(() => clearTimeout(timer));
+    const playerPackets = linkPackets();
     const busy = busyPercent(busy0, machineCpuSample());
     return {
       tool: 'tls-floor',
       seconds: results.slice(0, playerHosts.length).map((result) => (result.at - startedAt) / 1000),
       failures: [],
       cpuSeconds: results.reduce((sum, result) => sum + result.cpuSeconds, 0),
-      seedTxBytes: netDevBytes(seedHost.ns, seedHost.iface).tx - seedTx0,
+      systemCpuSeconds: results.reduce((sum, result) => sum + result.systemSeconds, 0),
+      playerPackets,
+      seedTxBytes: netDevCounters(seedHost.ns, seedHost.iface).tx - seedTx0,
       busyPercent: busy,
       wallSeconds: (Math.max(...results.map((result) => result.at)) - startedAt) / 1000,
     };

@@ -13,7 +13,8 @@
  *
  * Protocol with the harness on stdio: the peer prints `ready` once it listens (and, the seed,
  * once it has the file open), waits for a `go` line, and prints `done {json}` with the CPU
- * seconds it used since `go` (every thread of the process) when its part is over.
+ * seconds it used since `go` (every thread of the process; and of those, the kernel's) when its
+ * part is over.
  */
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     });
   const finish = async (cpuAtGo: NodeJS.CpuUsage) => {
     const used = process.cpuUsage(cpuAtGo);
-    process.stdout.write(`done ${JSON.stringify({ cpuSeconds: (used.user + used.system) / 1e6 })}\n`);
+    process.stdout.write(`done ${JSON.stringify({ cpuSeconds: (used.user + used.system) / 1e6, systemSeconds: used.system / 1e6 })}\n`);
     await file.close();
     process.exit(0);
   };

@@ -11,7 +11,10 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' 
 
 interface ProcStat {
   ppid: number;
+  /** utime + stime. */
   ticks: number;
+  /** stime: in the kernel on the process's behalf (system calls, and network-stack work run in its context). */
+  systemTicks: number;
 }
 
 /** Fields after the command name, which is in parentheses and may itself hold spaces or ')'. */
@@ -20,17 +23,24 @@ function readStat(pid: number, file = `/proc/${pid}/stat`): ProcStat | null {
     const text = readFileSync(file, 'utf8');
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), systemTicks: Number(fields[12]) };
   } catch {
     return null;
   }
 }
 
+export interface CpuTimes {
+  /** utime + stime, in seconds. */
+  cpuSeconds: number;
+  /** Of cpuSeconds, stime: the kernel's share. */
+  systemSeconds: number;
+}
+
 /**
- * utime+stime of `pid` and every living descendant, in seconds (all threads included). Read
- * it while they run: an exited child's time only shows up in its parent once reaped.
+ * CPU time of `pid` and every living descendant (all threads included). Read it while they
+ * run: an exited child's time only shows up in its parent once reaped.
  */
-export function treeCpuSeconds(pid: number): number {
+export function treeCpuTimes(pid: number): CpuTimes {
   const children = new Map<number, number[]>();
   const stats = new Map<number, ProcStat>();
   for (const entry of readdirSync('/proc')) {
@@ -42,13 +52,20 @@ export function treeCpuSeconds(pid: number): number {
     children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), id]);
   }
   let ticks = 0;
+  let systemTicks = 0;
   const pending = [pid];
   while (pending.length > 0) {
     const id = pending.pop() as number;
     ticks += stats.get(id)?.ticks ?? 0;
+    systemTicks += stats.get(id)?.systemTicks ?? 0;
     pending.push(...(children.get(id) ?? []));
   }
-  return ticks / CLOCK_TICKS;
+  return { cpuSeconds: ticks / CLOCK_TICKS, systemSeconds: systemTicks / CLOCK_TICKS };
+}
+
+/** utime+stime of `pid` and every living descendant, in seconds (treeCpuTimes). */
+export function treeCpuSeconds(pid: number): number {
+  return treeCpuTimes(pid).cpuSeconds;
 }
 
 /** utime+stime of one thread of `pid` (its main thread by default), in seconds; NaN once it is gone. */
@@ -67,13 +84,17 @@ export function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
-export interface NetDevBytes {
+export interface NetDevCounters {
+  /** Bytes received and sent. */
   rx: number;
   tx: number;
+  /** Packets received and sent (a segmentation-offload packet counts once, whatever its size). */
+  rxPackets: number;
+  txPackets: number;
 }
 
-/** Bytes received and sent by `iface` inside namespace `ns` (its /proc/net/dev). */
-export function netDevBytes(ns: string, iface: string): NetDevBytes {
+/** What `iface` inside namespace `ns` received and sent (its /proc/net/dev). */
+export function netDevCounters(ns: string, iface: string): NetDevCounters {
   const result = spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/dev'], { encoding: 'utf8', timeout: 10_000 });
   if (result.status !== 0) throw new Error(`cannot read /proc/net/dev in ${ns}: ${result.stderr || result.error?.message}`);
   for (const line of result.stdout.split('\n')) {
@@ -81,7 +102,7 @@ export function netDevBytes(ns: string, iface: string): NetDevBytes {
     if (name?.trim() !== iface || !counters) continue;
     const values = counters.trim().split(/\s+/).map(Number);
     // Receive: bytes packets errs drop fifo frame compressed multicast; then transmit: bytes ...
-    return { rx: values[0] ?? 0, tx: values[8] ?? 0 };
+    return { rx: values[0] ?? 0, tx: values[8] ?? 0, rxPackets: values[1] ?? 0, txPackets: values[9] ?? 0 };
   }
   throw new Error(`no interface ${iface} in ${ns}`);
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateGame } from '../../../src/main/peer/demo/generate-game';
 import { archiveDifferences, archiveHashes, downloadAtOnce, startCrowd, waitUntilSeeSeed, type Crowd } from '../../support/flash-crowd';
 import { createNetns, netnsSupport, type NetnsHarness } from '../../support/netns';
-import { netDevBytes } from '../../support/procfs';
+import { netDevCounters } from '../../support/procfs';
 import { makeWorkDir } from '../../support/runtime-harness';
 
 /**
@@ -44,14 +44,14 @@ describe.skipIf(!support.ok)('a flash crowd of four players in network namespace
   it('finishes byte-identically on every player, each having uploaded to the others', async () => {
     const room = crowd as Crowd;
     await waitUntilSeeSeed(room.downloaders, room.seed, GAME_ID, 60_000);
-    const txBefore = room.downloaders.map((peer) => netDevBytes(peer.host.ns, peer.host.iface).tx);
+    const txBefore = room.downloaders.map((peer) => netDevCounters(peer.host.ns, peer.host.iface).tx);
 
     const outcomes = await downloadAtOnce(room.downloaders, GAME_ID, 240_000);
 
     expect(outcomes.filter((outcome) => outcome.error !== null)).toEqual([]);
     const expected = await archiveHashes(path.join(room.seed.gameDir, GAME_ID));
     for (const peer of room.downloaders) expect({ peer: peer.name, problems: await archiveDifferences(expected, path.join(peer.gameDir, GAME_ID)) }).toEqual({ peer: peer.name, problems: [] });
-    const uploaded = room.downloaders.map((peer, index) => ({ peer: peer.name, txBytes: netDevBytes(peer.host.ns, peer.host.iface).tx - (txBefore[index] as number) }));
+    const uploaded = room.downloaders.map((peer, index) => ({ peer: peer.name, txBytes: netDevCounters(peer.host.ns, peer.host.iface).tx - (txBefore[index] as number) }));
     console.info(`[flash-crowd-netns] bytes each player sent while downloading ${GAME_BYTES} bytes: ${uploaded.map((u) => `${u.peer} ${u.txBytes}`).join(', ')}`);
     const tooLittle = uploaded.filter((u) => u.txBytes < GAME_BYTES / 8);
     expect(tooLittle, `players that sent less than 1/8 of the game (${GAME_BYTES / 8} bytes), i.e. served no other player`).toEqual([]);
