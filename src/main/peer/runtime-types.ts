@@ -107,8 +107,11 @@ export interface RuntimeEvents
   'library-changed': { games: LocalGameState[] };
   /** The held slots changed (which games are busy); emitted separately from library changes. */
   'operations-changed': { active: ActiveOperation[] };
-  /** A game's operation changed (state, phase, progress or outcome): the one event of the operation model. */
-  'operation-changed': { operation: Operation };
+  /**
+   * A game's operation changed (state, phase, progress or outcome): the one event of the
+   * operation model. `figuresOnly`: only its progress figures moved.
+   */
+  'operation-changed': { operation: Operation; figuresOnly: boolean };
   'peer-connected': { peer: PeerInfo };
   /** Some peer's game list changed. */
   'remote-games-changed': { peerId: PeerId };

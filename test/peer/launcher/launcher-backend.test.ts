@@ -3,7 +3,7 @@ import { RuntimeLauncherBackend, type SettingsAccess } from '../../../src/main/p
 import { dispatchRpc } from '../../../src/main/peer/launcher/rpc-dispatch';
 import type { EventName, EventPayload, OperationView } from '../../../src/shared/api';
 import { defaultSettings, type Settings } from '../../../src/shared/settings';
-import { waitFor } from '../../support/runtime-harness';
+import { waitFor, type GameSpec } from '../../support/runtime-harness';
 import { useTestPeers } from '../../support/test-peers';
 
 const IDS = ['demo-arena', 'demo-racer', 'demo-tanks'];
@@ -79,6 +79,38 @@ describe('RuntimeLauncherBackend: the projection of the runtime operation model'
     await waitFor(() => true);
   });
 
+  it('sends a download\'s progress as operation changes alone: new figures bring no games or downloads snapshot', async () => {
+    // 4 MB at 1 MB/s: about 16 samples of the progress tracker (every 250 ms) during the transfer.
+    const spec: GameSpec = { id: 'demo-arena', version: '1.0', files: [{ path: 'bin/game.bin', size: 4_000_000 }], seed: 5 };
+    const seed = await peers.start('seed', { catalogIds: IDS, games: [spec] });
+    const player = await peers.start('player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`], downloadLimitBytesPerSec: 1_000_000 });
+    backend = new RuntimeLauncherBackend({ runtime: player.runtime, settings: memorySettings(), listDebounceMs: 10 });
+    const events: EventName[] = [];
+    const operations: OperationView[] = [];
+    backend.subscribe((event, payload) => {
+      events.push(event);
+      if (event === 'operation-changed') operations.push((payload as EventPayload<'operation-changed'>).operation);
+    });
+    await waitFor(() => player.runtime.remoteGames().has('demo-arena'), 10_000, 'the player to list the seed\'s game');
+    await backend.handle('download_game', { gameId: 'demo-arena' });
+    await waitFor(() => operations.some((operation) => operation.state === 'done'), 30_000, 'the download to finish');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // A sample: the same state and phase as the change before it, more bytes.
+    const samples = operations.filter((operation, index) => {
+      const before = operations[index - 1];
+      return before !== undefined && before.state === operation.state && before.phase === operation.phase && operation.bytesDone !== before.bytesDone;
+    });
+    expect(samples.length).toBeGreaterThanOrEqual(8);
+    // Every client applies each sample from its operation-changed event: the UI still moves with every one.
+    expect(samples.map((operation) => operation.bytesDone)).toEqual([...samples.map((operation) => operation.bytesDone)].sort((a, b) => a - b));
+    // Snapshots follow what changes the lists (a new operation, a state or phase, a game that
+    // appeared on disk), not the samples: each sample used to bring both.
+    const count = (name: EventName) => events.filter((event) => event === name).length;
+    expect(count('games-list-updated')).toBeLessThan(samples.length / 2);
+    expect(count('downloads-updated')).toBeLessThan(samples.length / 2);
+  });
+
   it('answers a refusal with a coded reply envelope (code, message, details), and takes the concurrency setting', async () => {
     const { backend } = await start();
     expect(await dispatchRpc(backend, { id: 1, command: 'install_game', args: { gameId: 'not-in-catalog' } })).toEqual({
@@ -89,7 +121,7 @@ describe('RuntimeLauncherBackend: the projection of the runtime operation model'
     await backend.handle('install_game', { gameId: 'demo-arena' });
     expect(await dispatchRpc(backend, { id: 3, command: 'install_game', args: { gameId: 'demo-arena' } })).toMatchObject({ id: 3, error: { code: 'OPERATION_IN_PROGRESS', details: { gameId: 'demo-arena' } } });
     expect(await dispatchRpc(backend, { id: 4, command: 'set_settings', args: { maxConcurrentDownloads: 0 } })).toMatchObject({ id: 4, error: { code: 'MALFORMED_MESSAGE' } });
-    expect(backend.handle('get_settings', undefined)).resolves.toMatchObject({ maxConcurrentDownloads: 1 });
+    await expect(backend.handle('get_settings', undefined)).resolves.toMatchObject({ maxConcurrentDownloads: 1 });
     await backend.handle('set_settings', { maxConcurrentDownloads: 3 });
     expect((await backend.handle('request_downloads', undefined)).concurrency).toBe(3);
     expect((await backend.handle('get_settings', undefined)).maxConcurrentDownloads).toBe(3);

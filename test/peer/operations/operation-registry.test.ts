@@ -30,7 +30,7 @@ describe('OperationRegistry: the operation model', () => {
     let clock = 10;
     const registry = new OperationRegistry(() => clock);
     const changes: string[] = [];
-    registry.on('operation-changed', ({ operation }) => changes.push(`${operation.gameId}:${operation.kind}:${operation.state}:${operation.phase}:${operation.seq}`));
+    registry.on('operation-changed', ({ operation, figuresOnly }) => changes.push(`${operation.gameId}:${operation.kind}:${operation.state}:${operation.phase}:${operation.seq}${figuresOnly ? ' (figures)' : ''}`));
     await registry.run('alpha', 'install', async () => {
       clock = 20;
       registry.progress('alpha', { bytesDone: 5, totalBytes: 10, bytesPerSecond: 1, etaSeconds: 5, activePeers: 0 });
@@ -39,7 +39,7 @@ describe('OperationRegistry: the operation model', () => {
     await expect(registry.run('gamma', 'stream-install', async () => { throw new LanspreadError('REQUEST_CANCELLED', 'stop'); })).rejects.toThrow('stop');
     expect(changes).toEqual([
       'alpha:install:running:unpack:1',
-      'alpha:install:running:unpack:2',
+      'alpha:install:running:unpack:2 (figures)',
       'alpha:install:done:unpack:3',
       'beta:uninstall:running:finishing:4',
       'beta:uninstall:failed:finishing:5',

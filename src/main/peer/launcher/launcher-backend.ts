@@ -268,8 +268,12 @@ export class RuntimeLauncherBackend implements LauncherBackend {
   private forward(event: string, payload: unknown): void {
     switch (event) {
       case 'operation-changed': {
-        const { operation } = payload as { operation: Operation };
+        const { operation, figuresOnly } = payload as { operation: Operation; figuresOnly: boolean };
         this.events.emit('operation-changed', { operation: this.project(operation) });
+        // New figures change nothing in the snapshots but this operation, which clients apply
+        // from the event itself: rebuilding the whole list for each sample (4 a second per
+        // download) only made every client take it in again.
+        if (figuresOnly) return;
         this.scheduleListUpdate();
         this.scheduleDownloadsUpdate();
         return;

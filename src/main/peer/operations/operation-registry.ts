@@ -47,7 +47,8 @@ export interface OperationRelease {
 export interface OperationEvents {
   /** The set of held slots changed; `active` is the new snapshot. */
   changed: { active: ActiveOperation[] };
-  'operation-changed': { operation: Operation };
+  /** `figuresOnly`: only the progress figures moved (bytes, rates, peers); kind, state and phase are as before. */
+  'operation-changed': { operation: Operation; figuresOnly: boolean };
 }
 
 /** Ended operations kept for the Downloads page's finished list, newest last. */
@@ -142,18 +143,22 @@ export class OperationRegistry extends TypedEmitter<OperationEvents> {
   progress(gameId: string, progress: OperationProgress): void {
     const operation = this.current.get(gameId);
     if (!operation || !isActive(operation.state)) return;
-    this.publish({
-      ...operation,
-      bytesDone: progress.bytesDone,
-      totalBytes: progress.totalBytes,
-      bytesPerSecond: progress.bytesPerSecond,
-      etaSeconds: progress.etaSeconds,
-      activePeers: progress.activePeers,
-      ...(operation.phase === 'transfer' ? { transferredBytes: progress.bytesDone } : {}),
-      ...(progress.diskBytesPerSecond === undefined ? {} : { diskBytesPerSecond: progress.diskBytesPerSecond }),
-      ...(progress.peerBytes === undefined ? {} : { peerBytes: progress.peerBytes.map((entry) => ({ peerId: entry.peerId, bytes: entry.bytes })) }),
-      ...swarmFiguresOf(progress),
-    });
+    this.publish(
+      {
+        ...operation,
+        bytesDone: progress.bytesDone,
+        totalBytes: progress.totalBytes,
+        bytesPerSecond: progress.bytesPerSecond,
+        etaSeconds: progress.etaSeconds,
+        activePeers: progress.activePeers,
+        ...(operation.phase === 'transfer' ? { transferredBytes: progress.bytesDone } : {}),
+        ...(progress.diskBytesPerSecond === undefined ? {} : { diskBytesPerSecond: progress.diskBytesPerSecond }),
+        ...(progress.peerBytes === undefined ? {} : { peerBytes: progress.peerBytes.map((entry) => ({ peerId: entry.peerId, bytes: entry.bytes })) }),
+        ...swarmFiguresOf(progress),
+      },
+      operation.phase,
+      true,
+    );
   }
 
   setPhase(gameId: string, phase: OperationPhase): void {
@@ -199,7 +204,7 @@ export class OperationRegistry extends TypedEmitter<OperationEvents> {
     }
   }
 
-  private publish(operation: Operation, phase: OperationPhase = operation.phase): Operation {
+  private publish(operation: Operation, phase: OperationPhase = operation.phase, figuresOnly = false): Operation {
     this.seq += 1;
     const next: Operation = { ...operation, phase, seq: this.seq };
     if (isTerminal(next.state)) {
@@ -208,7 +213,7 @@ export class OperationRegistry extends TypedEmitter<OperationEvents> {
     } else {
       this.current.set(next.gameId, next);
     }
-    this.emit('operation-changed', { operation: next });
+    this.emit('operation-changed', { operation: next, figuresOnly });
     return next;
   }
 }
