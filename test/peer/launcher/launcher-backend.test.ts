@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RuntimeLauncherBackend, type SettingsAccess } from '../../../src/main/peer/launcher/launcher-backend';
 import { dispatchRpc } from '../../../src/main/peer/launcher/rpc-dispatch';
-import type { EventName, EventPayload, OperationView } from '../../../src/shared/api';
+import type { DownloadsView, EventName, EventPayload, OperationView } from '../../../src/shared/api';
 import { defaultSettings, type Settings } from '../../../src/shared/settings';
 import { waitFor, type GameSpec } from '../../support/runtime-harness';
 import { useTestPeers } from '../../support/test-peers';
@@ -109,6 +109,29 @@ describe('RuntimeLauncherBackend: the projection of the runtime operation model'
     const count = (name: EventName) => events.filter((event) => event === name).length;
     expect(count('games-list-updated')).toBeLessThan(samples.length / 2);
     expect(count('downloads-updated')).toBeLessThan(samples.length / 2);
+  });
+
+  it('sends a new order of the queue as snapshots while a download runs (no operation changes state)', async () => {
+    const specs: GameSpec[] = IDS.map((id, index) => ({ id, version: '1.0', files: [{ path: 'bin/game.bin', size: index === 0 ? 4_000_000 : 100_000 }], seed: 6 + index }));
+    const seed = await peers.start('seed', { catalogIds: IDS, games: specs });
+    const player = await peers.start('player', { catalogIds: IDS, manualPeers: [`127.0.0.1:${seed.runtime.port}`], downloadLimitBytesPerSec: 1_000_000 });
+    backend = new RuntimeLauncherBackend({ runtime: player.runtime, settings: memorySettings(), listDebounceMs: 10 });
+    const snapshots: DownloadsView[] = [];
+    backend.subscribe((event, payload) => event === 'downloads-updated' && snapshots.push((payload as EventPayload<'downloads-updated'>).downloads));
+    await waitFor(() => IDS.every((id) => player.runtime.remoteGames().has(id)), 10_000, 'the player to list the seed\'s games');
+    await backend.handle('download_game', { gameId: 'demo-arena' });
+    await backend.handle('download_game', { gameId: 'demo-racer' });
+    await backend.handle('download_game', { gameId: 'demo-tanks' });
+    const order = () => snapshots.at(-1)?.queue.map((operation) => `${operation.gameId}:${operation.state}`).join() ?? '';
+    await waitFor(() => order() === 'demo-arena:running,demo-racer:queued,demo-tanks:queued', 10_000, 'the first to run and two to wait');
+    await backend.handle('move_download', { gameId: 'demo-tanks', position: 0 });
+    await waitFor(() => order() === 'demo-arena:running,demo-tanks:queued,demo-racer:queued', 5_000, 'a snapshot in the new order');
+  });
+
+  it('sends a new limit of downloads at once to every face, though nothing starts or stops', async () => {
+    const { backend, events } = await start();
+    await backend.handle('set_settings', { maxConcurrentDownloads: 2 });
+    await waitFor(() => events.some((e) => e.event === 'downloads-updated' && (e.payload as EventPayload<'downloads-updated'>).downloads.concurrency === 2), 5_000, 'a downloads snapshot with the new limit');
   });
 
   it('answers a refusal with a coded reply envelope (code, message, details), and takes the concurrency setting', async () => {

@@ -92,7 +92,12 @@ export class RuntimeLauncherBackend implements LauncherBackend {
       case 'resume_download':
         return runtime.queue.resume(gameIdOf(args));
       case 'move_download':
-        return runtime.queue.move(gameIdOf(args), (args as CommandArgs<'move_download'>).position);
+        runtime.queue.move(gameIdOf(args), (args as CommandArgs<'move_download'>).position);
+        // A new order moves no operation to another state, so no operation-changed says it:
+        // the snapshots do (the queue's order, each waiting game's place in line).
+        this.scheduleDownloadsUpdate();
+        this.scheduleListUpdate();
+        return undefined;
       case 'request_downloads':
         return this.downloadsView();
       case 'clear_finished_downloads':
@@ -194,7 +199,11 @@ export class RuntimeLauncherBackend implements LauncherBackend {
     // Applied before saving: an invalid peer address is refused instead of persisted.
     if (rest.manualPeers) this.deps.runtime.setManualPeers(rest.manualPeers);
     // Refused (MALFORMED_MESSAGE) before anything is saved when it is not a whole number from 1 to 8.
-    if (rest.maxConcurrentDownloads !== undefined) this.deps.runtime.queue.setConcurrency(rest.maxConcurrentDownloads);
+    if (rest.maxConcurrentDownloads !== undefined) {
+      this.deps.runtime.queue.setConcurrency(rest.maxConcurrentDownloads);
+      // The downloads page shows it, and a new limit need not start or stop anything.
+      this.scheduleDownloadsUpdate();
+    }
     this.deps.runtime.setBandwidthLimits({ downloadBytesPerSec: rest.downloadLimitBytesPerSec, uploadBytesPerSec: rest.uploadLimitBytesPerSec });
     const settings = await this.deps.settings.update(rest);
     // Peers see a new name within seconds, not after a restart.
