@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { archiveDifferences } from '../../test/support/flash-crowd';
 import { killAndWait, type NetnsHarness, type NetnsHost } from '../../test/support/netns';
-import { busyPercent, machineCpuSample, netDevCounters, treeCpuTimes, type CpuTimes } from '../../test/support/procfs';
+import { busyPercent, machineCpuSample, netDevCounters, treeCpuTimes } from '../../test/support/procfs';
 import { countLinkPackets, type CrowdRun } from './crowd-run';
 
 const TRACKER_PORT = 6969;
@@ -95,7 +95,8 @@ export async function runBitTorrentCrowd(options: BitTorrentCrowdOptions): Promi
         return { host, hostDir, hook };
       }),
     );
-    const seedCpu0 = sumCpuTimes([seed, tracker]);
+    const pidsOf = (processes: ChildProcess[]) => processes.map((child) => child.pid as number);
+    const seedCpu0 = treeCpuTimes(pidsOf([seed, tracker]));
     const seedTx0 = netDevCounters(seedHost.ns, seedHost.iface).tx;
     const linkPackets = countLinkPackets(downloaderHosts);
     const busy0 = machineCpuSample();
@@ -126,7 +127,7 @@ export async function runBitTorrentCrowd(options: BitTorrentCrowdOptions): Promi
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // Read before anything exits: a process's CPU time is gone from /proc once it is reaped.
-    const cpu = sumCpuTimes(children);
+    const cpu = treeCpuTimes(pidsOf(children));
     const cpuSeconds = cpu.cpuSeconds - seedCpu0.cpuSeconds;
     const systemCpuSeconds = cpu.systemSeconds - seedCpu0.systemSeconds;
     const seedTxBytes = netDevCounters(seedHost.ns, seedHost.iface).tx - seedTx0;
@@ -174,13 +175,3 @@ function run(cmd: string, args: string[]): string {
   return result.stdout;
 }
 
-/** CPU times of `processes` and their descendants, summed. */
-function sumCpuTimes(processes: readonly ChildProcess[]): CpuTimes {
-  const sum: CpuTimes = { cpuSeconds: 0, systemSeconds: 0 };
-  for (const child of processes) {
-    const times = treeCpuTimes(child.pid as number);
-    sum.cpuSeconds += times.cpuSeconds;
-    sum.systemSeconds += times.systemSeconds;
-  }
-  return sum;
-}

@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { archiveDifferences, downloadAtOnce, startCrowd, waitUntilSeeSeed, type CrowdPeer } from '../../test/support/flash-crowd';
 import type { NetnsHarness } from '../../test/support/netns';
-import { busyPercent, machineCpuSample, netDevCounters, threadCpuSeconds, treeCpuTimes, waitUntilIdle, type CpuTimes } from '../../test/support/procfs';
+import { busyPercent, machineCpuSample, netDevCounters, threadCpuSeconds, treeCpuTimes, waitUntilIdle } from '../../test/support/procfs';
 import { countLinkPackets, type CrowdRun } from './crowd-run';
 
 const DISCOVERY_TIMEOUT_MS = 120_000;
@@ -39,15 +39,12 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
   const crowd = await startCrowd(net, options.dir, options.seedGameDir);
   try {
     const discoverySeconds = await waitUntilSeeSeed(crowd.downloaders, crowd.seed, gameId, DISCOVERY_TIMEOUT_MS);
-    const cpu = (peer: CrowdPeer) => treeCpuTimes(peer.cli.child.pid as number);
+    const pids = crowd.all.map((peer) => peer.cli.child.pid as number);
     // A peer that just started still indexes and hashes its games: start once that is over.
     // An idle room is not silent (every peer pings every other), so the bar grows with its size.
-    const idleCores = await waitUntilIdle(
-      crowd.all.map((peer) => peer.cli.child.pid as number),
-      IDLE_CORES_PER_PEER * crowd.all.length,
-    );
+    const idleCores = await waitUntilIdle(pids, IDLE_CORES_PER_PEER * crowd.all.length);
     const harnessCpu0 = process.cpuUsage();
-    const cpu0 = new Map(crowd.all.map((peer) => [peer, cpu(peer)]));
+    const cpu0 = treeCpuTimes(pids);
     const mainThread = (peer: CrowdPeer) => threadCpuSeconds(peer.cli.child.pid as number);
     const main0 = new Map(crowd.all.map((peer) => [peer, mainThread(peer)]));
     const seedHost = crowd.seed.host;
@@ -57,9 +54,8 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
     const startedAt = performance.now();
     const outcomes = await downloadAtOnce(crowd.downloaders, gameId, options.timeoutMs);
     // Read before the peers are stopped: a process's CPU time is gone from /proc once it exits.
-    const cpu1 = new Map(crowd.all.map((peer) => [peer, cpu(peer)]));
-    const spent = (field: keyof CpuTimes) => crowd.all.reduce((sum, peer) => sum + (cpu1.get(peer) as CpuTimes)[field] - (cpu0.get(peer) as CpuTimes)[field], 0);
-    const cpuSeconds = spent('cpuSeconds');
+    const cpu1 = treeCpuTimes(pids);
+    const cpuSeconds = cpu1.cpuSeconds - cpu0.cpuSeconds;
     const mainThreadCpuSeconds = crowd.all.reduce((sum, peer) => sum + mainThread(peer) - (main0.get(peer) as number), 0);
     const seedTxBytes = netDevCounters(seedHost.ns, seedHost.iface).tx - seedTx0;
     const playerPackets = linkPackets();
@@ -75,7 +71,7 @@ export async function runLanspreadCrowd(options: LanspreadCrowdOptions): Promise
       failures.push(`${peer.name}: ${problems.join(', ')}`);
       seconds[index] = null;
     }
-    return { tool: 'Lanspread', seconds, failures, cpuSeconds, systemCpuSeconds: spent('systemSeconds'), playerPackets, seedTxBytes, busyPercent: busy, wallSeconds, discoverySeconds, idleCores, harnessCpuSeconds: (harness.user + harness.system) / 1e6, mainThreadCpuSeconds };
+    return { tool: 'Lanspread', seconds, failures, cpuSeconds, systemCpuSeconds: cpu1.systemSeconds - cpu0.systemSeconds, playerPackets, seedTxBytes, busyPercent: busy, wallSeconds, discoverySeconds, idleCores, harnessCpuSeconds: (harness.user + harness.system) / 1e6, mainThreadCpuSeconds };
   } finally {
     await crowd.stop();
     await rm(options.dir, { recursive: true, force: true });

@@ -37,10 +37,11 @@ export interface CpuTimes {
 }
 
 /**
- * CPU time of `pid` and every living descendant (all threads included). Read it while they
- * run: an exited child's time only shows up in its parent once reaped.
+ * CPU time of the processes `pids` and every living descendant of each (all threads
+ * included), summed, from one read of /proc. Read it while they run: an exited child's time
+ * only shows up in its parent once reaped.
  */
-export function treeCpuTimes(pid: number): CpuTimes {
+export function treeCpuTimes(pids: readonly number[]): CpuTimes {
   const children = new Map<number, number[]>();
   const stats = new Map<number, ProcStat>();
   for (const entry of readdirSync('/proc')) {
@@ -53,7 +54,7 @@ export function treeCpuTimes(pid: number): CpuTimes {
   }
   let ticks = 0;
   let systemTicks = 0;
-  const pending = [pid];
+  const pending = [...pids];
   while (pending.length > 0) {
     const id = pending.pop() as number;
     ticks += stats.get(id)?.ticks ?? 0;
@@ -65,7 +66,7 @@ export function treeCpuTimes(pid: number): CpuTimes {
 
 /** utime+stime of `pid` and every living descendant, in seconds (treeCpuTimes). */
 export function treeCpuSeconds(pid: number): number {
-  return treeCpuTimes(pid).cpuSeconds;
+  return treeCpuTimes([pid]).cpuSeconds;
 }
 
 /** utime+stime of one thread of `pid` (its main thread by default), in seconds; NaN once it is gone. */
@@ -133,7 +134,7 @@ export function busyPercent(from: CpuSample, to: CpuSample): number {
  * `timeoutMs` passes. Returns the cores they used over the last window.
  */
 export async function waitUntilIdle(pids: readonly number[], maxCores: number, timeoutMs = 30_000): Promise<number> {
-  const total = () => pids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
+  const total = () => treeCpuTimes(pids).cpuSeconds;
   const deadline = Date.now() + timeoutMs;
   let before = total();
   for (;;) {
