@@ -192,6 +192,44 @@ describe('ChunkScheduler', () => {
     expect([...asked].sort()).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it('a source that had nothing to give is asked at once for a chunk it holds that goes back to the queue, with no tick in between', async () => {
+    const partial: ChunkSource = { ...source('partial'), availability: { has: (id) => id === 0, isFetching: () => false, onChange: () => () => undefined } };
+    const asked: string[] = [];
+    let busy!: () => void;
+    const seedBusy = new Promise<void>((resolve) => (busy = resolve));
+    const scheduler = new ChunkScheduler({
+      chunks: chunks(3),
+      fetch: async (src, chunk, signal, onBytes) => {
+        asked.push(`${src.peerId}:${chunk.id}`);
+        if (src.peerId === 'seed' && chunk.id === 0) {
+          await seedBusy;
+          throw new LanspreadError('PEER_BUSY', 'busy');
+        }
+        if (src.peerId === 'seed') await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new LanspreadError('REQUEST_CANCELLED', 'aborted')), { once: true }));
+        onBytes(chunk.length);
+      },
+      // The clock stands still and the tick never comes: only events can hand out a chunk.
+      now: () => 0,
+      random: () => 0,
+      tuning: { inFlightPerSource: 2, tickMs: 60_000 },
+    });
+    scheduler.addSource(source('seed'));
+    const stop = new AbortController();
+    const run = scheduler.run(stop.signal).catch((error: unknown) => error);
+    await sleep(10);
+    expect(asked).toEqual(['seed:0', 'seed:1']);
+    // Chunk 2 is left, and the partial source does not hold it: it has nothing to give.
+    scheduler.addSource(partial);
+    await sleep(10);
+    expect(asked).toEqual(['seed:0', 'seed:1']);
+    // The seed turns busy and rests: chunk 0 goes back, and the partial source holds it.
+    busy();
+    await sleep(10);
+    expect(asked).toContain('partial:0');
+    stop.abort();
+    expect(await run).toMatchObject({ code: 'REQUEST_CANCELLED' });
+  });
+
   it('asks a full source first for the chunks no partial source holds (rarest first)', async () => {
     const partialHolds = new Set([0, 1, 2, 3, 4, 5, 6, 7]);
     const partial: ChunkSource = { ...source('partial'), availability: { has: (id) => partialHolds.has(id), isFetching: () => false, onChange: () => () => undefined } };
