@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateGame } from '../src/main/peer/demo/generate-game';
+import { chunkSizeFor } from '../src/main/peer/library/manifest';
 import { archiveDifferences, archiveHashes, downloadAtOnce, startCrowdPeer, waitUntilSeeSeed } from '../test/support/flash-crowd';
 import { createNetns, netnsSupport, type NetnsHarness, type NetnsHost, type RateLimit } from '../test/support/netns';
 import { busyPercent, machineCpuSample, waitUntilIdle } from '../test/support/procfs';
@@ -244,7 +245,7 @@ function crowdFigures(n: number, mbit: number, result: RoomResult, solo: RoomRes
       unit: 'CPU s',
       baseline: floor.cpuSeconds,
       ratio: lanspread.cpuSeconds / floor.cpuSeconds,
-      note: `Lanspread's CPU seconds ÷ the TLS floor's: Node peers spreading the same bytes over TLS 1.3 in the same namespaces by a fixed perfect plan (the seed sends each chunk once, each player passes its share to all others), SHA-256 and a write per 256 KiB chunk, nothing else (last player ${secs(lastSeconds(floor))}, seed sent ${(floor.seedTxBytes / MIB).toFixed(0)} MiB); ${busy}`,
+      note: `Lanspread's CPU seconds ÷ the TLS floor's: Node peers spreading the same bytes over TLS 1.3 in the same namespaces by a fixed perfect plan (the seed sends each chunk once, each player passes its share to all others), SHA-256 and a write per chunk of Lanspread's size (${chunkSizeFor(game.bytes) / 1024} KiB), nothing else (last player ${secs(lastSeconds(floor))}, seed sent ${(floor.seedTxBytes / MIB).toFixed(0)} MiB); ${busy}`,
     });
     if (bittorrent) {
       figures.push({

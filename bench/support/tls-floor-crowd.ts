@@ -2,13 +2,13 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadOrCreateIdentity } from '../../src/main/peer/identity/identity';
+import { chunkSizeFor } from '../../src/main/peer/library/manifest';
 import type { NetnsHarness, NetnsHost } from '../../test/support/netns';
 import { busyPercent, machineCpuSample, netDevCounters, type CpuTimes } from '../../test/support/procfs';
 import { countLinkPackets, type CrowdRun } from './crowd-run';
 import type { FloorPeerConfig } from './tls-floor-peer';
 
 const PORT = 7555;
-const CHUNK_BYTES = 256 * 1024;
 const PEER_SCRIPT = path.resolve('bench/support/tls-floor-peer.ts');
 
 export interface FloorCrowdOptions {
@@ -39,7 +39,7 @@ export async function runTlsFloorCrowd(options: FloorCrowdOptions): Promise<Crow
   await writeFile(keyFile, identity.keyPem);
   await writeFile(certFile, identity.certPem);
   const players = playerHosts.map((host) => host.address);
-  const base = { n: players.length, size: options.size, chunkBytes: CHUNK_BYTES, port: PORT, players, keyFile, certFile };
+  const base = { n: players.length, size: options.size, chunkBytes: chunkSizeFor(options.size), port: PORT, players, keyFile, certFile };
   const configs: Array<{ host: NetnsHost; config: FloorPeerConfig }> = [
     ...playerHosts.map((host, index) => ({ host, config: { ...base, role: 'player' as const, index, file: path.join(dir, `player-${index + 1}.bin`) } })),
     { host: seedHost, config: { ...base, role: 'seed', index: -1, file: options.file } },

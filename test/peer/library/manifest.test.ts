@@ -50,13 +50,13 @@ it('lists every served regular file and nothing of local/, launcher entries or s
   ]);
 });
 
-it('chooses 256 KiB chunks for a game of up to 16 GiB, and doubles them for larger games so a manifest stays near 65,536 hashes', () => {
+it('chooses 512 KiB chunks for a game of up to 32 GiB, and doubles them for larger games so a manifest stays near 65,536 hashes', () => {
   const GiB = 1024 ** 3;
-  expect(DEFAULT_CHUNK_SIZE).toBe(256 * 1024);
-  expect(chunkSizeFor(0)).toBe(256 * 1024);
-  expect(chunkSizeFor(100 * 1024 * 1024)).toBe(256 * 1024);
-  expect(chunkSizeFor(16 * GiB)).toBe(256 * 1024);
-  expect(chunkSizeFor(16 * GiB + 1)).toBe(512 * 1024);
+  expect(DEFAULT_CHUNK_SIZE).toBe(512 * 1024);
+  expect(chunkSizeFor(0)).toBe(512 * 1024);
+  expect(chunkSizeFor(100 * 1024 * 1024)).toBe(512 * 1024);
+  expect(chunkSizeFor(32 * GiB)).toBe(512 * 1024);
+  expect(chunkSizeFor(32 * GiB + 1)).toBe(1024 * 1024);
   expect(chunkSizeFor(100 * GiB)).toBe(2 * 1024 * 1024);
   for (const size of [17 * GiB, 150 * GiB, 1024 * GiB]) expect(size / chunkSizeFor(size)).toBeLessThanOrEqual(64 * 1024);
 });

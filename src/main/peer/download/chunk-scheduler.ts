@@ -135,7 +135,7 @@ const NOT_AVAILABLE_RETRY_MS = 1_000;
  * no super-seeding is in force. A double, not 0: V8 gives a field the representation of its
  * first value, and a small integer field that later takes a time (a fraction of a
  * millisecond) deprecates the object's shape; that deoptimized pick, pump and inFlightFor in
- * the middle of every download, and V8 compiled them again (`--trace-deopt`).
+ * the middle of a download, and V8 compiled them again (`--trace-deopt` of a crowd's player).
  */
 const NO_TIME = Number.NEGATIVE_INFINITY;
 
@@ -180,7 +180,7 @@ interface SourceState {
    * `pick` found nothing to ask of this source at its last scan of every chunk. Until that
    * changes, only the chunks in `fresh` can have become askable of it, and `pick` looks at
    * those instead of every chunk. In a flash crowd of 8, pump ran about 1,000 times per player
-   * and three picks in four found nothing, each after a scan of all 400 chunks.
+   * and three picks in four found nothing, each after a scan of all 400 chunks (256 KiB each).
    */
   empty: boolean;
   /** ...until this time, when a chunk kept back by a time limit (notBefore, super-seeding) becomes askable. */

@@ -4,9 +4,9 @@ import { LanspreadError } from '../../../shared/errors';
 import { BufferPool } from '../util/buffer-pool';
 
 /**
- * 256 KiB pieces (a chunk of a game under 16 GiB is one piece). Up to 32 buffers are kept for
- * the next request: two for each of the 8 upload slots and as many again for reads beside
- * them, so a busy peer allocates none. With 8 kept and 1 MiB pieces, half the pieces of a
+ * 256 KiB pieces (half a chunk of a game under 32 GiB: the second is read while the first is
+ * sent). Up to 32 buffers are kept for the next request: two for each of the 8 upload slots and
+ * as many again for reads beside them, so a busy peer allocates none. With 8 kept and 1 MiB pieces, half the pieces of a
  * crowd's uploads were fresh buffers, and V8's major collections for them took about 7 % of
  * the machine in a flash crowd of 8 (perf, `npm run bench swarm`; under 1 % with this pool).
  */
