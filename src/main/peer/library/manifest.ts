@@ -11,10 +11,10 @@ import { listServedFiles } from './served-files';
  * 1 MiB chunks left a flash crowd's uplinks empty for 2-3 s while only the seed had anything.
  * 256 KiB filled them within a second, but in a crowd of 8 at 50 Mbit/s per link each player
  * then made about 750 requests per 100 MiB (sent and served), and its CPU was mostly that.
- * With 512 KiB the players of that crowd used 16 % less CPU and the seed a third less (three
- * scratch runs each in the bench's topology); the last player came no later (21.0-21.7 s
- * against 21.8-22.3 s), the median one 0.5 s later, and in a crowd of 12 at 30 Mbit/s the
- * last came 3.5 s later (one run). On a gigabit LAN a chunk passes on within milliseconds
+ * With 512 KiB that crowd used 12 % less CPU (five alternating scratch pairs in the bench's
+ * topology: 1-28 % less in each, the seed a third less); the last player came no later
+ * (21.0-21.7 s against 21.3-23.3 s), the median one 0.3-0.5 s later, and in a crowd of 12 at
+ * 30 Mbit/s the last came 3.5 s later (one run). On a gigabit LAN a chunk passes on within milliseconds
  * and a peer's CPU per byte is what limits it.
  */
 export const DEFAULT_CHUNK_SIZE = 512 * 1024;
