@@ -10,12 +10,13 @@ import { listServedFiles } from './served-files';
  * ways, an upload slot, a stat and a read at the server, a hash and a write at the client).
  * 1 MiB chunks left a flash crowd's uplinks empty for 2-3 s while only the seed had anything.
  * 256 KiB filled them within a second, but in a crowd of 8 at 50 Mbit/s per link each player
- * then made about 750 requests per 100 MiB (sent and served), and its CPU was mostly that.
+ * then made about 750 requests per 100 MiB (sent and served), a large share of its CPU.
  * With 512 KiB that crowd used 12 % less CPU (five alternating scratch pairs in the bench's
  * topology: 1-28 % less in each, the seed a third less); the last player came no later
- * (21.0-21.7 s against 21.3-23.3 s), the median one 0.3-0.5 s later, and in a crowd of 12 at
- * 30 Mbit/s the last came 3.5 s later (one run). On a gigabit LAN a chunk passes on within milliseconds
- * and a peer's CPU per byte is what limits it.
+ * (21.0-21.7 s against 21.3-23.3 s), the median one 0.3-0.5 s later. A crowd of 12 at
+ * 30 Mbit/s (two pairs) used 5-7 % less CPU, and its players came about 2 s later (the last
+ * 1.6-3.5 s later): the slower the links, the longer a chunk takes to pass on. On a gigabit
+ * LAN a chunk passes on within milliseconds, and a peer's CPU per byte is what limits it.
  */
 export const DEFAULT_CHUNK_SIZE = 512 * 1024;
 /** Chunks a manifest aims to stay under: 65,536 hashes keep it near 4.4 MB, well inside a response frame (512 KiB chunks up to 32 GiB). */
