@@ -174,4 +174,3 @@ function run(cmd: string, args: string[]): string {
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${result.status}): ${result.stderr || result.error?.message}`);
   return result.stdout;
 }
-

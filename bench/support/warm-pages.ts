@@ -10,6 +10,9 @@ const BLOCK = Buffer.alloc(8 * 1024 * 1024);
  * kernel reuses freed pages first, so a tool that runs after another tool's files were deleted
  * writes into warm pages and the first tool into cold ones. Before each tool's run the bench
  * writes and deletes as many bytes as the run will write, so every run starts from warm pages.
+ * They stay warm only for a few seconds (a page free that long goes back to the host,
+ * `machine.fresh_pages`): a run of half a minute still pays for most of its writes, and every
+ * tool alike.
  */
 export async function warmPagePool(dir: string, bytes: number): Promise<void> {
   const file = path.join(dir, `warm-pages-${process.pid}.bin`);

@@ -381,7 +381,7 @@ export class ChunkScheduler {
       count(change.have, 'holders', 1);
       count(change.fetching, 'coming', 1);
       count(change.unfetched, 'coming', -1);
-      if (state.empty) this.offerIds(state, change.have);
+      this.offerIds(state, change.have);
       // A chunk nobody holds or fetches any more may be asked of a full source that only takes such chunks.
       if (change.unfetched) for (const other of this.sources.values()) if (other.full) this.offerIds(other, change.unfetched);
     }
